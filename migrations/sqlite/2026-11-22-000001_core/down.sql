@@ -1,0 +1,17 @@
+DROP TABLE id_documents;
+DROP TABLE bundles;
+DROP TABLE file_chunks;
+DROP TABLE stored_files;
+DROP TABLE audit_log;
+DROP TABLE access_grants;
+DROP TABLE reminders;
+DROP TABLE outbox;
+DROP TABLE jobs;
+DROP TABLE used_tokens;
+DROP TABLE reference_counters;
+DROP TABLE request_identities;
+DROP TABLE request_events;
+DROP TABLE idempotency_keys;
+DROP TABLE requests;
+DROP TABLE users;
+DROP TABLE tenants;

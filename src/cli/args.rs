@@ -1,0 +1,106 @@
+//! Command-line arguments (clap). Usage errors exit with 2.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "inzage",
+    version,
+    about = "GDPR data-subject requests for a processor and its controllers"
+)]
+pub struct Args {
+    /// A TOML file with settings (the INZAGE_* names in lower case); the environment wins.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (applies migrations first).
+    Serve {
+        /// On an empty store: create a demo tenant and one user per role (passwords printed once).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage tenants (controllers).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage staff users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The request queue.
+    Requests {
+        #[command(subcommand)]
+        command: RequestsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Register a controller (tenant).
+    Add(TenantAdd),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TenantAdd {
+    #[arg(long)]
+    pub slug: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub contact_email: String,
+    #[arg(long, default_value = "nl", value_parser = ["nl", "en"])]
+    pub language: String,
+    /// The tenant's data map, e.g. exports/acme.toml.
+    #[arg(long, value_name = "FILE")]
+    pub datamap: Option<PathBuf>,
+    /// The tenant's policy asks for a copy of an ID document.
+    #[arg(long)]
+    pub id_document_required: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff user; the password is read from standard input.
+    Add(UserAdd),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserAdd {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long, value_parser = ["admin", "support", "controller"])]
+    pub role: String,
+    /// The tenant's slug (required for a controller).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Read the password from standard input (the only way: never on the command line).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// The queue, soonest deadline first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        overdue: bool,
+        /// Print JSON (the API's list shape) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}

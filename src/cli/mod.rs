@@ -1,0 +1,145 @@
+//! The command line (CONTRACT.md): argument types and one function per command.
+//! Exit codes: 0 done; 1 runtime failure; 2 bad usage or invalid input.
+
+pub mod args;
+mod demo;
+mod requests;
+mod serve;
+
+use std::io::Read;
+use std::process::ExitCode;
+
+pub use args::Args;
+use args::{Command, TenantCommand, UserCommand};
+
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::service::admin::{TenantInput, UserInput, create_tenant, create_user};
+use crate::state::AppState;
+use crate::store::Db;
+
+/// A command's failure, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or invalid input: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// The command could not be carried out: exit 1.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Usage(_) => ExitCode::from(2),
+            Self::Runtime(_) => ExitCode::from(1),
+        }
+    }
+}
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Validation(fields) => Self::Usage(
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AppError::Conflict { message, .. } | AppError::InvalidTransition(message) => {
+                Self::Usage(message)
+            }
+            AppError::NotFound => Self::Usage("not found".to_owned()),
+            AppError::Internal(cause) => Self::Runtime(cause),
+            other => Self::Runtime(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Runtime(e.to_string())
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(args: Args) -> Result<(), CliError> {
+    let settings =
+        Settings::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+    match args.command {
+        Command::Serve { demo } => serve::serve(settings, demo),
+        Command::Migrate => {
+            crate::logging::init_quiet(&settings.log);
+            let db = Db::connect(settings.database_url(), 1)?;
+            let n = db.migrate()?;
+            eprintln!("inzage: {n} migration(s) applied");
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Add(a),
+        } => {
+            let state = one_shot(settings)?;
+            let mut conn = state.db.conn()?;
+            let tenant = create_tenant(
+                &mut conn,
+                TenantInput {
+                    slug: a.slug,
+                    name: a.name,
+                    contact_email: a.contact_email,
+                    language: a
+                        .language
+                        .parse()
+                        .map_err(|_| CliError::Usage("--language must be nl or en".into()))?,
+                    datamap_path: a.datamap.map(|p| p.display().to_string()),
+                    id_document_required: a.id_document_required,
+                },
+            )?;
+            println!("{}", tenant.slug);
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add(a),
+        } => {
+            if !a.password_stdin {
+                return Err(CliError::Usage(
+                    "give the password on standard input with --password-stdin".into(),
+                ));
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| CliError::Runtime(format!("cannot read the password: {e}")))?;
+            let password = password.lines().next().unwrap_or_default().to_owned();
+            let role = a.role.parse().map_err(|_| {
+                CliError::Usage("--role must be admin, support or controller".into())
+            })?;
+            let state = one_shot(settings)?;
+            let mut conn = state.db.conn()?;
+            let user = create_user(
+                &mut conn,
+                UserInput {
+                    email: a.email,
+                    role,
+                    tenant_slug: a.tenant,
+                    password,
+                },
+            )?;
+            println!("{}", user.id);
+            Ok(())
+        }
+        Command::Requests { command } => {
+            let state = one_shot(settings)?;
+            requests::run(&state, command)
+        }
+    }
+}
+
+/// State for a one-shot command: quiet logs, a small pool, migrations applied.
+fn one_shot(settings: Settings) -> Result<AppState, CliError> {
+    crate::logging::init_quiet(&settings.log);
+    let db = Db::connect(settings.database_url(), 2)?;
+    db.migrate()?;
+    AppState::new(db, settings).map_err(|e| CliError::Runtime(e.to_string()))
+}

@@ -1,0 +1,343 @@
+//! Settings, read once at start from the environment (`INZAGE_*`) over an optional TOML file
+//! with the same keys in lower case (`--config FILE`), validated before anything runs.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Every setting. Secrets are wrapped so they never print.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `INZAGE_DATABASE_URL`: the service's own store, `sqlite://PATH` (embedded, one
+    /// instance) or `postgres://…` (production, many instances). Default `sqlite://inzage.db`.
+    pub database_url: SecretString,
+    /// `INZAGE_BIND`: listen address. Default `127.0.0.1:8080`.
+    pub bind: String,
+    /// `INZAGE_PUBLIC_URL`: base of links in e-mails and bundles. Default `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// `INZAGE_SECRET_KEY`: signs tokens and derives the keys that encrypt files at rest.
+    /// Default: generated once and kept in `$INZAGE_DATA_DIR/secret.key`, with a warning.
+    pub secret_key: SecretString,
+    /// `INZAGE_DATA_DIR`: bundles, uploaded ID documents (both encrypted), mail files. Default `./var`.
+    pub data_dir: PathBuf,
+    /// `INZAGE_SMTP_URL`: `smtp://host:port` or `smtps://user:pass@host`; unset writes .eml files.
+    pub smtp_url: Option<SecretString>,
+    /// `INZAGE_MAIL_FROM`: sender address. Default `inzage@localhost`.
+    pub mail_from: String,
+    /// `INZAGE_LOG`: tracing filter. Default `info`.
+    pub log: String,
+    /// `INZAGE_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+    /// `INZAGE_DB_POOL_SIZE`: connections to the store per instance. Default 16.
+    pub pool_size: u32,
+    /// `INZAGE_WORKERS`: HTTP worker threads. Default: the number of CPUs.
+    pub workers: Option<usize>,
+    /// `INZAGE_BRIDGE_DAYS`: extra non-working days (comma-separated YYYY-MM-DD), e.g.
+    /// bridge days declared by decree. Default none.
+    pub bridge_days: Vec<NaiveDate>,
+    /// `INZAGE_BUNDLE_RETENTION_DAYS`: days a compiled bundle is kept. Default 30.
+    pub bundle_retention_days: u32,
+    /// `INZAGE_DOWNLOAD_LINK_DAYS`: days a bundle download link is valid. Default 7.
+    pub download_link_days: u32,
+    /// `INZAGE_RUN_JOBS`: whether this instance runs background jobs. Default true.
+    pub run_jobs: bool,
+    /// Whether the secret key was generated (and should be warned about).
+    pub secret_generated: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The TOML file's shape: the environment variables' names in lower case, without `inzage_`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    secret_key: Option<String>,
+    data_dir: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+    db_pool_size: Option<u32>,
+    workers: Option<usize>,
+    bridge_days: Option<Vec<String>>,
+    bundle_retention_days: Option<u32>,
+    download_link_days: Option<u32>,
+    run_jobs: Option<bool>,
+}
+
+/// Reads one setting: the environment wins over the file.
+fn pick(env: &dyn Fn(&str) -> Option<String>, key: &str, file: Option<String>) -> Option<String> {
+    env(&format!("INZAGE_{}", key.to_uppercase()))
+        .filter(|v| !v.is_empty())
+        .or(file)
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, v: Option<String>) -> Result<Option<T>, ConfigError> {
+    v.map(|s| {
+        s.trim().parse::<T>().map_err(|_| {
+            ConfigError::Invalid(format!("INZAGE_{} must be a number", key.to_uppercase()))
+        })
+    })
+    .transpose()
+}
+
+impl Settings {
+    /// Loads settings from the process environment and an optional file.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(config_file, &|k| std::env::var(k).ok())
+    }
+
+    /// Loads settings with an explicit environment (tests pass a map).
+    pub fn load_from(
+        config_file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file: FileSettings = match config_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => FileSettings::default(),
+        };
+        let database_url = pick(env, "database_url", file.database_url)
+            .unwrap_or_else(|| "sqlite://inzage.db".to_owned());
+        if !(database_url.starts_with("sqlite://")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(
+                "INZAGE_DATABASE_URL must start with sqlite:// or postgres://".into(),
+            ));
+        }
+        let bind = pick(env, "bind", file.bind).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let public_url = pick(env, "public_url", file.public_url)
+            .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(
+                "INZAGE_PUBLIC_URL must be an http(s) URL".into(),
+            ));
+        }
+        let data_dir = PathBuf::from(
+            pick(env, "data_dir", file.data_dir).unwrap_or_else(|| "./var".to_owned()),
+        );
+        let log_format =
+            pick(env, "log_format", file.log_format).unwrap_or_else(|| "text".to_owned());
+        let log_json = match log_format.as_str() {
+            "json" => true,
+            "text" => false,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "INZAGE_LOG_FORMAT must be text or json".into(),
+                ));
+            }
+        };
+        let bridge_days = match env("INZAGE_BRIDGE_DAYS").filter(|v| !v.is_empty()) {
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file.bridge_days.unwrap_or_default(),
+        }
+        .iter()
+        .map(|d| {
+            d.parse::<NaiveDate>().map_err(|_| {
+                ConfigError::Invalid(format!("bridge day {d:?} is not a YYYY-MM-DD date"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        let run_jobs = match pick(env, "run_jobs", file.run_jobs.map(|b| b.to_string())).as_deref()
+        {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(_) => {
+                return Err(ConfigError::Invalid(
+                    "INZAGE_RUN_JOBS must be true or false".into(),
+                ));
+            }
+        };
+        let (secret_key, secret_generated) = match pick(env, "secret_key", file.secret_key) {
+            Some(s) if s.chars().count() < 32 => {
+                return Err(ConfigError::Invalid(
+                    "INZAGE_SECRET_KEY must be at least 32 characters".into(),
+                ));
+            }
+            Some(s) => (s, false),
+            None => (load_or_generate_secret(&data_dir)?, true),
+        };
+        let pool_size = parse_num::<u32>(
+            "db_pool_size",
+            pick(
+                env,
+                "db_pool_size",
+                file.db_pool_size.map(|n| n.to_string()),
+            ),
+        )?
+        .unwrap_or(16);
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            bind,
+            public_url,
+            secret_key: SecretString::from(secret_key),
+            data_dir,
+            smtp_url: pick(env, "smtp_url", file.smtp_url).map(SecretString::from),
+            mail_from: pick(env, "mail_from", file.mail_from)
+                .unwrap_or_else(|| "inzage@localhost".to_owned()),
+            log: pick(env, "log", file.log).unwrap_or_else(|| "info".to_owned()),
+            log_json,
+            pool_size,
+            workers: parse_num(
+                "workers",
+                pick(env, "workers", file.workers.map(|n| n.to_string())),
+            )?,
+            bridge_days,
+            bundle_retention_days: parse_num(
+                "bundle_retention_days",
+                pick(
+                    env,
+                    "bundle_retention_days",
+                    file.bundle_retention_days.map(|n| n.to_string()),
+                ),
+            )?
+            .unwrap_or(30),
+            download_link_days: parse_num(
+                "download_link_days",
+                pick(
+                    env,
+                    "download_link_days",
+                    file.download_link_days.map(|n| n.to_string()),
+                ),
+            )?
+            .unwrap_or(7),
+            run_jobs,
+            secret_generated,
+        })
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.secret_key.expose_secret().as_bytes()
+    }
+}
+
+/// The generated secret lives in the data dir, readable by the owner only.
+fn load_or_generate_secret(data_dir: &Path) -> Result<String, ConfigError> {
+    let path = data_dir.join("secret.key");
+    let io = |source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().to_owned()),
+        Ok(_) => {
+            return Err(ConfigError::Invalid(format!(
+                "{} is too short",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let secret = {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    };
+    write_private(&path, &secret).map_err(io)?;
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(map: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = map
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_and_a_generated_secret_kept_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_owned();
+        let s = Settings::load_from(None, &env(&[("INZAGE_DATA_DIR", &d)])).unwrap();
+        assert_eq!(s.database_url(), "sqlite://inzage.db");
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert!(s.secret_generated);
+        let again = Settings::load_from(None, &env(&[("INZAGE_DATA_DIR", &d)])).unwrap();
+        assert_eq!(s.secret_bytes(), again.secret_bytes());
+        assert!(!format!("{s:?}").contains(std::str::from_utf8(s.secret_bytes()).unwrap()));
+    }
+
+    #[test]
+    fn env_wins_over_file_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("inzage.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nmail_from = \"dsr@example.nl\"\nsecret_key = \"0123456789abcdef0123456789abcdef\"\n").unwrap();
+        let s = Settings::load_from(Some(&file), &env(&[("INZAGE_BIND", "127.0.0.1:1")])).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:1");
+        assert_eq!(s.mail_from, "dsr@example.nl");
+        assert!(!s.secret_generated);
+        assert!(Settings::load_from(None, &env(&[("INZAGE_SECRET_KEY", "short")])).is_err());
+        assert!(
+            Settings::load_from(
+                None,
+                &env(&[
+                    ("INZAGE_DATABASE_URL", "mysql://x"),
+                    ("INZAGE_SECRET_KEY", "0123456789abcdef0123456789abcdef")
+                ])
+            )
+            .is_err()
+        );
+        std::fs::write(&file, "unknown_key = 1\n").unwrap();
+        assert!(Settings::load_from(Some(&file), &env(&[])).is_err());
+    }
+}

@@ -1,0 +1,409 @@
+//! What an action does to a request, decided without I/O: the caller loads the request's
+//! facts, asks [`plan`], and stores the plan (status, deadline, event) in one transaction.
+
+use chrono::NaiveDate;
+
+use super::deadline::{self, Calendar, Deadline, DeadlineError, ExtensionError, ExtensionMonths};
+use super::refusal::RefusalGround;
+use super::request::RequestKind;
+use super::status::{self, Action, Actor, Status, TransitionError};
+
+/// What the store knows about a request that the rules need.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub kind: RequestKind,
+    pub status: Status,
+    pub tenant_assigned: bool,
+    pub deadline: Deadline,
+    /// Set while the clock is paused (identity asked, or e-mail not yet confirmed).
+    pub paused_since: Option<NaiveDate>,
+    /// Identity information was asked and has not arrived yet (paused or not).
+    pub identity_pending: bool,
+}
+
+/// An action with its validated input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Verify,
+    /// The tenant (by id) the request is for; resolving the slug is the caller's job.
+    Assign {
+        tenant_id: String,
+    },
+    Forward {
+        note: Option<String>,
+    },
+    Acknowledge,
+    Start,
+    Extend {
+        months: ExtensionMonths,
+        reason: String,
+    },
+    RequestIdentity {
+        note: String,
+    },
+    IdentityConfirmed {
+        method: String,
+    },
+    Complete {
+        outcome: String,
+    },
+    Refuse {
+        ground: RefusalGround,
+        reason: String,
+    },
+    Withdraw {
+        note: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Self::Verify => Action::Verify,
+            Self::Assign { .. } => Action::Assign,
+            Self::Forward { .. } => Action::Forward,
+            Self::Acknowledge => Action::Acknowledge,
+            Self::Start => Action::Start,
+            Self::Extend { .. } => Action::Extend,
+            Self::RequestIdentity { .. } => Action::RequestIdentity,
+            Self::IdentityConfirmed { .. } => Action::IdentityConfirmed,
+            Self::Complete { .. } => Action::Complete,
+            Self::Refuse { .. } => Action::Refuse,
+            Self::Withdraw { .. } => Action::Withdraw,
+        }
+    }
+}
+
+/// The outcome of an allowed action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub action: Action,
+    pub from: Status,
+    pub to: Status,
+    pub deadline: Deadline,
+    pub paused_since: Option<NaiveDate>,
+    pub identity_pending: bool,
+    /// For `request_identity`: whether the pause counts (asked without undue delay).
+    pub pause_counted: Option<bool>,
+    /// The text recorded on the event (a note, reason, outcome or method).
+    pub note: Option<String>,
+    /// Whether the subject sees this event in the status view.
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("assign the request to a tenant before forwarding it")]
+    TenantRequired,
+    #[error(transparent)]
+    Extension(#[from] ExtensionError),
+    #[error(transparent)]
+    Deadline(#[from] DeadlineError),
+    #[error("identity information has already been asked and has not arrived yet")]
+    IdentityAlreadyRequested,
+    #[error("no identity information was asked")]
+    NoIdentityRequested,
+    #[error("an art. 17(3) exception only answers an erasure request")]
+    GroundNotForKind,
+}
+
+/// Decides what `command` by `actor` does to the request described by `facts` on `today`
+/// (a Europe/Amsterdam date).
+pub fn plan(
+    facts: &Facts,
+    command: &Command,
+    actor: Actor,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<Plan, PlanError> {
+    let action = command.action();
+    let to = status::transition(facts.status, action, actor)?;
+    let mut deadline = facts.deadline.clone();
+    let mut paused_since = facts.paused_since;
+    let mut identity_pending = facts.identity_pending;
+    let mut pause_counted = None;
+    let mut public = true;
+
+    // The clock resumes when what it waited for arrives; it pauses, it does not restart
+    // (EDPB Guidelines 01/2022 §§157-159).
+    let resume = |deadline: &mut Deadline,
+                  paused_since: &mut Option<NaiveDate>|
+     -> Result<(), DeadlineError> {
+        if let Some(since) = paused_since.take() {
+            *deadline = deadline.add_pause(cal, deadline::paused_days(since, today))?;
+        }
+        Ok(())
+    };
+
+    let note = match command {
+        Command::Verify => {
+            resume(&mut deadline, &mut paused_since)?;
+            None
+        }
+        Command::Assign { .. } => {
+            public = false;
+            None
+        }
+        Command::Forward { note } => {
+            if !facts.tenant_assigned {
+                return Err(PlanError::TenantRequired);
+            }
+            note.clone()
+        }
+        Command::Acknowledge | Command::Start => None,
+        Command::Extend { months, reason } => {
+            // Art. 12(3): once, by at most two further months, told before the month ends.
+            deadline = deadline.extend(cal, *months, today)?;
+            Some(reason.clone())
+        }
+        Command::RequestIdentity { note } => {
+            if identity_pending {
+                return Err(PlanError::IdentityAlreadyRequested);
+            }
+            identity_pending = true;
+            let counts = paused_since.is_none()
+                && deadline::pause_counts(cal, facts.deadline.received, today);
+            if counts {
+                paused_since = Some(today);
+            }
+            pause_counted = Some(counts);
+            Some(note.clone())
+        }
+        Command::IdentityConfirmed { method } => {
+            if !identity_pending {
+                return Err(PlanError::NoIdentityRequested);
+            }
+            identity_pending = false;
+            resume(&mut deadline, &mut paused_since)?;
+            Some(method.clone())
+        }
+        Command::Complete { outcome } => Some(outcome.clone()),
+        Command::Refuse { ground, reason } => {
+            if ground.is_erasure_exception() && facts.kind != RequestKind::Erasure {
+                return Err(PlanError::GroundNotForKind);
+            }
+            Some(reason.clone())
+        }
+        Command::Withdraw { note } => note.clone(),
+    };
+    if to.is_closed() {
+        resume(&mut deadline, &mut paused_since)?;
+        identity_pending = false;
+    }
+    Ok(Plan {
+        action,
+        from: facts.status,
+        to,
+        deadline,
+        paused_since,
+        identity_pending,
+        pause_counted,
+        note,
+        public,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::status::Role;
+
+    const SUPPORT: Actor = Actor::Staff(Role::Support);
+    const CONTROLLER: Actor = Actor::Staff(Role::Controller);
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn facts(status: Status, received: &str) -> Facts {
+        let cal = Calendar::dutch();
+        Facts {
+            kind: RequestKind::Access,
+            status,
+            tenant_assigned: true,
+            deadline: Deadline::compute(&cal, d(received), 0, None).unwrap(),
+            paused_since: None,
+            identity_pending: false,
+        }
+    }
+
+    #[test]
+    fn forward_needs_a_tenant() {
+        let mut f = facts(Status::Received, "2026-03-02");
+        f.tenant_assigned = false;
+        let cmd = Command::Forward { note: None };
+        let cal = Calendar::dutch();
+        assert_eq!(
+            plan(&f, &cmd, SUPPORT, &cal, d("2026-03-03")),
+            Err(PlanError::TenantRequired)
+        );
+        f.tenant_assigned = true;
+        assert_eq!(
+            plan(&f, &cmd, SUPPORT, &cal, d("2026-03-03")).unwrap().to,
+            Status::Forwarded
+        );
+    }
+
+    #[test]
+    fn identity_pauses_and_resumes_the_clock() {
+        // DESIGN.md: 2026-03-02, ID asked 03-03 and received 03-10 → legal 2026-04-09.
+        let cal = Calendar::dutch();
+        let f = facts(Status::Forwarded, "2026-03-02");
+        let asked = plan(
+            &f,
+            &Command::RequestIdentity {
+                note: "please confirm".into(),
+            },
+            CONTROLLER,
+            &cal,
+            d("2026-03-03"),
+        )
+        .unwrap();
+        assert_eq!(asked.pause_counted, Some(true));
+        assert_eq!(asked.paused_since, Some(d("2026-03-03")));
+        let f = Facts {
+            paused_since: asked.paused_since,
+            identity_pending: asked.identity_pending,
+            deadline: asked.deadline,
+            ..f
+        };
+        assert_eq!(
+            plan(
+                &f,
+                &Command::RequestIdentity {
+                    note: "again".into()
+                },
+                CONTROLLER,
+                &cal,
+                d("2026-03-04")
+            ),
+            Err(PlanError::IdentityAlreadyRequested)
+        );
+        let confirmed = plan(
+            &f,
+            &Command::IdentityConfirmed {
+                method: "video call".into(),
+            },
+            CONTROLLER,
+            &cal,
+            d("2026-03-10"),
+        )
+        .unwrap();
+        assert_eq!(confirmed.deadline.legal, d("2026-04-09"));
+        assert_eq!(confirmed.deadline.paused_days, 7);
+        assert_eq!(confirmed.paused_since, None);
+        assert!(!confirmed.identity_pending);
+    }
+
+    #[test]
+    fn a_late_identity_question_does_not_pause() {
+        let cal = Calendar::dutch();
+        let f = facts(Status::InProgress, "2026-03-02");
+        let asked = plan(
+            &f,
+            &Command::RequestIdentity {
+                note: "late".into(),
+            },
+            SUPPORT,
+            &cal,
+            d("2026-03-25"),
+        )
+        .unwrap();
+        assert_eq!(asked.pause_counted, Some(false));
+        assert_eq!(asked.paused_since, None);
+        assert!(asked.identity_pending);
+    }
+
+    #[test]
+    fn confirming_without_a_question_is_refused() {
+        let cal = Calendar::dutch();
+        let f = facts(Status::Received, "2026-03-02");
+        let cmd = Command::IdentityConfirmed { method: "x".into() };
+        assert_eq!(
+            plan(&f, &cmd, SUPPORT, &cal, d("2026-03-03")),
+            Err(PlanError::NoIdentityRequested)
+        );
+    }
+
+    #[test]
+    fn extension_once_and_in_time() {
+        let cal = Calendar::dutch();
+        let f = facts(Status::InProgress, "2026-03-05");
+        let cmd = Command::Extend {
+            months: ExtensionMonths::Two,
+            reason: "complex".into(),
+        };
+        let p = plan(&f, &cmd, CONTROLLER, &cal, d("2026-03-20")).unwrap();
+        assert!(p.deadline.extended.is_some());
+        let f2 = Facts {
+            deadline: p.deadline,
+            ..f.clone()
+        };
+        assert!(matches!(
+            plan(&f2, &cmd, CONTROLLER, &cal, d("2026-03-21")),
+            Err(PlanError::Extension(_))
+        ));
+        // after the legal deadline (2026-04-07) it is too late
+        assert!(matches!(
+            plan(&f, &cmd, CONTROLLER, &cal, d("2026-04-08")),
+            Err(PlanError::Extension(_))
+        ));
+    }
+
+    #[test]
+    fn erasure_exceptions_only_answer_erasure() {
+        let cal = Calendar::dutch();
+        let f = facts(Status::InProgress, "2026-03-05");
+        let cmd = Command::Refuse {
+            ground: RefusalGround::ErasureExceptionLegalClaims,
+            reason: "pending litigation".into(),
+        };
+        assert_eq!(
+            plan(&f, &cmd, CONTROLLER, &cal, d("2026-03-06")),
+            Err(PlanError::GroundNotForKind)
+        );
+        let f = Facts {
+            kind: RequestKind::Erasure,
+            ..f
+        };
+        assert_eq!(
+            plan(&f, &cmd, CONTROLLER, &cal, d("2026-03-06"))
+                .unwrap()
+                .to,
+            Status::Refused
+        );
+    }
+
+    #[test]
+    fn verification_resumes_the_clock() {
+        let cal = Calendar::dutch();
+        let mut f = facts(Status::AwaitingVerification, "2026-03-02");
+        f.paused_since = Some(d("2026-03-02"));
+        let p = plan(&f, &Command::Verify, Actor::Subject, &cal, d("2026-03-04")).unwrap();
+        assert_eq!(p.to, Status::Received);
+        assert_eq!(p.deadline.paused_days, 2);
+        assert_eq!(p.paused_since, None);
+    }
+
+    #[test]
+    fn closing_ends_a_pause() {
+        let cal = Calendar::dutch();
+        let mut f = facts(Status::Received, "2026-03-02");
+        f.paused_since = Some(d("2026-03-03"));
+        f.identity_pending = true;
+        let p = plan(
+            &f,
+            &Command::Withdraw { note: None },
+            SUPPORT,
+            &cal,
+            d("2026-03-05"),
+        )
+        .unwrap();
+        assert_eq!(p.to, Status::Withdrawn);
+        assert_eq!(p.paused_since, None);
+        assert!(!p.identity_pending);
+        assert_eq!(p.deadline.paused_days, 2);
+    }
+}

@@ -1,0 +1,35 @@
+//! Pure rules of the service: requests, their lifecycle, deadlines and refusal grounds.
+//!
+//! Nothing here does I/O, reads a clock or knows about diesel or actix: callers pass in
+//! `today`/`now`. Every value type is built only by `parse`/`TryFrom`, so a caller that holds
+//! one knows it is valid (STYLE.md, "parse, don't validate").
+
+pub mod deadline;
+pub mod lifecycle;
+pub mod reference;
+pub mod refusal;
+pub mod request;
+pub mod status;
+
+pub use lifecycle::{Command, Facts, Plan, PlanError};
+pub use reference::Reference;
+pub use refusal::RefusalGround;
+pub use request::{
+    Channel, Details, IdentityKind, Language, RequestKind, SubjectEmail, SubjectName, SubjectPhone,
+};
+pub use status::{Action, Actor, Role, Status};
+
+/// A problem with one input value, named by its path in the request body (e.g. `subject.email`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidValue {
+    pub message: String,
+}
+
+impl InvalidValue {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `POST /api/v1/auth/login`: e-mail and password for a 12-hour staff token.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use utoipa::ToSchema;
+
+use super::body::{Fields, JSON_LIMIT, read_json};
+use super::views::SessionView;
+use crate::error::AppResult;
+use crate::service::admin::login as sign_in;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginBody,
+    responses((status = 200, body = SessionView), (status = 401, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody))
+)]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new(&body);
+    let email = f.req_str("email").map(str::to_owned);
+    let password = f.req_str("password").map(str::to_owned);
+    f.finish()?;
+    let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
+    let st = state.clone();
+    let session = state
+        .db
+        .run(move |conn| sign_in(conn, &st, &email, &password, Utc::now()))
+        .await?;
+    tracing::info!(user_id = %session.principal.user_id, role = %session.principal.role, "signed in");
+    Ok(HttpResponse::Ok().json(SessionView {
+        token: session.token,
+        expires_at: session
+            .expires_at
+            .with_timezone(&chrono_tz::Europe::Amsterdam)
+            .fixed_offset(),
+        role: session.principal.role.as_str().to_owned(),
+        tenant: session.principal.tenant_slug,
+    }))
+}

@@ -1,0 +1,79 @@
+//! Extractors: the signed-in staff user (`Staff`) or, on public routes that staff may also
+//! call, an optional one (`MaybeStaff`). A present but bad token is always a 401.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::service::admin::principal_for;
+use crate::state::AppState;
+
+/// A signed-in staff user.
+pub struct Staff(pub Principal);
+
+/// A staff user if the request carries a token, None if it carries none.
+pub struct MaybeStaff(pub Option<Principal>);
+
+fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| AppError::unauthorized())?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(AppError::unauthorized)?;
+    Ok(Some(token.trim().to_owned()))
+}
+
+async fn load(state: web::Data<AppState>, token: String) -> Result<Principal, AppError> {
+    let claims = state
+        .tokens
+        .check_staff(&token)
+        .map_err(|_| AppError::unauthorized())?;
+    let db = state.db.clone();
+    db.run(move |conn| principal_for(conn, &claims.sub))
+        .await?
+        .ok_or_else(AppError::unauthorized)
+}
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("application state missing".to_owned()))
+}
+
+impl FromRequest for Staff {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = app_state(req);
+        Box::pin(async move {
+            let token = token?.ok_or_else(AppError::unauthorized)?;
+            Ok(Staff(load(state?, token).await?))
+        })
+    }
+}
+
+impl FromRequest for MaybeStaff {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = app_state(req);
+        Box::pin(async move {
+            match token? {
+                None => Ok(MaybeStaff(None)),
+                Some(t) => Ok(MaybeStaff(Some(load(state?, t).await?))),
+            }
+        })
+    }
+}

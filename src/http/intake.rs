@@ -1,0 +1,239 @@
+//! `POST /api/v1/requests`: the intake, public or by staff.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, TimeZone, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::body::{Fields, JSON_LIMIT, read_json};
+use super::extract::MaybeStaff;
+use super::views::FiledView;
+use crate::auth::Principal;
+use crate::domain::{
+    Channel, Details, Language, RequestKind, SubjectEmail, SubjectName, SubjectPhone,
+};
+use crate::error::{AppError, AppResult};
+use crate::service::intake::{Intake, file};
+use crate::service::status_url;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct SubjectBody {
+    #[schema(example = "Anna de Vries")]
+    name: String,
+    #[schema(example = "anna@example.nl")]
+    email: String,
+    phone: Option<String>,
+}
+
+/// The intake body. `received_at` and `channel` only with a staff token.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct IntakeBody {
+    /// The tenant's slug, if the subject knows it.
+    tenant: Option<String>,
+    #[schema(example = "access")]
+    kind: RequestKind,
+    subject: SubjectBody,
+    /// At most 10,000 characters.
+    details: Option<String>,
+    language: Option<Language>,
+    /// Staff only: when it arrived (RFC 3339, or a date for a letter).
+    received_at: Option<String>,
+    /// Staff only.
+    channel: Option<Channel>,
+}
+
+/// How far back staff may date a request, and how far ahead a clock may drift.
+const MAX_BACKDATE_DAYS: i64 = 366;
+const CLOCK_SKEW_MINUTES: i64 = 5;
+
+fn parse_received_at(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let at = if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        t.with_timezone(&Utc)
+    } else if let Ok(d) = raw.parse::<NaiveDate>() {
+        // A date alone is that day in Europe/Amsterdam (where midnight always exists).
+        let start = d.and_hms_opt(0, 0, 0).ok_or("is not a valid date")?;
+        chrono_tz::Europe::Amsterdam
+            .from_local_datetime(&start)
+            .earliest()
+            .ok_or("is not a valid date")?
+            .with_timezone(&Utc)
+    } else {
+        return Err("must be an RFC 3339 time or a YYYY-MM-DD date".to_owned());
+    };
+    if at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
+        return Err("must not be in the future".to_owned());
+    }
+    if at < now - Duration::days(MAX_BACKDATE_DAYS) {
+        return Err(format!("must be within the last {MAX_BACKDATE_DAYS} days"));
+    }
+    Ok(at)
+}
+
+fn parse_intake(
+    body: &serde_json::Value,
+    staff: Option<Principal>,
+    now: DateTime<Utc>,
+) -> AppResult<Intake> {
+    let mut f = Fields::new(body);
+    let tenant_slug = f
+        .opt_str("tenant")
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let kind = f.parse("kind", true, str::parse::<RequestKind>);
+    if !f.present("subject") {
+        f.error("subject", "is required");
+    } else if !body
+        .get("subject")
+        .is_some_and(serde_json::Value::is_object)
+    {
+        f.error("subject", "must be an object");
+    }
+    let name = f.parse("subject.name", true, SubjectName::parse);
+    let email = f.parse("subject.email", true, SubjectEmail::parse);
+    let phone = f.parse("subject.phone", false, SubjectPhone::parse);
+    let details = f.parse("details", false, Details::parse);
+    let language = f
+        .parse("language", false, str::parse::<Language>)
+        .unwrap_or_default();
+    let (channel, received_at) = if staff.is_some() {
+        let channel = f
+            .parse("channel", false, str::parse::<Channel>)
+            .unwrap_or(Channel::Api);
+        let at = f
+            .parse("received_at", false, |s| parse_received_at(s, now))
+            .unwrap_or(now);
+        (channel, at)
+    } else {
+        for staff_only in ["received_at", "channel"] {
+            if f.present(staff_only) {
+                f.error(staff_only, "only staff may set this");
+            }
+        }
+        (Channel::Web, now)
+    };
+    f.finish()?;
+    let (Some(kind), Some(name), Some(email)) = (kind, name, email) else {
+        return Err(AppError::MalformedBody("incomplete body".to_owned()));
+    };
+    Ok(Intake {
+        tenant_slug,
+        kind,
+        name,
+        email,
+        phone,
+        details,
+        language,
+        channel,
+        received_at,
+        staff,
+        idempotency: None,
+    })
+}
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> AppResult<Option<String>> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v.to_str().map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Files a data-subject request.
+#[utoipa::path(
+    post, path = "/api/v1/requests", tag = "requests",
+    request_body = IntakeBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → same request")),
+    responses(
+        (status = 201, body = FiledView),
+        (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn file_request(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: MaybeStaff,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (raw, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let key = idempotency_key(&req)?;
+    // Microseconds: what PostgreSQL keeps, so both stores show the same instant.
+    let now = Utc::now().trunc_subsecs(6);
+    let mut intake = parse_intake(&body, staff.0, now)?;
+    if let Some(key) = key {
+        // The hash covers the body and who filed it: a replay must be the same call.
+        let mut h = Sha256::new();
+        h.update(&raw);
+        h.update(
+            intake
+                .staff
+                .as_ref()
+                .map(|p| p.user_id.as_str())
+                .unwrap_or("public"),
+        );
+        intake.idempotency = Some((key, hex::encode(h.finalize())));
+    }
+    let st = state.clone();
+    let filed = state.db.run(move |conn| file(conn, &st, intake)).await?;
+    let url = status_url(&state, &filed.request.id, &filed.request.reference, now)?;
+    let mut response = HttpResponse::Created();
+    if filed.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    tracing::info!(reference = %filed.request.reference, replayed = filed.replayed, "request filed");
+    Ok(response.json(FiledView::of(&filed.request, url)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_at_accepts_dates_and_times_within_bounds() {
+        let now = Utc::now();
+        assert!(
+            parse_received_at(
+                "2026-01-05",
+                Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+            )
+            .is_ok()
+        );
+        assert!(parse_received_at(&now.to_rfc3339(), now).is_ok());
+        assert!(parse_received_at(&(now + Duration::hours(1)).to_rfc3339(), now).is_err());
+        assert!(parse_received_at("2001-01-01", now).is_err());
+        assert!(parse_received_at("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let body = serde_json::json!({"kind": "inzage", "subject": {"name": "", "email": "nope"}, "details": 5});
+        let Err(AppError::Validation(fields)) = parse_intake(&body, None, Utc::now()) else {
+            panic!("expected a validation error");
+        };
+        for path in ["kind", "subject.name", "subject.email", "details"] {
+            assert!(fields.contains_key(path), "{path} missing in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn public_callers_cannot_backdate() {
+        let body = serde_json::json!({"kind": "access", "subject": {"name": "A", "email": "a@example.nl"}, "received_at": "2026-01-01"});
+        let Err(AppError::Validation(fields)) = parse_intake(&body, None, Utc::now()) else {
+            panic!("expected a validation error");
+        };
+        assert!(fields.contains_key("received_at"));
+    }
+}

@@ -1,0 +1,58 @@
+//! actix-web: routes per resource, extractors, middleware. Handlers are thin: parse,
+//! authorise, call one service function, render.
+
+pub mod auth;
+pub mod body;
+pub mod extract;
+pub mod intake;
+pub mod openapi;
+pub mod ops;
+pub mod requests;
+pub mod subject;
+pub mod telemetry;
+pub mod tenants;
+pub mod views;
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+
+/// Registers every route. More specific routes come before `/{reference}/{action}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| AppError::MalformedBody(e.to_string()).into()),
+    )
+    .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics))
+    .service(
+        web::scope("/api/v1")
+            .route("/openapi.json", web::get().to(openapi::openapi_json))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/verify", web::get().to(subject::verify))
+            .route("/tenants", web::get().to(tenants::list))
+            .route("/tenants", web::post().to(tenants::create))
+            .route("/users", web::post().to(tenants::create_staff_user))
+            .route("/requests", web::post().to(intake::file_request))
+            .route("/requests", web::get().to(requests::list))
+            .route(
+                "/requests/{reference}",
+                web::get().to(requests::get_request),
+            )
+            .route(
+                "/requests/{reference}/status",
+                web::get().to(subject::status),
+            )
+            .route(
+                "/requests/{reference}/{action}",
+                web::post().to(requests::perform),
+            ),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,57 @@
+//! The OpenAPI document, served at `/api/v1/openapi.json`, listing every route.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "inzage", description = "GDPR data-subject requests for a processor and its controllers"),
+    paths(
+        super::intake::file_request,
+        super::requests::list,
+        super::requests::get_request,
+        super::requests::perform,
+        super::subject::verify,
+        super::subject::status,
+        super::auth::login,
+        super::tenants::list,
+        super::tenants::create,
+        super::tenants::create_staff_user,
+        super::ops::healthz,
+        super::ops::readyz,
+        super::ops::metrics,
+        openapi_json,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "requests", description = "intake, the queue and the lifecycle"),
+        (name = "subject", description = "the data subject's own links"),
+        (name = "auth"), (name = "admin"), (name = "operations"),
+    )
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200, content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,142 @@
+//! `GET|POST /api/v1/tenants` and `POST /api/v1/users`: administration.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::ToSchema;
+
+use super::body::{Fields, JSON_LIMIT, read_json};
+use super::extract::Staff;
+use super::views::{TenantView, UserView};
+use crate::domain::{Language, Role};
+use crate::error::{AppError, AppResult};
+use crate::service::admin::{TenantInput, UserInput, create_tenant, create_user};
+use crate::state::AppState;
+use crate::store::tenants::Tenant;
+
+fn admin_only(role: Role) -> AppResult<()> {
+    if role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only an admin may do this".to_owned()))
+    }
+}
+
+/// Tenants: all for the processor's staff, its own for a controller.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "admin",
+    responses((status = 200, body = Vec<TenantView>), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(state: web::Data<AppState>, Staff(p): Staff) -> AppResult<HttpResponse> {
+    let tenants = state
+        .db
+        .run(|conn| Tenant::all(conn).map_err(AppError::from))
+        .await?;
+    let visible: Vec<TenantView> = tenants
+        .iter()
+        .filter(|t| p.can_see_tenant(Some(&t.id)))
+        .map(TenantView::of)
+        .collect();
+    Ok(HttpResponse::Ok().json(visible))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TenantBody {
+    slug: String,
+    name: String,
+    contact_email: String,
+    language: Option<Language>,
+    /// Path of the tenant's data map, e.g. `exports/acme.toml`.
+    datamap: Option<String>,
+    /// Whether this tenant's policy asks for a copy of an ID document.
+    id_document_required: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "admin", request_body = TenantBody,
+    responses((status = 201, body = TenantView), (status = 403, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Staff(p): Staff,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    admin_only(p.role)?;
+    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new(&body);
+    let slug = f.req_str("slug").map(str::to_owned);
+    let name = f.req_str("name").map(str::to_owned);
+    let contact_email = f.req_str("contact_email").map(str::to_owned);
+    let language = f
+        .parse("language", false, str::parse::<Language>)
+        .unwrap_or_default();
+    let datamap_path = f.opt_str("datamap").map(str::to_owned);
+    let id_document_required = f.opt_bool("id_document_required").unwrap_or(false);
+    f.finish()?;
+    let input = TenantInput {
+        slug: slug.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        contact_email: contact_email.unwrap_or_default(),
+        language,
+        datamap_path,
+        id_document_required,
+    };
+    let tenant = state.db.run(move |conn| create_tenant(conn, input)).await?;
+    tracing::info!(tenant = %tenant.slug, by = %p.user_id, "tenant created");
+    Ok(HttpResponse::Created().json(TenantView::of(&tenant)))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UserBody {
+    email: String,
+    role: Role,
+    /// Required for a controller: its tenant's slug.
+    tenant: Option<String>,
+    /// At least 12 characters.
+    password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserBody,
+    responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_staff_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Staff(p): Staff,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    admin_only(p.role)?;
+    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new(&body);
+    let email = f.req_str("email").map(str::to_owned);
+    let role = f.parse("role", true, str::parse::<Role>);
+    let tenant_slug = f.opt_str("tenant").map(str::to_owned);
+    let password = f.req_str("password").map(str::to_owned);
+    f.finish()?;
+    let (Some(email), Some(role), Some(password)) = (email, role, password) else {
+        return Err(AppError::MalformedBody("incomplete body".to_owned()));
+    };
+    let slug = tenant_slug.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            create_user(
+                conn,
+                UserInput {
+                    email,
+                    role,
+                    tenant_slug,
+                    password,
+                },
+            )
+        })
+        .await?;
+    tracing::info!(user_id = %user.id, role = %user.role, by = %p.user_id, "user created");
+    Ok(HttpResponse::Created().json(UserView {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        tenant: slug,
+    }))
+}

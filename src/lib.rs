@@ -1,0 +1,17 @@
+//! inzage: GDPR (AVG) data-subject requests for a processor that hosts many controllers'
+//! apps. See README.md for what it does and ../shared/DESIGN.md for how it is laid out.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod logging;
+pub mod metrics;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod store;

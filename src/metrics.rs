@@ -1,0 +1,52 @@
+//! Prometheus metrics. Counts that every instance must agree on (requests by status and
+//! kind, jobs, mail) are read from the store at scrape time; HTTP latency is per process.
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntGaugeVec, Opts, Registry, TextEncoder};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_duration: HistogramVec,
+    pub requests: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "inzage_http_request_duration_seconds",
+                "HTTP request latency by method, route pattern and status",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route", "status"],
+        )?;
+        let requests = IntGaugeVec::new(
+            Opts::new(
+                "inzage_requests",
+                "Data-subject requests by status and kind",
+            ),
+            &["status", "kind"],
+        )?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(requests.clone()))?;
+        Ok(Self {
+            registry,
+            http_duration,
+            requests,
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The text exposition of every registered metric.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
+        String::from_utf8(buf).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}

@@ -1,0 +1,142 @@
+//! Staff actions on a request (assign, forward, … withdraw) and the subject's verification.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::Principal;
+use crate::domain::deadline::amsterdam_date;
+use crate::domain::lifecycle::{self, Command};
+use crate::domain::{Actor, Status};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::events::EventActor;
+use crate::store::requests::{RequestRow, apply_plan};
+use crate::store::tenants::Tenant;
+use crate::store::{DbConnection, now, write_tx};
+
+/// An action as staff ask for it: `assign` names a tenant by slug, the rest are commands.
+#[derive(Debug, Clone)]
+pub enum ActionRequest {
+    Assign { tenant_slug: String },
+    Command(Command),
+}
+
+/// How often an action is retried when another writer changed the request in between.
+const ATTEMPTS: usize = 3;
+
+enum Outcome {
+    Done(RequestRow),
+    Stale,
+}
+
+/// Loads the request as `principal` may see it: another tenant's request is "not found".
+pub fn visible_request(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    reference: &str,
+) -> AppResult<RequestRow> {
+    let row = RequestRow::find_by_reference(conn, reference)?.ok_or(AppError::NotFound)?;
+    if !principal.can_see_tenant(row.tenant_id.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(row)
+}
+
+/// Performs a staff action: decides with the domain rules and writes the new state and its
+/// event in one transaction.
+pub fn act(
+    conn: &mut DbConnection,
+    state: &AppState,
+    principal: &Principal,
+    reference: &str,
+    request: ActionRequest,
+    when: DateTime<Utc>,
+) -> AppResult<RequestRow> {
+    let command = match request {
+        ActionRequest::Assign { tenant_slug } => {
+            let tenant = Tenant::find_by_slug(conn, &tenant_slug)?
+                .ok_or_else(|| AppError::field("tenant", "is not a known tenant"))?;
+            Command::Assign {
+                tenant_id: tenant.id,
+            }
+        }
+        ActionRequest::Command(c) => c,
+    };
+    let actor = EventActor::staff(&principal.user_id, &principal.email);
+    let today = amsterdam_date(when);
+    for _ in 0..ATTEMPTS {
+        let outcome = write_tx(conn, |conn| -> AppResult<Outcome> {
+            let row = visible_request(conn, principal, reference)?;
+            let plan = lifecycle::plan(
+                &row.facts()?,
+                &command,
+                Actor::Staff(principal.role),
+                &state.calendar,
+                today,
+            )?;
+            Ok(
+                match apply_plan(conn, &row, &command, &plan, &actor, now())? {
+                    Ok(updated) => Outcome::Done(updated),
+                    Err(_) => Outcome::Stale,
+                },
+            )
+        })?;
+        if let Outcome::Done(row) = outcome {
+            return Ok(row);
+        }
+    }
+    Err(AppError::Conflict {
+        code: "concurrent_change",
+        message: "the request changed while this action ran; try again".to_owned(),
+    })
+}
+
+/// The subject confirmed the e-mail address: the request moves on to `received` and the
+/// clock resumes. Returns the request, and whether this call did it (false: done before).
+pub fn verify(
+    conn: &mut DbConnection,
+    state: &AppState,
+    request_id: &str,
+    when: DateTime<Utc>,
+) -> AppResult<(RequestRow, bool)> {
+    let today = amsterdam_date(when);
+    for _ in 0..ATTEMPTS {
+        let outcome = write_tx(conn, |conn| -> AppResult<Option<Outcome>> {
+            let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;
+            if row.status()? != Status::AwaitingVerification {
+                return Ok(None);
+            }
+            let plan = lifecycle::plan(
+                &row.facts()?,
+                &Command::Verify,
+                Actor::Subject,
+                &state.calendar,
+                today,
+            )?;
+            Ok(Some(
+                match apply_plan(
+                    conn,
+                    &row,
+                    &Command::Verify,
+                    &plan,
+                    &EventActor::subject(),
+                    now(),
+                )? {
+                    Ok(updated) => Outcome::Done(updated),
+                    Err(_) => Outcome::Stale,
+                },
+            ))
+        })?;
+        match outcome {
+            Some(Outcome::Done(row)) => return Ok((row, true)),
+            Some(Outcome::Stale) => continue,
+            None => {
+                let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;
+                return Ok((row, false));
+            }
+        }
+    }
+    Err(AppError::Conflict {
+        code: "concurrent_change",
+        message: "the request changed while it was being confirmed; try again".to_owned(),
+    })
+}

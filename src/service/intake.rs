@@ -1,0 +1,176 @@
+//! Filing a request: the public form, or staff entering one that came by letter or phone.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::auth::Principal;
+use crate::domain::deadline::{Deadline, amsterdam_date};
+use crate::domain::{
+    Channel, Details, Language, RequestKind, Role, Status, SubjectEmail, SubjectName, SubjectPhone,
+};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::events::{EventActor, NewEvent};
+use crate::store::requests::{NewRequest, RequestRow, next_reference, remember_idempotency_key};
+use crate::store::tenants::Tenant;
+use crate::store::{DbConnection, StoreError, new_id, now, write_tx};
+
+/// A validated intake.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub tenant_slug: Option<String>,
+    pub kind: RequestKind,
+    pub name: SubjectName,
+    pub email: SubjectEmail,
+    pub phone: Option<SubjectPhone>,
+    pub details: Option<Details>,
+    pub language: Language,
+    pub channel: Channel,
+    /// When it reached the processor; staff may give an earlier moment (a letter's arrival).
+    pub received_at: DateTime<Utc>,
+    /// The staff user entering it; None for the public form.
+    pub staff: Option<Principal>,
+    /// `Idempotency-Key` header and a hash of the body it came with.
+    pub idempotency: Option<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Filed {
+    pub request: RequestRow,
+    pub tenant_slug: Option<String>,
+    /// True when an earlier call with the same idempotency key made this request.
+    pub replayed: bool,
+}
+
+fn replay(
+    row: RequestRow,
+    stored_hash: &str,
+    hash: &str,
+    conn: &mut DbConnection,
+) -> AppResult<Filed> {
+    if stored_hash != hash {
+        return Err(AppError::field(
+            "Idempotency-Key",
+            "was used before with a different request body",
+        ));
+    }
+    let tenant_slug = match &row.tenant_id {
+        Some(id) => Tenant::find(conn, id)?.map(|t| t.slug),
+        None => None,
+    };
+    Ok(Filed {
+        request: row,
+        tenant_slug,
+        replayed: true,
+    })
+}
+
+/// Files a request: allocates its reference, computes its deadline and writes the row and
+/// its first event in one transaction. Same idempotency key and body → the same request.
+pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppResult<Filed> {
+    if let Some((key, hash)) = &intake.idempotency {
+        if let Some((row, stored)) = RequestRow::find_by_idempotency_key(conn, key)? {
+            return replay(row, &stored, hash, conn);
+        }
+    }
+    // Controllers file for their own tenant whatever the body says; others name one or not.
+    let tenant = match (&intake.staff, &intake.tenant_slug) {
+        (Some(p), _) if p.role == Role::Controller => match &p.tenant_id {
+            Some(id) => Tenant::find(conn, id)?,
+            None => None,
+        },
+        (_, Some(slug)) => Some(
+            Tenant::find_by_slug(conn, slug)?
+                .ok_or_else(|| AppError::field("tenant", "is not a known tenant"))?,
+        ),
+        (_, None) => None,
+    };
+
+    // GDPR art. 12(3): the clock starts the day the request reached us (Europe/Amsterdam).
+    let received_on = amsterdam_date(intake.received_at);
+    let deadline = Deadline::compute(&state.calendar, received_on, 0, None)
+        .map_err(|e| AppError::field("received_at", e.to_string()))?;
+    // A public intake waits for its e-mail address to be confirmed, with the clock paused
+    // from the day it arrived; staff-entered requests start at `received`.
+    let (status, paused_since) = match intake.staff {
+        Some(_) => (Status::Received, None),
+        None => (Status::AwaitingVerification, Some(received_on)),
+    };
+    let at = now();
+    let id = new_id();
+    let year = received_on.year();
+    let reference = match conn {
+        DbConnection::Postgresql(_) => Some(next_reference(conn, year)?),
+        DbConnection::Sqlite(_) => None,
+    };
+    let actor = match &intake.staff {
+        Some(p) => EventActor::staff(&p.user_id, &p.email),
+        None => EventActor::subject(),
+    };
+    let result = write_tx(conn, |conn| -> Result<RequestRow, StoreError> {
+        let reference = match reference {
+            Some(r) => r,
+            None => next_reference(conn, year)?,
+        };
+        let new = NewRequest {
+            id: id.clone(),
+            reference: reference.to_string(),
+            tenant_id: tenant.as_ref().map(|t| t.id.clone()),
+            kind: intake.kind.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            channel: intake.channel.as_str().to_owned(),
+            language: intake.language.as_str().to_owned(),
+            subject_name: intake.name.as_str().to_owned(),
+            subject_email: intake.email.as_str().to_owned(),
+            subject_email_norm: intake.email.normalized(),
+            subject_phone: intake.phone.as_ref().map(|p| p.as_str().to_owned()),
+            details: intake.details.as_ref().map(|d| d.as_str().to_owned()),
+            received_at: intake.received_at.naive_utc(),
+            received_on,
+            legal_due: deadline.legal,
+            promised_due: deadline.promised,
+            extended_due: None,
+            paused_days: 0,
+            paused_since,
+            identity_pending: false,
+            due_at: deadline.due_at().naive_utc(),
+            version: 0,
+            created_at: at,
+            updated_at: at,
+        };
+        new.insert(conn)?;
+        if let Some((key, hash)) = &intake.idempotency {
+            remember_idempotency_key(conn, key, &id, hash, at)?;
+        }
+        let mut event = NewEvent::new(&id, &actor, "received", at);
+        event.to_status = Some(status.as_str().to_owned());
+        event.public = true;
+        event.data = Some(
+            serde_json::json!({
+                "channel": intake.channel.as_str(),
+                "kind": intake.kind.as_str(),
+                "tenant": tenant.as_ref().map(|t| t.slug.clone()),
+            })
+            .to_string(),
+        );
+        event.insert(conn)?;
+        RequestRow::find(conn, &id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))
+    });
+    match result {
+        Ok(request) => Ok(Filed {
+            request,
+            tenant_slug: tenant.map(|t| t.slug),
+            replayed: false,
+        }),
+        // Two calls with one key raced: the loser answers with the winner's request.
+        Err(e) if e.is_unique_violation() && intake.idempotency.is_some() => {
+            let Some((key, hash)) = &intake.idempotency else {
+                return Err(e.into());
+            };
+            match RequestRow::find_by_idempotency_key(conn, key)? {
+                Some((row, stored)) => replay(row, &stored, hash, conn),
+                None => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,29 @@
+//! Use cases: each function runs one domain decision and stores its outcome in one
+//! transaction. HTTP handlers and CLI commands call these and nothing below them.
+
+pub mod actions;
+pub mod admin;
+pub mod intake;
+pub mod queries;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::token::Purpose;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The subject's status link for a request (a signed token; the reference alone opens nothing).
+pub fn status_url(
+    state: &AppState,
+    request_id: &str,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let (token, _) = state
+        .tokens
+        .issue_link(Purpose::Status, request_id, now, Purpose::Status.lifetime())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(state.link(&format!(
+        "/api/v1/requests/{reference}/status?token={token}"
+    )))
+}

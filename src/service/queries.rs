@@ -1,0 +1,112 @@
+//! Reading requests as staff: the queue and one request with its history. Reading a
+//! request's personal data leaves an audit entry.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use crate::auth::Principal;
+use crate::domain::{RequestKind, Role, Status};
+use crate::error::{AppError, AppResult};
+use crate::service::actions::visible_request;
+use crate::store::events::Event;
+use crate::store::requests::{self, ListFilter, RequestRow};
+use crate::store::tenants::Tenant;
+use crate::store::{DbConnection, audit};
+
+/// Filters of the queue as asked (tenant by slug).
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    pub statuses: Vec<Status>,
+    pub tenant_slug: Option<String>,
+    pub kind: Option<RequestKind>,
+    pub overdue_at: Option<NaiveDateTime>,
+    pub due_before: Option<NaiveDateTime>,
+    pub open_only: bool,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+pub struct QueuePage {
+    pub items: Vec<RequestRow>,
+    pub total: i64,
+    /// Tenant id → slug, for rendering.
+    pub tenant_slugs: HashMap<String, String>,
+}
+
+/// The queue as `principal` may see it, soonest deadline first.
+pub fn queue(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    query: &QueueQuery,
+) -> AppResult<QueuePage> {
+    let tenants = Tenant::all(conn)?;
+    let tenant_slugs: HashMap<String, String> = tenants
+        .iter()
+        .map(|t| (t.id.clone(), t.slug.clone()))
+        .collect();
+    let tenant_id = match (&principal.role, &query.tenant_slug) {
+        (Role::Controller, Some(slug)) if Some(slug) != principal.tenant_slug.as_ref() => {
+            return Err(AppError::Forbidden(
+                "a controller sees only its own tenant".to_owned(),
+            ));
+        }
+        (Role::Controller, _) => principal.tenant_id.clone(),
+        (_, Some(slug)) => Some(
+            tenants
+                .iter()
+                .find(|t| &t.slug == slug)
+                .map(|t| t.id.clone())
+                .ok_or_else(|| AppError::field("tenant", "is not a known tenant"))?,
+        ),
+        (_, None) => None,
+    };
+    let filter = ListFilter {
+        statuses: query.statuses.clone(),
+        tenant_id,
+        kind: query.kind,
+        overdue_at: query.overdue_at,
+        due_before: query.due_before,
+        open_only: query.open_only,
+    };
+    let offset = (query.page.max(1) - 1) * query.per_page;
+    let (items, total) = requests::list(conn, &filter, offset, query.per_page)?;
+    Ok(QueuePage {
+        items,
+        total,
+        tenant_slugs,
+    })
+}
+
+pub struct RequestDetail {
+    pub request: RequestRow,
+    pub tenant: Option<Tenant>,
+    pub events: Vec<Event>,
+}
+
+/// One request with its full history. The read is audited: staff saw the subject's data.
+pub fn detail(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    reference: &str,
+) -> AppResult<RequestDetail> {
+    let request = visible_request(conn, principal, reference)?;
+    let tenant = match &request.tenant_id {
+        Some(id) => Tenant::find(conn, id)?,
+        None => None,
+    };
+    let events = Event::for_request(conn, &request.id)?;
+    audit::record(
+        conn,
+        &principal.user_id,
+        &principal.email,
+        "request_viewed",
+        request.tenant_id.as_deref(),
+        Some(&request.id),
+    )?;
+    Ok(RequestDetail {
+        request,
+        tenant,
+        events,
+    })
+}

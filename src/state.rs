@@ -1,0 +1,37 @@
+//! What every handler and job shares: the store, settings, keys, calendar and metrics.
+
+use std::sync::Arc;
+
+use crate::auth::token::TokenKeys;
+use crate::config::Settings;
+use crate::domain::deadline::Calendar;
+use crate::metrics::Metrics;
+use crate::store::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
+    pub calendar: Arc<Calendar>,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> Result<Self, prometheus::Error> {
+        let tokens = TokenKeys::from_master(settings.secret_bytes());
+        let calendar = Calendar::with_bridge_days(settings.bridge_days.iter().copied());
+        Ok(Self {
+            db,
+            tokens,
+            calendar: Arc::new(calendar),
+            settings: Arc::new(settings),
+            metrics: Metrics::new()?,
+        })
+    }
+
+    /// An absolute link under the public URL.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.settings.public_url, path_and_query)
+    }
+}

@@ -1,0 +1,113 @@
+//! The append-only history of a request. Events are only ever inserted, in the same
+//! transaction as the change they record.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::request_events;
+use super::{DbConnection, StoreResult};
+
+/// Who caused an event, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventActor {
+    /// `staff`, `subject` or `system`.
+    pub kind: &'static str,
+    pub id: Option<String>,
+    /// A staff user's e-mail; never the subject's name or address.
+    pub label: String,
+}
+
+impl EventActor {
+    pub fn staff(user_id: &str, email: &str) -> Self {
+        Self {
+            kind: "staff",
+            id: Some(user_id.to_owned()),
+            label: email.to_owned(),
+        }
+    }
+
+    pub fn subject() -> Self {
+        Self {
+            kind: "subject",
+            id: None,
+            label: "subject".to_owned(),
+        }
+    }
+
+    pub fn system() -> Self {
+        Self {
+            kind: "system",
+            id: None,
+            label: "inzage".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = request_events)]
+pub struct Event {
+    pub id: i64,
+    pub request_id: String,
+    pub at: NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub data: Option<String>,
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = request_events)]
+pub struct NewEvent {
+    pub request_id: String,
+    pub at: NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub data: Option<String>,
+    pub public: bool,
+}
+
+impl NewEvent {
+    pub fn new(request_id: &str, actor: &EventActor, kind: &str, at: NaiveDateTime) -> Self {
+        Self {
+            request_id: request_id.to_owned(),
+            at,
+            actor_kind: actor.kind.to_owned(),
+            actor_id: actor.id.clone(),
+            actor_label: actor.label.clone(),
+            kind: kind.to_owned(),
+            from_status: None,
+            to_status: None,
+            note: None,
+            data: None,
+            public: false,
+        }
+    }
+
+    pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
+        diesel::insert_into(request_events::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+impl Event {
+    /// A request's history, oldest first.
+    pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<Event>> {
+        Ok(request_events::table
+            .filter(request_events::request_id.eq(request_id))
+            .order(request_events::id.asc())
+            .select(Event::as_select())
+            .load(conn)?)
+    }
+}

@@ -1,0 +1,432 @@
+//! Requests: insert at intake, find, apply an action's plan, list the queue.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+
+use super::events::{EventActor, NewEvent};
+use super::schema::requests;
+use super::{DbConnection, StoreError, StoreResult};
+use crate::domain::deadline::{Deadline, ExtensionMonths};
+use crate::domain::{Command, Facts, Plan, Reference, RequestKind, Status};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = requests)]
+pub struct RequestRow {
+    pub id: String,
+    pub reference: String,
+    pub tenant_id: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub channel: String,
+    pub language: String,
+    pub subject_name: String,
+    pub subject_email: String,
+    pub subject_email_norm: String,
+    pub subject_phone: Option<String>,
+    pub details: Option<String>,
+    pub received_at: NaiveDateTime,
+    pub received_on: NaiveDate,
+    pub legal_due: NaiveDate,
+    pub promised_due: NaiveDate,
+    pub extended_due: Option<NaiveDate>,
+    pub extension_months: Option<i32>,
+    pub extension_reason: Option<String>,
+    pub paused_days: i32,
+    pub paused_since: Option<NaiveDate>,
+    pub identity_pending: bool,
+    pub due_at: NaiveDateTime,
+    /// JSON `{"by", "at", "method"}` once staff recorded the identity check.
+    pub identity_check: Option<String>,
+    pub outcome: Option<String>,
+    pub refusal_ground: Option<String>,
+    pub refusal_reason: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Config(format!("stored {what} {value:?} is not valid"))
+}
+
+impl RequestRow {
+    pub fn status(&self) -> StoreResult<Status> {
+        self.status
+            .parse()
+            .map_err(|_| corrupt("status", &self.status))
+    }
+
+    pub fn kind(&self) -> StoreResult<RequestKind> {
+        self.kind.parse().map_err(|_| corrupt("kind", &self.kind))
+    }
+
+    pub fn extension(&self) -> StoreResult<Option<ExtensionMonths>> {
+        self.extension_months
+            .map(|m| {
+                ExtensionMonths::try_from(i64::from(m))
+                    .map_err(|_| corrupt("extension", &m.to_string()))
+            })
+            .transpose()
+    }
+
+    /// The stored deadline. Stored dates are authoritative: a later change of configured
+    /// bridge days does not move a deadline already told to the subject.
+    pub fn deadline(&self) -> StoreResult<Deadline> {
+        Ok(Deadline {
+            received: self.received_on,
+            paused_days: u32::try_from(self.paused_days).unwrap_or(0),
+            extension: self.extension()?,
+            legal: self.legal_due,
+            promised: self.promised_due,
+            extended: self.extended_due,
+        })
+    }
+
+    pub fn facts(&self) -> StoreResult<Facts> {
+        Ok(Facts {
+            kind: self.kind()?,
+            status: self.status()?,
+            tenant_assigned: self.tenant_id.is_some(),
+            deadline: self.deadline()?,
+            paused_since: self.paused_since,
+            identity_pending: self.identity_pending,
+        })
+    }
+
+    pub fn find_by_reference(
+        conn: &mut DbConnection,
+        reference: &str,
+    ) -> StoreResult<Option<RequestRow>> {
+        Ok(requests::table
+            .filter(requests::reference.eq(reference))
+            .select(RequestRow::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RequestRow>> {
+        Ok(requests::table
+            .find(id)
+            .select(RequestRow::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// The request an idempotency key made, with the hash of the body it came with.
+    pub fn find_by_idempotency_key(
+        conn: &mut DbConnection,
+        key: &str,
+    ) -> StoreResult<Option<(RequestRow, String)>> {
+        use super::schema::idempotency_keys;
+        Ok(idempotency_keys::table
+            .inner_join(requests::table.on(requests::id.eq(idempotency_keys::request_id)))
+            .filter(idempotency_keys::key.eq(key))
+            .select((RequestRow::as_select(), idempotency_keys::body_hash))
+            .first(conn)
+            .optional()?)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = requests)]
+pub struct NewRequest {
+    pub id: String,
+    pub reference: String,
+    pub tenant_id: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub channel: String,
+    pub language: String,
+    pub subject_name: String,
+    pub subject_email: String,
+    pub subject_email_norm: String,
+    pub subject_phone: Option<String>,
+    pub details: Option<String>,
+    pub received_at: NaiveDateTime,
+    pub received_on: NaiveDate,
+    pub legal_due: NaiveDate,
+    pub promised_due: NaiveDate,
+    pub extended_due: Option<NaiveDate>,
+    pub paused_days: i32,
+    pub paused_since: Option<NaiveDate>,
+    pub identity_pending: bool,
+    pub due_at: NaiveDateTime,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewRequest {
+    pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
+        diesel::insert_into(requests::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// Remembers which request an idempotency key made (same transaction as the request).
+pub fn remember_idempotency_key(
+    conn: &mut DbConnection,
+    key: &str,
+    request_id: &str,
+    body_hash: &str,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    use super::schema::idempotency_keys;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_id.eq(request_id),
+            idempotency_keys::body_hash.eq(body_hash),
+            idempotency_keys::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct NextValue {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Allocates the next reference number of `year`.
+///
+/// SQLite: a counter row, inside the caller's write transaction (there is one writer).
+/// PostgreSQL: a sequence per year, outside any transaction, so concurrent intakes never
+/// queue on one row lock; a rolled-back intake leaves a gap, which is harmless.
+pub fn next_reference(conn: &mut DbConnection, year: i32) -> StoreResult<Reference> {
+    let n = match conn {
+        DbConnection::Sqlite(_) => {
+            diesel::sql_query(
+                "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) \
+                 ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 \
+                 RETURNING last_value AS n",
+            )
+            .bind::<Integer, _>(year)
+            .get_result::<NextValue>(conn)?
+            .n
+        }
+        DbConnection::Postgresql(_) => {
+            // The name is built from an i32, never from input.
+            let sequence = format!("inzage_reference_{year}");
+            let next = |conn: &mut DbConnection| {
+                diesel::sql_query("SELECT nextval($1::regclass) AS n")
+                    .bind::<Text, _>(&sequence)
+                    .get_result::<NextValue>(conn)
+            };
+            match next(conn) {
+                Ok(v) => v.n,
+                Err(_) => {
+                    // First request of the year: create its sequence. Two instances may race
+                    // here; IF NOT EXISTS plus a retry settles it.
+                    let create = format!("CREATE SEQUENCE IF NOT EXISTS {sequence}");
+                    if diesel::sql_query(&create).execute(conn).is_err() {
+                        diesel::sql_query(&create).execute(conn)?;
+                    }
+                    next(conn)?.n
+                }
+            }
+        }
+    };
+    let number = u64::try_from(n).map_err(|_| corrupt("reference counter", &n.to_string()))?;
+    Reference::new(year, number).map_err(|_| corrupt("reference counter", &n.to_string()))
+}
+
+/// Columns an action may change; every field is written (None writes NULL).
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = requests, treat_none_as_null = true)]
+struct ActionChanges {
+    status: String,
+    tenant_id: Option<String>,
+    legal_due: NaiveDate,
+    promised_due: NaiveDate,
+    extended_due: Option<NaiveDate>,
+    extension_months: Option<i32>,
+    extension_reason: Option<String>,
+    paused_days: i32,
+    paused_since: Option<NaiveDate>,
+    identity_pending: bool,
+    due_at: NaiveDateTime,
+    identity_check: Option<String>,
+    outcome: Option<String>,
+    refusal_ground: Option<String>,
+    refusal_reason: Option<String>,
+    closed_at: Option<NaiveDateTime>,
+    version: i32,
+    updated_at: NaiveDateTime,
+}
+
+/// The outcome of [`apply_plan`] when another writer changed the request first.
+#[derive(Debug)]
+pub struct Stale;
+
+/// Writes an allowed action's plan and its event, in the caller's transaction. Fails with
+/// `Ok(Err(Stale))` when the row's version moved since it was read (optimistic locking, so
+/// two instances never both apply an action to the same state).
+pub fn apply_plan(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    command: &Command,
+    plan: &Plan,
+    actor: &EventActor,
+    at: NaiveDateTime,
+) -> StoreResult<Result<RequestRow, Stale>> {
+    let mut changes = ActionChanges {
+        status: plan.to.as_str().to_owned(),
+        tenant_id: row.tenant_id.clone(),
+        legal_due: plan.deadline.legal,
+        promised_due: plan.deadline.promised,
+        extended_due: plan.deadline.extended,
+        extension_months: plan
+            .deadline
+            .extension
+            .map(|m| i32::try_from(m.months()).unwrap_or(i32::MAX)),
+        extension_reason: row.extension_reason.clone(),
+        paused_days: i32::try_from(plan.deadline.paused_days).unwrap_or(i32::MAX),
+        paused_since: plan.paused_since,
+        identity_pending: plan.identity_pending,
+        due_at: plan.deadline.due_at().naive_utc(),
+        identity_check: row.identity_check.clone(),
+        outcome: row.outcome.clone(),
+        refusal_ground: row.refusal_ground.clone(),
+        refusal_reason: row.refusal_reason.clone(),
+        closed_at: row.closed_at.or(plan.to.is_closed().then_some(at)),
+        version: row.version + 1,
+        updated_at: at,
+    };
+    let mut data = serde_json::Map::new();
+    match command {
+        Command::Verify => {}
+        Command::Assign { tenant_id } => {
+            changes.tenant_id = Some(tenant_id.clone());
+            data.insert("tenant_id".into(), tenant_id.clone().into());
+        }
+        Command::Extend { months, reason } => {
+            changes.extension_reason = Some(reason.clone());
+            data.insert("months".into(), months.months().into());
+            if let Some(extended) = plan.deadline.extended {
+                data.insert("extended".into(), extended.to_string().into());
+            }
+            // Art. 12(3): the subject must be told of the extension and its reasons
+            // within the first month.
+            data.insert("subject_must_be_told".into(), true.into());
+        }
+        Command::IdentityConfirmed { method } => {
+            // Only that the identity was checked, by whom, when and how (EDPB 01/2022 §§58-79).
+            changes.identity_check = Some(
+                serde_json::json!({"by": actor.label, "at": at.and_utc().to_rfc3339(), "method": method})
+                    .to_string(),
+            );
+        }
+        Command::Complete { outcome } => changes.outcome = Some(outcome.clone()),
+        Command::Refuse { ground, reason } => {
+            changes.refusal_ground = Some(ground.as_str().to_owned());
+            changes.refusal_reason = Some(reason.clone());
+            data.insert("ground".into(), ground.as_str().into());
+        }
+        Command::RequestIdentity { .. } => {
+            if let Some(counted) = plan.pause_counted {
+                data.insert("pause_counted".into(), counted.into());
+            }
+        }
+        Command::Forward { .. }
+        | Command::Acknowledge
+        | Command::Start
+        | Command::Withdraw { .. } => {}
+    }
+    if plan.deadline != row.deadline()? {
+        data.insert("legal".into(), plan.deadline.legal.to_string().into());
+        data.insert("paused_days".into(), plan.deadline.paused_days.into());
+    }
+    let updated = diesel::update(
+        requests::table
+            .filter(requests::id.eq(&row.id))
+            .filter(requests::version.eq(row.version)),
+    )
+    .set(&changes)
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(Err(Stale));
+    }
+    let mut event = NewEvent::new(&row.id, actor, plan.action.event_kind(), at);
+    event.from_status = Some(plan.from.as_str().to_owned());
+    event.to_status = Some(plan.to.as_str().to_owned());
+    event.note = plan.note.clone();
+    event.data = (!data.is_empty()).then(|| serde_json::Value::Object(data).to_string());
+    event.public = plan.public;
+    event.insert(conn)?;
+    let row = RequestRow::find(conn, &row.id)?
+        .ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
+    Ok(Ok(row))
+}
+
+/// Which requests a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<Status>,
+    pub tenant_id: Option<String>,
+    pub kind: Option<RequestKind>,
+    /// Only open, running (not paused) requests whose due moment is before this instant.
+    pub overdue_at: Option<NaiveDateTime>,
+    pub due_before: Option<NaiveDateTime>,
+    pub open_only: bool,
+}
+
+type Boxed<'a> = requests::BoxedQuery<'a, super::MultiBackend>;
+
+fn filtered(filter: &ListFilter) -> Boxed<'_> {
+    let mut q = requests::table.into_boxed();
+    if !filter.statuses.is_empty() {
+        q = q.filter(requests::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(tenant) = &filter.tenant_id {
+        q = q.filter(requests::tenant_id.eq(tenant));
+    }
+    if let Some(kind) = filter.kind {
+        q = q.filter(requests::kind.eq(kind.as_str()));
+    }
+    if filter.open_only || filter.overdue_at.is_some() {
+        q = q.filter(requests::closed_at.is_null());
+    }
+    if let Some(now) = filter.overdue_at {
+        q = q
+            .filter(requests::due_at.lt(now))
+            .filter(requests::paused_since.is_null());
+    }
+    if let Some(before) = filter.due_before {
+        q = q.filter(requests::due_at.lt(before));
+    }
+    q
+}
+
+/// One page of the queue, soonest deadline first, and the total matching.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ListFilter,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<RequestRow>, i64)> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let rows = filtered(filter)
+        .order((requests::due_at.asc(), requests::reference.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(RequestRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Number of requests per (status, kind), for `/metrics`.
+pub fn counts_by_status_and_kind(
+    conn: &mut DbConnection,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    use diesel::dsl::count_star;
+    Ok(requests::table
+        .group_by((requests::status, requests::kind))
+        .select((requests::status, requests::kind, count_star()))
+        .load(conn)?)
+}

@@ -1,0 +1,73 @@
+//! Tenants (controllers): the processor's customers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::tenants;
+use super::{DbConnection, StoreResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = tenants)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub contact_email: String,
+    pub language: String,
+    pub datamap_path: Option<String>,
+    pub id_document_required: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tenants)]
+pub struct NewTenant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub contact_email: String,
+    pub language: String,
+    pub datamap_path: Option<String>,
+    pub id_document_required: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl Tenant {
+    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Tenant>> {
+        Ok(tenants::table
+            .find(id)
+            .select(Tenant::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StoreResult<Option<Tenant>> {
+        Ok(tenants::table
+            .filter(tenants::slug.eq(slug))
+            .select(Tenant::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn all(conn: &mut DbConnection) -> StoreResult<Vec<Tenant>> {
+        Ok(tenants::table
+            .order(tenants::slug.asc())
+            .select(Tenant::as_select())
+            .load(conn)?)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
+        Ok(tenants::table.count().get_result(conn)?)
+    }
+
+    /// Inserts a tenant; a taken slug is a unique violation for the caller to report.
+    pub fn insert(conn: &mut DbConnection, new: &NewTenant) -> StoreResult<Tenant> {
+        diesel::insert_into(tenants::table)
+            .values(new)
+            .execute(conn)?;
+        Ok(tenants::table
+            .find(&new.id)
+            .select(Tenant::as_select())
+            .first(conn)?)
+    }
+}

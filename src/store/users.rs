@@ -1,0 +1,64 @@
+//! Staff users: admin, support (the processor) and controller (a tenant's own staff).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::users;
+use super::{DbConnection, StoreResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    /// Stored lower-cased; logins compare lower-cased.
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub tenant_id: Option<String>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub tenant_id: Option<String>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<User>> {
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> StoreResult<Option<User>> {
+        Ok(users::table
+            .filter(users::email.eq(email.trim().to_lowercase()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
+        Ok(users::table.count().get_result(conn)?)
+    }
+
+    pub fn insert(conn: &mut DbConnection, new: &NewUser) -> StoreResult<User> {
+        diesel::insert_into(users::table)
+            .values(new)
+            .execute(conn)?;
+        Ok(users::table
+            .find(&new.id)
+            .select(User::as_select())
+            .first(conn)?)
+    }
+}
