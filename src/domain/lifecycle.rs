@@ -205,6 +205,47 @@ pub fn plan(
     })
 }
 
+/// The staff actions `actor` can take now: those whose plan succeeds, guards included
+/// (a tenant before forwarding, a question before a confirmation, one extension).
+pub fn available_actions(
+    facts: &Facts,
+    actor: Actor,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Vec<Action> {
+    let samples = [
+        Command::Assign {
+            tenant_id: String::new(),
+        },
+        Command::Forward { note: None },
+        Command::Acknowledge,
+        Command::Start,
+        Command::Extend {
+            months: ExtensionMonths::One,
+            reason: String::new(),
+        },
+        Command::RequestIdentity {
+            note: String::new(),
+        },
+        Command::IdentityConfirmed {
+            method: String::new(),
+        },
+        Command::Complete {
+            outcome: String::new(),
+        },
+        Command::Refuse {
+            ground: RefusalGround::Other,
+            reason: String::new(),
+        },
+        Command::Withdraw { note: None },
+    ];
+    samples
+        .iter()
+        .filter(|c| plan(facts, c, actor, cal, today).is_ok())
+        .map(Command::action)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

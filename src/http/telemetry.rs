@@ -43,10 +43,10 @@ impl RootSpanBuilder for InzageRootSpan {
         match outcome {
             Ok(response) => {
                 span.record("status", response.status().as_u16());
-                if let Some(e) = response.response().error() {
-                    if response.status().is_server_error() {
-                        span.record("error", tracing::field::display(e));
-                    }
+                if let Some(e) = response.response().error()
+                    && response.status().is_server_error()
+                {
+                    span.record("error", tracing::field::display(e));
                 }
             }
             Err(e) => {

@@ -7,7 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::domain::status::allowed_actions;
+use crate::domain::deadline::{Calendar, amsterdam_date};
+use crate::domain::lifecycle::available_actions;
 use crate::domain::{Actor, Status};
 use crate::store::events::Event;
 use crate::store::requests::RequestRow;
@@ -222,11 +223,13 @@ impl RequestView {
         tenant: Option<&Tenant>,
         events: &[Event],
         who: &Principal,
+        cal: &Calendar,
         now: NaiveDateTime,
     ) -> Self {
+        let today = amsterdam_date(now.and_utc());
         let actions = r
-            .status()
-            .map(|s| allowed_actions(s, Actor::Staff(who.role)))
+            .facts()
+            .map(|f| available_actions(&f, Actor::Staff(who.role), cal, today))
             .unwrap_or_default()
             .into_iter()
             .map(|a| a.as_str().to_owned())

@@ -24,7 +24,7 @@ pub enum ActionRequest {
 const ATTEMPTS: usize = 3;
 
 enum Outcome {
-    Done(RequestRow),
+    Done(Box<RequestRow>),
     Stale,
 }
 
@@ -75,13 +75,13 @@ pub fn act(
             )?;
             Ok(
                 match apply_plan(conn, &row, &command, &plan, &actor, now())? {
-                    Ok(updated) => Outcome::Done(updated),
+                    Ok(updated) => Outcome::Done(Box::new(updated)),
                     Err(_) => Outcome::Stale,
                 },
             )
         })?;
         if let Outcome::Done(row) = outcome {
-            return Ok(row);
+            return Ok(*row);
         }
     }
     Err(AppError::Conflict {
@@ -121,13 +121,13 @@ pub fn verify(
                     &EventActor::subject(),
                     now(),
                 )? {
-                    Ok(updated) => Outcome::Done(updated),
+                    Ok(updated) => Outcome::Done(Box::new(updated)),
                     Err(_) => Outcome::Stale,
                 },
             ))
         })?;
         match outcome {
-            Some(Outcome::Done(row)) => return Ok((row, true)),
+            Some(Outcome::Done(row)) => return Ok((*row, true)),
             Some(Outcome::Stale) => continue,
             None => {
                 let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;

@@ -67,10 +67,10 @@ fn replay(
 /// Files a request: allocates its reference, computes its deadline and writes the row and
 /// its first event in one transaction. Same idempotency key and body → the same request.
 pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppResult<Filed> {
-    if let Some((key, hash)) = &intake.idempotency {
-        if let Some((row, stored)) = RequestRow::find_by_idempotency_key(conn, key)? {
-            return replay(row, &stored, hash, conn);
-        }
+    if let Some((key, hash)) = &intake.idempotency
+        && let Some((row, stored)) = RequestRow::find_by_idempotency_key(conn, key)?
+    {
+        return replay(row, &stored, hash, conn);
     }
     // Controllers file for their own tenant whatever the body says; others name one or not.
     let tenant = match (&intake.staff, &intake.tenant_slug) {

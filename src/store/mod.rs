@@ -179,21 +179,21 @@ impl Db {
     /// Opens the pool. Does not migrate; call [`Db::migrate`] (serve and `inzage migrate` do).
     pub fn connect(url: &str, pool_size: u32) -> StoreResult<Self> {
         let backend = Backend::from_url(url)?;
-        if let Backend::Sqlite(path) = &backend {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Config(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
+        if let Backend::Sqlite(path) = &backend
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(ConnectionManager {
+            // Connections are opened on demand: a store that is down fails the first call
+            // (and /readyz), not the construction.
+            .build_unchecked(ConnectionManager {
                 backend: backend.clone(),
-            })
-            .map_err(StoreError::Pool)?;
+            });
         Ok(Self { pool, backend })
     }
 

@@ -1,0 +1,355 @@
+//! `spawn_app`: the real server on a random port, over a fresh store — a temporary SQLite
+//! file, or a fresh PostgreSQL database on the server named by `TEST_DATABASE_URL`.
+
+use std::collections::HashMap;
+use std::sync::Once;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use inzage::config::Settings;
+use inzage::domain::Role;
+use inzage::service::admin::{TenantInput, UserInput, create_tenant, create_user};
+use inzage::startup::{Application, open_store};
+use inzage::state::AppState;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server for tests, or None (with a loud note) on a laptop without one.
+/// Under CI (`CI` set) a missing URL is a failure, never a skip.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "TEST_DATABASE_URL must be set under CI (PostgreSQL variants may not be skipped)"
+            );
+            eprintln!("SKIPPED {test} on PostgreSQL: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A fresh database on the test server; dropped (with FORCE) when the guard goes.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create(admin_url: &str) -> Self {
+        let name = format!("inzage_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::establish(admin_url).expect("connect to TEST_DATABASE_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
+        Self {
+            admin_url: admin_url.to_owned(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+/// A fresh store: its URL, the data dir, and what keeps them alive.
+pub struct Store {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub fn fresh_store(backend: Backend, test: &str) -> Option<Store> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    match backend {
+        Backend::Sqlite => Some(Store {
+            url: format!("sqlite://{}", dir.path().join("inzage.db").display()),
+            dir,
+            _pg: None,
+        }),
+        Backend::Postgres => {
+            let pg = PgDatabase::create(&postgres_url(test)?);
+            Some(Store {
+                url: pg.url.clone(),
+                dir,
+                _pg: Some(pg),
+            })
+        }
+    }
+}
+
+/// The environment a test instance runs with.
+pub fn test_env(store: &Store, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("INZAGE_DATABASE_URL", store.url.as_str()),
+        ("INZAGE_BIND", "127.0.0.1:0"),
+        (
+            "INZAGE_DATA_DIR",
+            &*store.dir.path().join("var").to_string_lossy(),
+        ),
+        ("INZAGE_SECRET_KEY", SECRET),
+        ("INZAGE_WORKERS", "2"),
+        ("INZAGE_DB_POOL_SIZE", "8"),
+        ("INZAGE_LOG", "warn"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    /// Keeps the store (and its data dir) alive as long as the app.
+    #[allow(dead_code)]
+    pub store: Store,
+}
+
+static LOG: Once = Once::new();
+
+pub async fn spawn_app(backend: Backend, test: &str) -> Option<TestApp> {
+    spawn_app_with(backend, test, &[]).await
+}
+
+pub async fn spawn_app_with(
+    backend: Backend,
+    test: &str,
+    extra: &[(&str, &str)],
+) -> Option<TestApp> {
+    LOG.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            inzage::logging::init(&filter, false);
+        }
+    });
+    let store = fresh_store(backend, test)?;
+    let env = test_env(&store, extra);
+    let settings = Settings::load_from(None, &|k| env.get(k).cloned()).expect("settings");
+    let db = open_store(&settings).await.expect("store");
+    let state = AppState::new(db, settings).expect("state");
+    let app = Application::build_with(state.clone()).expect("build");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        state,
+        store,
+    })
+}
+
+/// A staff user and a token for it.
+pub struct Login {
+    pub email: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Follows a link the service made (its public URL may differ from the test address).
+    pub fn local(&self, link: &str) -> String {
+        let path = link.splitn(4, '/').nth(3).unwrap_or_default();
+        format!("{}/{}", self.address, path)
+    }
+
+    pub async fn tenant(&self, slug: &str) {
+        let st = self.state.clone();
+        let slug = slug.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = st.db.conn().unwrap();
+            create_tenant(
+                &mut conn,
+                TenantInput {
+                    slug: slug.clone(),
+                    name: format!("Tenant {slug}"),
+                    contact_email: format!("privacy@{slug}.example.nl"),
+                    language: inzage::domain::Language::Nl,
+                    datamap_path: None,
+                    id_document_required: false,
+                },
+            )
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Creates a user directly in the store and signs in over HTTP.
+    pub async fn user(&self, role: Role, tenant: Option<&str>) -> Login {
+        let email = format!(
+            "{}-{}@staff.example.nl",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let st = self.state.clone();
+        let (e, t) = (email.clone(), tenant.map(str::to_owned));
+        tokio::task::spawn_blocking(move || {
+            let mut conn = st.db.conn().unwrap();
+            create_user(
+                &mut conn,
+                UserInput {
+                    email: e,
+                    role,
+                    tenant_slug: t,
+                    password: PASSWORD.to_owned(),
+                },
+            )
+            .unwrap();
+        })
+        .await
+        .unwrap();
+        let token = self.login(&email, PASSWORD).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Login { email, token }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let r = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login failed");
+        r.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Files a public request and returns the 201 body.
+    pub async fn file(&self, tenant: Option<&str>, email: &str) -> Value {
+        let mut body =
+            json!({"kind": "access", "subject": {"name": "Anna de Vries", "email": email}});
+        if let Some(t) = tenant {
+            body["tenant"] = json!(t);
+        }
+        let (status, v) = self.post("/api/v1/requests", None, &body).await;
+        assert_eq!(status, 201, "{v}");
+        v
+    }
+
+    /// Files a request as staff (status `received`), optionally for a tenant.
+    pub async fn file_as(&self, token: &str, tenant: Option<&str>, extra: Value) -> Value {
+        let mut body = json!({"kind": "access", "subject": {"name": "Bram Jansen", "email": "bram@example.nl"}, "channel": "letter"});
+        if let Some(t) = tenant {
+            body["tenant"] = json!(t);
+        }
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                body[k] = v;
+            }
+        }
+        let (status, v) = self.post("/api/v1/requests", Some(token), &body).await;
+        assert_eq!(status, 201, "{v}");
+        v
+    }
+
+    pub async fn act(
+        &self,
+        token: &str,
+        reference: &str,
+        action: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        self.post(
+            &format!("/api/v1/requests/{reference}/{action}"),
+            Some(token),
+            &body,
+        )
+        .await
+    }
+
+    /// Runs a closure on a store connection.
+    pub async fn with_conn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut inzage::store::DbConnection) -> T + Send + 'static,
+    ) -> T {
+        let st = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = st.db.conn().unwrap();
+            f(&mut conn)
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// Runs each named test against SQLite and PostgreSQL: `mod sqlite { fn name }` and
+/// `mod postgres { fn name }`, each calling `name(Backend)` from the enclosing module.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::helpers::postgres_url(stringify!($name)).is_some() {
+                        super::$name($crate::helpers::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
