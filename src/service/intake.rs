@@ -153,7 +153,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             .to_string(),
         );
         event.insert(conn)?;
-        RequestRow::find(conn, &id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))
+        Ok(new.into_row())
     });
     match result {
         Ok(request) => Ok(Filed {

@@ -160,10 +160,45 @@ pub struct NewRequest {
 
 impl NewRequest {
     pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
-        diesel::insert_into(requests::table)
-            .values(self)
-            .execute(conn)?;
+        diesel::insert_into(requests::table).values(self).execute(conn)?;
         Ok(())
+    }
+
+    /// The row as the insert stored it (saves reading it back).
+    pub fn into_row(self) -> RequestRow {
+        RequestRow {
+            id: self.id,
+            reference: self.reference,
+            tenant_id: self.tenant_id,
+            kind: self.kind,
+            status: self.status,
+            channel: self.channel,
+            language: self.language,
+            subject_name: self.subject_name,
+            subject_email: self.subject_email,
+            subject_email_norm: self.subject_email_norm,
+            subject_phone: self.subject_phone,
+            details: self.details,
+            received_at: self.received_at,
+            received_on: self.received_on,
+            legal_due: self.legal_due,
+            promised_due: self.promised_due,
+            extended_due: self.extended_due,
+            extension_months: None,
+            extension_reason: None,
+            paused_days: self.paused_days,
+            paused_since: self.paused_since,
+            identity_pending: self.identity_pending,
+            due_at: self.due_at,
+            identity_check: None,
+            outcome: None,
+            refusal_ground: None,
+            refusal_reason: None,
+            closed_at: None,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
     }
 }
 

@@ -1,0 +1,245 @@
+//! Intake throughput and latency against the raw limit of the store.
+//!
+//! `cargo bench --bench intake` (PostgreSQL from `BENCH_DATABASE_URL`, else
+//! `TEST_DATABASE_URL`, else SQLite only). Options after `--`: `--seconds N` per run (default 10).
+//!
+//! For each store: the raw limit (the same rows — one request and its first event — inserted
+//! by a plain diesel loop, one transaction each, from 32 threads; and on PostgreSQL also by
+//! pgbench with 32 clients), then `POST /api/v1/requests` over HTTP at concurrency 1, 8 and
+//! 32 against the real server, with p50/p99 latency. Prints a Markdown table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use inzage::config::Settings;
+use inzage::startup::{Application, open_store};
+use inzage::state::AppState;
+use inzage::store::events::{EventActor, NewEvent};
+use inzage::store::requests::NewRequest;
+use inzage::store::{Db, new_id, now, write_tx};
+
+struct Run {
+    label: String,
+    rate: f64,
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+}
+
+fn new_row(i: u64) -> (NewRequest, NewEvent) {
+    let at = now();
+    let day = at.date();
+    let id = new_id();
+    let request = NewRequest {
+        id: id.clone(),
+        reference: format!("RAW-{}", new_id()),
+        tenant_id: None,
+        kind: "access".into(),
+        status: "awaiting_verification".into(),
+        channel: "web".into(),
+        language: "nl".into(),
+        subject_name: format!("Bench Subject {i}"),
+        subject_email: format!("bench{i}@example.nl"),
+        subject_email_norm: format!("bench{i}@example.nl"),
+        subject_phone: None,
+        details: None,
+        received_at: at,
+        received_on: day,
+        legal_due: day,
+        promised_due: day,
+        extended_due: None,
+        paused_days: 0,
+        paused_since: Some(day),
+        identity_pending: false,
+        due_at: at,
+        version: 0,
+        created_at: at,
+        updated_at: at,
+    };
+    let mut event = NewEvent::new(&id, &EventActor::subject(), "received", at);
+    event.to_status = Some("awaiting_verification".into());
+    event.public = true;
+    (request, event)
+}
+
+/// The same rows, one transaction each, from `threads` threads for `secs` seconds.
+fn raw_diesel(db: &Db, threads: usize, secs: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (db, done) = (db.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut conn = db.conn().unwrap();
+                let mut i = (t as u64) << 32;
+                while Instant::now() < deadline {
+                    let (request, event) = new_row(i);
+                    write_tx(&mut conn, |c| -> Result<(), inzage::store::StoreError> {
+                        request.insert(c)?;
+                        event.insert(c)
+                    })
+                    .unwrap();
+                    i += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+/// pgbench, 32 clients, the same two inserts in one transaction.
+fn raw_pgbench(url: &str, secs: u64) -> Option<f64> {
+    let script = std::env::temp_dir().join("inzage-bench.sql");
+    std::fs::write(
+        &script,
+        "BEGIN;\n\
+         INSERT INTO requests (id, reference, kind, status, channel, language, subject_name, subject_email, subject_email_norm, received_at, received_on, legal_due, promised_due, paused_days, paused_since, identity_pending, due_at, version, created_at, updated_at) \
+         VALUES (gen_random_uuid()::text, 'PGB-' || gen_random_uuid(), 'access', 'awaiting_verification', 'web', 'nl', 'Bench Subject', 'bench@example.nl', 'bench@example.nl', now(), current_date, current_date, current_date, 0, current_date, false, now(), 0, now(), now()) RETURNING quote_literal(id) AS id \\gset\n\
+         INSERT INTO request_events (request_id, at, actor_kind, actor_label, kind, to_status, public) VALUES (:id, now(), 'subject', 'subject', 'received', 'awaiting_verification', true);\n\
+         COMMIT;\n",
+    )
+    .ok()?;
+    let out = std::process::Command::new("pgbench")
+        .args(["-n", "-c", "32", "-j", "2", "-T", &secs.to_string(), "-f"])
+        .arg(&script)
+        .arg(url)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next()?.parse().ok())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+async fn http_load(base: &str, concurrency: usize, secs: u64) -> Run {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (client, url) = (client.clone(), format!("{base}/api/v1/requests"));
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut i = 0u64;
+                while Instant::now() < deadline {
+                    let body = serde_json::json!({"kind": "access", "subject": {"name": format!("Bench {w} {i}"), "email": format!("b{w}x{i}@example.nl")}});
+                    let t = Instant::now();
+                    let r = client.post(&url).json(&body).send().await.unwrap();
+                    assert_eq!(r.status(), 201);
+                    let _ = r.bytes().await;
+                    lat.push(t.elapsed());
+                    i += 1;
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    Run {
+        label: format!("HTTP intake, concurrency {concurrency}"),
+        rate: all.len() as f64 / secs as f64,
+        p50_ms: Some(percentile(&all, 0.50)),
+        p99_ms: Some(percentile(&all, 0.99)),
+    }
+}
+
+fn settings(url: &str, dir: &std::path::Path) -> Settings {
+    let env = std::collections::HashMap::from([
+        ("INZAGE_DATABASE_URL".to_owned(), url.to_owned()),
+        ("INZAGE_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        ("INZAGE_DATA_DIR".to_owned(), dir.join("var").display().to_string()),
+        ("INZAGE_SECRET_KEY".to_owned(), "bench-secret-bench-secret-bench-secret".to_owned()),
+                ("INZAGE_LOG".to_owned(), "error".to_owned()),
+        (
+            "INZAGE_DB_POOL_SIZE".to_owned(),
+            std::env::var("INZAGE_DB_POOL_SIZE").unwrap_or_else(|_| "16".to_owned()),
+        ),
+    ]);
+    Settings::load_from(None, &|k| env.get(k).cloned()).unwrap()
+}
+
+async fn bench_store(name: &str, url: &str, dir: &std::path::Path, secs: u64) -> Vec<Run> {
+    let s = settings(url, dir);
+    let db = open_store(&s).await.unwrap();
+    let mut runs = Vec::new();
+    let raw_db = db.clone();
+    let raw = tokio::task::spawn_blocking(move || raw_diesel(&raw_db, 32, secs)).await.unwrap();
+    runs.push(Run { label: "raw: diesel loop, 32 threads, 1 tx per row pair".into(), rate: raw, p50_ms: None, p99_ms: None });
+    if name == "postgres" {
+        let u = url.to_owned();
+        if let Some(tps) = tokio::task::spawn_blocking(move || raw_pgbench(&u, secs)).await.unwrap() {
+            runs.push(Run { label: "raw: pgbench, 32 clients, 1 tx per row pair".into(), rate: tps, p50_ms: None, p99_ms: None });
+        }
+    }
+    let state = AppState::new(db, s).unwrap();
+    let app = Application::build_with(state).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run_until_stopped());
+    for c in [1, 8, 32] {
+        runs.push(http_load(&base, c, secs).await);
+    }
+    server.abort();
+    runs
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let secs = args
+        .iter()
+        .position(|a| a == "--seconds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10u64);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+        let mut report = Vec::new();
+        if only.as_deref().is_none_or(|o| o == "sqlite") {
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            report.push(("sqlite", bench_store("sqlite", &url, dir.path(), secs).await));
+        }
+        let pg = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
+        if let Some(admin) = pg.filter(|_| only.as_deref().is_none_or(|o| o == "postgres")) {
+            use diesel::{Connection, RunQueryDsl};
+            let name = format!("inzage_bench_{}", std::process::id());
+            let mut c = diesel::PgConnection::establish(&admin).unwrap();
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+            let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+            report.push(("postgres", bench_store("postgres", &url, dir.path(), secs).await));
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).unwrap();
+        } else {
+            eprintln!("SKIPPED PostgreSQL: set BENCH_DATABASE_URL or TEST_DATABASE_URL");
+        }
+        println!("| store | run | rows or requests/s | p50 ms | p99 ms |");
+        println!("|---|---|---:|---:|---:|");
+        for (store, runs) in &report {
+            for r in runs {
+                let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+                println!("| {store} | {} | {:.0} | {} | {} |", r.label, r.rate, ms(r.p50_ms), ms(r.p99_ms));
+            }
+            let raw = runs.iter().filter(|r| r.label.starts_with("raw")).map(|r| r.rate).fold(0.0, f64::max);
+            if let Some(c32) = runs.iter().find(|r| r.label.ends_with("concurrency 32")) {
+                println!("| {store} | ratio intake(32) / best raw | {:.2} | | |", c32.rate / raw);
+            }
+        }
+    });
+}
