@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod service;
 pub mod startup;

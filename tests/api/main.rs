@@ -11,5 +11,6 @@ mod durability;
 mod intake;
 mod isolation;
 mod lifecycle;
+mod mail;
 mod ops;
 mod queue;

@@ -1,0 +1,269 @@
+//! The messages inzage sends: one context struct per kind of message, holding exactly the facts
+//! that message may show, and [`MailMessage`] over all of them.
+//!
+//! A context is plain data (serde, so the outbox may store it as JSON and render when it sends)
+//! and is rendered with [`MailMessage::render`] or each struct's own `render` into a
+//! [`RenderedMail`] in the recipient's language: the subject's for messages to the subject, the
+//! tenant's for messages to a controller or to support.
+//!
+//! What each message must say, and where that comes from:
+//! - [`Receipt`]: reference, kind, dates; the one-month limit and its extension (GDPR art. 12(3));
+//!   when forwarded, that the request went to the named controller. The processing agreements
+//!   require the forwarding and allow telling the subject (e.g. art. 8: "zal Verwerker het
+//!   verzoek doorsturen aan Verwerkingsverantwoordelijke […] Verwerker mag de betrokkene daarvan
+//!   op de hoogte stellen"). The article number differs per agreement, so the text names the
+//!   agreement, not the article.
+//! - [`VerificationLink`]: the purpose-bound link and its validity (DESIGN.md, "Identity
+//!   verification").
+//! - [`Forwarded`]: what the controller needs to act, and no personal data of the subject
+//!   (data minimisation, GDPR art. 5(1)(c)): the controller reads name, e-mail and details in
+//!   inzage.
+//! - [`IdentityRequest`]: the pause of the clock (EDPB 01/2022 §§157-164) and, when an ID copy is
+//!   asked, the KopieID guidance (EDPB 01/2022 §§58-79; never a BSN).
+//! - [`ExtensionNotice`]: months, new date and reasons (GDPR art. 12(3)).
+//! - [`Refusal`]: ground, reason, and the right to complain to the Autoriteit Persoonsgegevens
+//!   and to go to court (GDPR art. 12(4), 77, 79).
+//! - [`Completion`]: the outcome and how to fetch the bundle, if any.
+//! - [`DeadlineReminder`]: to the tenant's contact and to support, per reminder stage.
+//!
+//! Subjects of e-mails never carry personal data: only the reference and fixed words.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::MailError;
+use super::templates;
+use crate::domain::deadline::ReminderStage;
+use crate::domain::{Language, RefusalGround, RequestKind};
+
+/// A message ready to send: subject line, plain-text body and HTML body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Where a request stands with respect to its controller, as the receipt tells the subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Forwarding {
+    /// Not yet known which controller (tenant) the request belongs to.
+    Unassigned,
+    /// The controller is known; the request has not been forwarded yet.
+    Assigned { controller: String },
+    /// The request has been forwarded to the controller.
+    Forwarded { controller: String },
+}
+
+/// To the subject: we received your request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub reference: String,
+    pub kind: RequestKind,
+    /// d0, the day the request first reached the processor or the controller.
+    pub received_on: NaiveDate,
+    /// The target date: the earlier of the legal and the promised deadline.
+    pub due_on: NaiveDate,
+    /// The subject's status page (`…/status?token=…`).
+    pub status_url: String,
+    pub forwarding: Forwarding,
+}
+
+/// To the subject: confirm your e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationLink {
+    pub reference: String,
+    pub kind: RequestKind,
+    /// `GET /api/v1/verify?token=…`
+    pub verify_url: String,
+    /// How long the link is valid, in days (7 by default).
+    pub valid_days: u32,
+    /// When the token expires; shown in Europe/Amsterdam time.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// To the controller (tenant contact): a new request for your organisation.
+///
+/// Deliberately without the subject's name, e-mail address, phone or details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forwarded {
+    pub reference: String,
+    /// The tenant's name.
+    pub controller: String,
+    pub kind: RequestKind,
+    pub received_on: NaiveDate,
+    /// roll(add_months(d0, 1) + paused days): GDPR art. 12(3).
+    pub legal_due_on: NaiveDate,
+    /// d0 + 28 days + paused days: the "within four weeks" of the processing agreements.
+    pub promised_due_on: NaiveDate,
+    /// The request in inzage (staff view).
+    pub request_url: String,
+}
+
+/// To the subject: we need to confirm your identity; the clock is paused meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityRequest {
+    pub reference: String,
+    /// Staff's note: what is needed (free text, shown as written).
+    pub note: String,
+    /// A copy of an identity document is asked (only where a tenant's policy demands it):
+    /// adds the KopieID guidance.
+    pub id_copy: bool,
+    /// Where to upload the copy, when one is asked.
+    pub upload_url: Option<String>,
+    pub status_url: String,
+}
+
+/// To the subject: the deadline is extended (GDPR art. 12(3)); sent before the legal deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionNotice {
+    pub reference: String,
+    pub kind: RequestKind,
+    /// 1 or 2.
+    pub months: u32,
+    /// The extended deadline.
+    pub extended_due_on: NaiveDate,
+    /// Staff's reasons (free text, shown as written).
+    pub reasons: String,
+    pub status_url: String,
+}
+
+/// To the subject: the request is refused (GDPR art. 12(4)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub reference: String,
+    pub kind: RequestKind,
+    /// The controller on whose behalf we write, when known.
+    pub controller: Option<String>,
+    pub ground: RefusalGround,
+    /// Staff's reason (free text, shown as written).
+    pub reason: String,
+    pub status_url: String,
+}
+
+/// A bundle the subject can fetch, for [`Completion`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleLink {
+    /// A signed download link; without one the subject is sent to the status page.
+    pub download_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// To the subject: the request was completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    pub reference: String,
+    pub kind: RequestKind,
+    pub controller: Option<String>,
+    /// Staff's outcome text (free text, shown as written).
+    pub outcome: String,
+    pub bundle: Option<BundleLink>,
+    pub status_url: String,
+}
+
+/// To the tenant's contact and to support: a deadline approaches or has passed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineReminder {
+    pub reference: String,
+    /// The tenant's name, when the request is assigned.
+    pub controller: Option<String>,
+    pub kind: RequestKind,
+    pub stage: ReminderStage,
+    /// The target date the stage is counted from.
+    pub due_on: NaiveDate,
+    pub request_url: String,
+}
+
+/// Any message inzage sends; serialised with a `"message"` tag (`"receipt"`, …) so an outbox
+/// row can keep it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "message", rename_all = "snake_case")]
+pub enum MailMessage {
+    Receipt(Receipt),
+    VerificationLink(VerificationLink),
+    Forwarded(Forwarded),
+    IdentityRequest(IdentityRequest),
+    ExtensionNotice(ExtensionNotice),
+    Refusal(Refusal),
+    Completion(Completion),
+    DeadlineReminder(DeadlineReminder),
+}
+
+impl MailMessage {
+    /// A stable name for logs and metrics (never personal data).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Receipt(_) => "receipt",
+            Self::VerificationLink(_) => "verification_link",
+            Self::Forwarded(_) => "forwarded",
+            Self::IdentityRequest(_) => "identity_request",
+            Self::ExtensionNotice(_) => "extension_notice",
+            Self::Refusal(_) => "refusal",
+            Self::Completion(_) => "completion",
+            Self::DeadlineReminder(_) => "deadline_reminder",
+        }
+    }
+
+    /// The request the message is about.
+    pub fn reference(&self) -> &str {
+        match self {
+            Self::Receipt(m) => &m.reference,
+            Self::VerificationLink(m) => &m.reference,
+            Self::Forwarded(m) => &m.reference,
+            Self::IdentityRequest(m) => &m.reference,
+            Self::ExtensionNotice(m) => &m.reference,
+            Self::Refusal(m) => &m.reference,
+            Self::Completion(m) => &m.reference,
+            Self::DeadlineReminder(m) => &m.reference,
+        }
+    }
+
+    /// Renders subject, text and HTML in `language`. `processor` is the processor's name, used
+    /// in the sign-off and the footer.
+    pub fn render(&self, language: Language, processor: &str) -> Result<RenderedMail, MailError> {
+        match self {
+            Self::Receipt(m) => m.render(language, processor),
+            Self::VerificationLink(m) => m.render(language, processor),
+            Self::Forwarded(m) => m.render(language, processor),
+            Self::IdentityRequest(m) => m.render(language, processor),
+            Self::ExtensionNotice(m) => m.render(language, processor),
+            Self::Refusal(m) => m.render(language, processor),
+            Self::Completion(m) => m.render(language, processor),
+            Self::DeadlineReminder(m) => m.render(language, processor),
+        }
+    }
+}
+
+macro_rules! render_via {
+    ($($context:ident => $function:ident),* $(,)?) => {$(
+        impl $context {
+            /// Renders subject, text and HTML in `language`; `processor` names the processor in
+            /// the sign-off and footer.
+            pub fn render(
+                &self,
+                language: Language,
+                processor: &str,
+            ) -> Result<RenderedMail, MailError> {
+                templates::$function(self, language, processor)
+            }
+        }
+
+        impl From<$context> for MailMessage {
+            fn from(m: $context) -> Self {
+                Self::$context(m)
+            }
+        }
+    )*};
+}
+
+render_via! {
+    Receipt => receipt,
+    VerificationLink => verification_link,
+    Forwarded => forwarded,
+    IdentityRequest => identity_request,
+    ExtensionNotice => extension_notice,
+    Refusal => refusal,
+    Completion => completion,
+    DeadlineReminder => deadline_reminder,
+}

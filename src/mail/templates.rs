@@ -1,0 +1,502 @@
+//! Rendering: turns a message context into a [`RenderedMail`] through the askama templates under
+//! `templates/mail/{nl,en}/` (one `.txt` and one `.html` per message and language).
+//!
+//! Each context is first turned into a *view* of display-ready strings (labels, dates in the
+//! reader's language, optional parts as `Option`), so the templates hold wording only, no logic
+//! beyond `if`. HTML templates escape every value (askama escapes `.html` by default); text
+//! templates show values as written. Subject lines are built here, from fixed words and the
+//! reference only.
+
+use super::MailError;
+use super::labels;
+use super::message::{
+    Completion, DeadlineReminder, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt,
+    Refusal, RenderedMail, VerificationLink,
+};
+use crate::domain::Language;
+use crate::domain::deadline::ReminderStage;
+
+/// What every template's layout needs: language, subject (the HTML `<title>`), reference,
+/// processor name, and whether the reader is a controller/support (another footer).
+struct Common {
+    lang: &'static str,
+    subject: String,
+    reference: String,
+    processor: String,
+    to_controller: bool,
+}
+
+impl Common {
+    fn new(language: Language, subject: String, reference: &str, processor: &str) -> Self {
+        Self {
+            lang: language.as_str(),
+            subject,
+            reference: reference.to_owned(),
+            processor: processor.to_owned(),
+            to_controller: false,
+        }
+    }
+
+    fn for_controller(mut self) -> Self {
+        self.to_controller = true;
+        self
+    }
+}
+
+/// Declares the four askama templates of one message (nl/en × text/html) in a module of its
+/// own, with a `render` that picks the language.
+macro_rules! message_templates {
+    ($module:ident, $view:ident, $nl_text:literal, $nl_html:literal, $en_text:literal, $en_html:literal) => {
+        mod $module {
+            use askama::Template;
+
+            use super::{Common, $view};
+            use crate::domain::Language;
+
+            #[derive(Template)]
+            #[template(path = $nl_text)]
+            struct NlText<'a> {
+                c: &'a Common,
+                v: &'a $view,
+            }
+
+            #[derive(Template)]
+            #[template(path = $nl_html)]
+            struct NlHtml<'a> {
+                c: &'a Common,
+                v: &'a $view,
+            }
+
+            #[derive(Template)]
+            #[template(path = $en_text)]
+            struct EnText<'a> {
+                c: &'a Common,
+                v: &'a $view,
+            }
+
+            #[derive(Template)]
+            #[template(path = $en_html)]
+            struct EnHtml<'a> {
+                c: &'a Common,
+                v: &'a $view,
+            }
+
+            /// (text, html)
+            pub(super) fn render(
+                language: Language,
+                c: &Common,
+                v: &$view,
+            ) -> Result<(String, String), askama::Error> {
+                Ok(match language {
+                    Language::Nl => (NlText { c, v }.render()?, NlHtml { c, v }.render()?),
+                    Language::En => (EnText { c, v }.render()?, EnHtml { c, v }.render()?),
+                })
+            }
+        }
+    };
+}
+
+fn finish(
+    template: &'static str,
+    common: Common,
+    rendered: Result<(String, String), askama::Error>,
+) -> Result<RenderedMail, MailError> {
+    let (text, html) = rendered.map_err(|source| MailError::Render { template, source })?;
+    Ok(RenderedMail {
+        subject: common.subject,
+        text: tidy_text(&text),
+        html,
+    })
+}
+
+/// Templates keep their wording readable; this makes the text part tidy: no trailing blanks,
+/// at most one empty line in a row, none at the start, one newline at the end. The signature
+/// separator `"-- "` keeps its space (RFC 3676 §4.3).
+fn tidy_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut blank_run = 0usize;
+    for line in raw.lines() {
+        let line = if line == "-- " { line } else { line.trim_end() };
+        if line.is_empty() {
+            blank_run += 1;
+            continue;
+        }
+        if !out.is_empty() && blank_run > 0 {
+            out.push('\n');
+        }
+        blank_run = 0;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+// --- Receipt -------------------------------------------------------------------------------
+
+struct ReceiptView {
+    kind: String,
+    received: String,
+    due: String,
+    status_url: String,
+    controller: Option<String>,
+    forwarded: bool,
+}
+
+message_templates!(
+    receipt_t,
+    ReceiptView,
+    "mail/nl/receipt.txt",
+    "mail/nl/receipt.html",
+    "mail/en/receipt.txt",
+    "mail/en/receipt.html"
+);
+
+pub(super) fn receipt(
+    m: &Receipt,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Ontvangstbevestiging van uw verzoek {}", m.reference),
+        Language::En => format!("We have received your request {}", m.reference),
+    };
+    let (controller, forwarded) = match &m.forwarding {
+        Forwarding::Unassigned => (None, false),
+        Forwarding::Assigned { controller } => (Some(controller.clone()), false),
+        Forwarding::Forwarded { controller } => (Some(controller.clone()), true),
+    };
+    let v = ReceiptView {
+        kind: labels::kind_label(m.kind, language),
+        received: labels::date(m.received_on, language),
+        due: labels::date(m.due_on, language),
+        status_url: m.status_url.clone(),
+        controller,
+        forwarded,
+    };
+    let c = Common::new(language, subject, &m.reference, processor);
+    let rendered = receipt_t::render(language, &c, &v);
+    finish("receipt", c, rendered)
+}
+
+// --- Verification link ---------------------------------------------------------------------
+
+struct VerificationView {
+    kind: String,
+    url: String,
+    valid_days: u32,
+    expires: String,
+}
+
+message_templates!(
+    verification_t,
+    VerificationView,
+    "mail/nl/verification_link.txt",
+    "mail/nl/verification_link.html",
+    "mail/en/verification_link.txt",
+    "mail/en/verification_link.html"
+);
+
+pub(super) fn verification_link(
+    m: &VerificationLink,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Bevestig uw e-mailadres voor verzoek {}", m.reference),
+        Language::En => format!("Confirm your e-mail address for request {}", m.reference),
+    };
+    let v = VerificationView {
+        kind: labels::kind_label(m.kind, language),
+        url: m.verify_url.clone(),
+        valid_days: m.valid_days,
+        expires: labels::date_time(m.expires_at, language),
+    };
+    let c = Common::new(language, subject, &m.reference, processor);
+    let rendered = verification_t::render(language, &c, &v);
+    finish("verification_link", c, rendered)
+}
+
+// --- Forwarded to the controller -----------------------------------------------------------
+
+struct ForwardedView {
+    controller: String,
+    kind: String,
+    received: String,
+    legal_due: String,
+    promised_due: String,
+    request_url: String,
+}
+
+message_templates!(
+    forwarded_t,
+    ForwardedView,
+    "mail/nl/forwarded.txt",
+    "mail/nl/forwarded.html",
+    "mail/en/forwarded.txt",
+    "mail/en/forwarded.html"
+);
+
+pub(super) fn forwarded(
+    m: &Forwarded,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Nieuw verzoek van een betrokkene: {}", m.reference),
+        Language::En => format!("New data subject request: {}", m.reference),
+    };
+    let v = ForwardedView {
+        controller: m.controller.clone(),
+        kind: labels::kind_label(m.kind, language),
+        received: labels::date(m.received_on, language),
+        legal_due: labels::date(m.legal_due_on, language),
+        promised_due: labels::date(m.promised_due_on, language),
+        request_url: m.request_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor).for_controller();
+    let rendered = forwarded_t::render(language, &c, &v);
+    finish("forwarded", c, rendered)
+}
+
+// --- Identity request ----------------------------------------------------------------------
+
+struct IdentityView {
+    note: String,
+    id_copy: bool,
+    upload_url: Option<String>,
+    status_url: String,
+}
+
+message_templates!(
+    identity_t,
+    IdentityView,
+    "mail/nl/identity_request.txt",
+    "mail/nl/identity_request.html",
+    "mail/en/identity_request.txt",
+    "mail/en/identity_request.html"
+);
+
+pub(super) fn identity_request(
+    m: &IdentityRequest,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: bevestig uw identiteit", m.reference),
+        Language::En => format!("Request {}: please confirm your identity", m.reference),
+    };
+    let v = IdentityView {
+        note: m.note.trim().to_owned(),
+        id_copy: m.id_copy,
+        upload_url: m.upload_url.clone().filter(|_| m.id_copy),
+        status_url: m.status_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor);
+    let rendered = identity_t::render(language, &c, &v);
+    finish("identity_request", c, rendered)
+}
+
+// --- Extension notice ----------------------------------------------------------------------
+
+struct ExtensionView {
+    kind: String,
+    months: String,
+    due: String,
+    reasons: String,
+    status_url: String,
+}
+
+message_templates!(
+    extension_t,
+    ExtensionView,
+    "mail/nl/extension_notice.txt",
+    "mail/nl/extension_notice.html",
+    "mail/en/extension_notice.txt",
+    "mail/en/extension_notice.html"
+);
+
+pub(super) fn extension_notice(
+    m: &ExtensionNotice,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: de termijn is verlengd", m.reference),
+        Language::En => format!("Request {}: the deadline has been extended", m.reference),
+    };
+    let v = ExtensionView {
+        kind: labels::kind_label(m.kind, language),
+        months: labels::months(m.months, language),
+        due: labels::date(m.extended_due_on, language),
+        reasons: m.reasons.trim().to_owned(),
+        status_url: m.status_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor);
+    let rendered = extension_t::render(language, &c, &v);
+    finish("extension_notice", c, rendered)
+}
+
+// --- Refusal -------------------------------------------------------------------------------
+
+struct RefusalView {
+    kind: String,
+    controller: Option<String>,
+    ground: String,
+    reason: String,
+    status_url: String,
+}
+
+message_templates!(
+    refusal_t,
+    RefusalView,
+    "mail/nl/refusal.txt",
+    "mail/nl/refusal.html",
+    "mail/en/refusal.txt",
+    "mail/en/refusal.html"
+);
+
+pub(super) fn refusal(
+    m: &Refusal,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: uw verzoek is afgewezen", m.reference),
+        Language::En => format!("Request {}: your request has been refused", m.reference),
+    };
+    let v = RefusalView {
+        kind: labels::kind_label(m.kind, language),
+        controller: m.controller.clone(),
+        ground: labels::ground_label(m.ground, language),
+        reason: m.reason.trim().to_owned(),
+        status_url: m.status_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor);
+    let rendered = refusal_t::render(language, &c, &v);
+    finish("refusal", c, rendered)
+}
+
+// --- Completion ----------------------------------------------------------------------------
+
+struct CompletionView {
+    kind: String,
+    controller: Option<String>,
+    outcome: String,
+    bundle: bool,
+    bundle_url: Option<String>,
+    bundle_expires: Option<String>,
+    status_url: String,
+}
+
+message_templates!(
+    completion_t,
+    CompletionView,
+    "mail/nl/completion.txt",
+    "mail/nl/completion.html",
+    "mail/en/completion.txt",
+    "mail/en/completion.html"
+);
+
+pub(super) fn completion(
+    m: &Completion,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: uw verzoek is afgehandeld", m.reference),
+        Language::En => format!("Request {}: your request has been completed", m.reference),
+    };
+    let v = CompletionView {
+        kind: labels::kind_label(m.kind, language),
+        controller: m.controller.clone(),
+        outcome: m.outcome.trim().to_owned(),
+        bundle: m.bundle.is_some(),
+        bundle_url: m.bundle.as_ref().and_then(|b| b.download_url.clone()),
+        bundle_expires: m
+            .bundle
+            .as_ref()
+            .and_then(|b| b.expires_at)
+            .map(|t| labels::date_time(t, language)),
+        status_url: m.status_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor);
+    let rendered = completion_t::render(language, &c, &v);
+    finish("completion", c, rendered)
+}
+
+// --- Deadline reminder ---------------------------------------------------------------------
+
+struct ReminderView {
+    controller: Option<String>,
+    kind: String,
+    /// "over 7 werkdagen", "vandaag", …
+    when: &'static str,
+    overdue: bool,
+    due: String,
+    request_url: String,
+}
+
+message_templates!(
+    reminder_t,
+    ReminderView,
+    "mail/nl/deadline_reminder.txt",
+    "mail/nl/deadline_reminder.html",
+    "mail/en/deadline_reminder.txt",
+    "mail/en/deadline_reminder.html"
+);
+
+pub(super) fn deadline_reminder(
+    m: &DeadlineReminder,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let r = &m.reference;
+    let subject = match (language, m.stage) {
+        (Language::Nl, ReminderStage::SevenWorkingDays) => {
+            format!("Herinnering: verzoek {r} moet over 7 werkdagen beantwoord zijn")
+        }
+        (Language::Nl, ReminderStage::TwoWorkingDays) => {
+            format!("Herinnering: verzoek {r} moet over 2 werkdagen beantwoord zijn")
+        }
+        (Language::Nl, ReminderStage::DueToday) => {
+            format!("Vandaag uiterste datum: verzoek {r}")
+        }
+        (Language::Nl, ReminderStage::Overdue) => {
+            format!("TE LAAT: de termijn van verzoek {r} is verstreken")
+        }
+        (Language::En, ReminderStage::SevenWorkingDays) => {
+            format!("Reminder: request {r} is due in 7 working days")
+        }
+        (Language::En, ReminderStage::TwoWorkingDays) => {
+            format!("Reminder: request {r} is due in 2 working days")
+        }
+        (Language::En, ReminderStage::DueToday) => {
+            format!("Due today: request {r}")
+        }
+        (Language::En, ReminderStage::Overdue) => {
+            format!("OVERDUE: the deadline for request {r} has passed")
+        }
+    };
+    let v = ReminderView {
+        controller: m.controller.clone(),
+        kind: labels::kind_label(m.kind, language),
+        when: labels::stage_label(m.stage, language),
+        overdue: m.stage == ReminderStage::Overdue,
+        due: labels::date(m.due_on, language),
+        request_url: m.request_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor).for_controller();
+    let rendered = reminder_t::render(language, &c, &v);
+    finish("deadline_reminder", c, rendered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tidy_text_collapses_blank_lines_and_keeps_the_signature_separator() {
+        let raw = "\n\nHallo  \n\n\n\nTekst\n-- \nvoet\n\n";
+        assert_eq!(tidy_text(raw), "Hallo\n\nTekst\n-- \nvoet\n");
+    }
+}
