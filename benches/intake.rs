@@ -114,7 +114,13 @@ fn raw_pgbench(url: &str, secs: u64) -> Option<f64> {
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next()?.parse().ok())
+        .and_then(|l| {
+            l.trim_start_matches("tps = ")
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -126,7 +132,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 async fn http_load(base: &str, concurrency: usize, secs: u64) -> Run {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let tasks: Vec<_> = (0..concurrency)
         .map(|w| {
@@ -164,9 +173,15 @@ fn settings(url: &str, dir: &std::path::Path) -> Settings {
     let env = std::collections::HashMap::from([
         ("INZAGE_DATABASE_URL".to_owned(), url.to_owned()),
         ("INZAGE_BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        ("INZAGE_DATA_DIR".to_owned(), dir.join("var").display().to_string()),
-        ("INZAGE_SECRET_KEY".to_owned(), "bench-secret-bench-secret-bench-secret".to_owned()),
-                ("INZAGE_LOG".to_owned(), "error".to_owned()),
+        (
+            "INZAGE_DATA_DIR".to_owned(),
+            dir.join("var").display().to_string(),
+        ),
+        (
+            "INZAGE_SECRET_KEY".to_owned(),
+            "bench-secret-bench-secret-bench-secret".to_owned(),
+        ),
+        ("INZAGE_LOG".to_owned(), "error".to_owned()),
         (
             "INZAGE_DB_POOL_SIZE".to_owned(),
             std::env::var("INZAGE_DB_POOL_SIZE").unwrap_or_else(|_| "16".to_owned()),
@@ -180,12 +195,27 @@ async fn bench_store(name: &str, url: &str, dir: &std::path::Path, secs: u64) ->
     let db = open_store(&s).await.unwrap();
     let mut runs = Vec::new();
     let raw_db = db.clone();
-    let raw = tokio::task::spawn_blocking(move || raw_diesel(&raw_db, 32, secs)).await.unwrap();
-    runs.push(Run { label: "raw: diesel loop, 32 threads, 1 tx per row pair".into(), rate: raw, p50_ms: None, p99_ms: None });
+    let raw = tokio::task::spawn_blocking(move || raw_diesel(&raw_db, 32, secs))
+        .await
+        .unwrap();
+    runs.push(Run {
+        label: "raw: diesel loop, 32 threads, 1 tx per row pair".into(),
+        rate: raw,
+        p50_ms: None,
+        p99_ms: None,
+    });
     if name == "postgres" {
         let u = url.to_owned();
-        if let Some(tps) = tokio::task::spawn_blocking(move || raw_pgbench(&u, secs)).await.unwrap() {
-            runs.push(Run { label: "raw: pgbench, 32 clients, 1 tx per row pair".into(), rate: tps, p50_ms: None, p99_ms: None });
+        if let Some(tps) = tokio::task::spawn_blocking(move || raw_pgbench(&u, secs))
+            .await
+            .unwrap()
+        {
+            runs.push(Run {
+                label: "raw: pgbench, 32 clients, 1 tx per row pair".into(),
+                rate: tps,
+                p50_ms: None,
+                p99_ms: None,
+            });
         }
     }
     let state = AppState::new(db, s).unwrap();
@@ -207,25 +237,46 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(10u64);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+        let only = args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+            .cloned();
         let mut report = Vec::new();
         if only.as_deref().is_none_or(|o| o == "sqlite") {
             let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            report.push(("sqlite", bench_store("sqlite", &url, dir.path(), secs).await));
+            report.push((
+                "sqlite",
+                bench_store("sqlite", &url, dir.path(), secs).await,
+            ));
         }
-        let pg = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
+        let pg = std::env::var("BENCH_DATABASE_URL")
+            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+            .ok();
         if let Some(admin) = pg.filter(|_| only.as_deref().is_none_or(|o| o == "postgres")) {
             use diesel::{Connection, RunQueryDsl};
             let name = format!("inzage_bench_{}", std::process::id());
             let mut c = diesel::PgConnection::establish(&admin).unwrap();
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut c)
+                .unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .unwrap();
             let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-            report.push(("postgres", bench_store("postgres", &url, dir.path(), secs).await));
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).unwrap();
+            report.push((
+                "postgres",
+                bench_store("postgres", &url, dir.path(), secs).await,
+            ));
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut c)
+                .unwrap();
         } else {
             eprintln!("SKIPPED PostgreSQL: set BENCH_DATABASE_URL or TEST_DATABASE_URL");
         }
@@ -233,12 +284,26 @@ fn main() {
         println!("|---|---|---:|---:|---:|");
         for (store, runs) in &report {
             for r in runs {
-                let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
-                println!("| {store} | {} | {:.0} | {} | {} |", r.label, r.rate, ms(r.p50_ms), ms(r.p99_ms));
+                let ms =
+                    |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+                println!(
+                    "| {store} | {} | {:.0} | {} | {} |",
+                    r.label,
+                    r.rate,
+                    ms(r.p50_ms),
+                    ms(r.p99_ms)
+                );
             }
-            let raw = runs.iter().filter(|r| r.label.starts_with("raw")).map(|r| r.rate).fold(0.0, f64::max);
+            let raw = runs
+                .iter()
+                .filter(|r| r.label.starts_with("raw"))
+                .map(|r| r.rate)
+                .fold(0.0, f64::max);
             if let Some(c32) = runs.iter().find(|r| r.label.ends_with("concurrency 32")) {
-                println!("| {store} | ratio intake(32) / best raw | {:.2} | | |", c32.rate / raw);
+                println!(
+                    "| {store} | ratio intake(32) / best raw | {:.2} | | |",
+                    c32.rate / raw
+                );
             }
         }
     });

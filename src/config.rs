@@ -43,6 +43,18 @@ pub struct Settings {
     pub download_link_days: u32,
     /// `INZAGE_RUN_JOBS`: whether this instance runs background jobs. Default true.
     pub run_jobs: bool,
+    /// `INZAGE_JOB_WORKERS`: job workers per instance. Default 2.
+    pub job_workers: usize,
+    /// `INZAGE_JOB_LEASE_SECS`: how long a claimed job is a worker's before another instance may
+    /// take it over (renewed while the job runs). Default 60.
+    pub job_lease_secs: u32,
+    /// `INZAGE_SWEEP_INTERVAL_SECS`: how often the deadline sweep runs. Default 300.
+    pub sweep_interval_secs: u32,
+    /// `INZAGE_PROCESSOR_NAME`: the processor's name, signing every e-mail. Default `inzage`.
+    pub processor_name: String,
+    /// `INZAGE_SUPPORT_EMAIL`: the support team's mailbox for deadline reminders and overdue
+    /// flags. Default: unset (reminders go to the tenant only, and show in the queue).
+    pub support_email: Option<String>,
     /// Whether the secret key was generated (and should be warned about).
     pub secret_generated: bool,
 }
@@ -78,6 +90,11 @@ struct FileSettings {
     bundle_retention_days: Option<u32>,
     download_link_days: Option<u32>,
     run_jobs: Option<bool>,
+    job_workers: Option<usize>,
+    job_lease_secs: Option<u32>,
+    sweep_interval_secs: Option<u32>,
+    processor_name: Option<String>,
+    support_email: Option<String>,
 }
 
 /// Reads one setting: the environment wins over the file.
@@ -107,17 +124,7 @@ impl Settings {
         config_file: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let file: FileSettings = match config_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                toml::from_str(&text)
-                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
-            }
-            None => FileSettings::default(),
-        };
+        let file = read_file(config_file)?;
         let database_url = pick(env, "database_url", file.database_url)
             .unwrap_or_else(|| "sqlite://inzage.db".to_owned());
         if !(database_url.starts_with("sqlite://")
@@ -152,21 +159,7 @@ impl Settings {
                 ));
             }
         };
-        let bridge_days = match env("INZAGE_BRIDGE_DAYS").filter(|v| !v.is_empty()) {
-            Some(list) => list
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            None => file.bridge_days.unwrap_or_default(),
-        }
-        .iter()
-        .map(|d| {
-            d.parse::<NaiveDate>().map_err(|_| {
-                ConfigError::Invalid(format!("bridge day {d:?} is not a YYYY-MM-DD date"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        let bridge_days = parse_bridge_days(env, file.bridge_days.clone())?;
         let run_jobs = match pick(env, "run_jobs", file.run_jobs.map(|b| b.to_string())).as_deref()
         {
             None | Some("true") | Some("1") => true,
@@ -231,6 +224,34 @@ impl Settings {
             )?
             .unwrap_or(7),
             run_jobs,
+            job_workers: parse_num(
+                "job_workers",
+                pick(env, "job_workers", file.job_workers.map(|n| n.to_string())),
+            )?
+            .unwrap_or(2),
+            job_lease_secs: parse_num(
+                "job_lease_secs",
+                pick(
+                    env,
+                    "job_lease_secs",
+                    file.job_lease_secs.map(|n| n.to_string()),
+                ),
+            )?
+            .unwrap_or(60)
+            .max(1),
+            sweep_interval_secs: parse_num(
+                "sweep_interval_secs",
+                pick(
+                    env,
+                    "sweep_interval_secs",
+                    file.sweep_interval_secs.map(|n| n.to_string()),
+                ),
+            )?
+            .unwrap_or(300)
+            .max(1),
+            processor_name: pick(env, "processor_name", file.processor_name)
+                .unwrap_or_else(|| "inzage".to_owned()),
+            support_email: pick(env, "support_email", file.support_email),
             secret_generated,
         })
     }
@@ -242,6 +263,44 @@ impl Settings {
     pub fn secret_bytes(&self) -> &[u8] {
         self.secret_key.expose_secret().as_bytes()
     }
+}
+
+fn read_file(config_file: Option<&Path>) -> Result<FileSettings, ConfigError> {
+    let Some(path) = config_file else {
+        return Ok(FileSettings::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))
+}
+
+fn parse_bridge_days(
+    env: &dyn Fn(&str) -> Option<String>,
+    from_file: Option<Vec<String>>,
+) -> Result<Vec<NaiveDate>, ConfigError> {
+    let list: Vec<String> = match env("INZAGE_BRIDGE_DAYS").filter(|v| !v.is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => from_file.unwrap_or_default(),
+    };
+    list.iter()
+        .map(|d| {
+            d.parse::<NaiveDate>().map_err(|_| {
+                ConfigError::Invalid(format!("bridge day {d:?} is not a YYYY-MM-DD date"))
+            })
+        })
+        .collect()
+}
+
+/// Only the configured bridge days (for `inzage deadline`, which needs no store or secret).
+pub fn load_bridge_days(config_file: Option<&Path>) -> Result<Vec<NaiveDate>, ConfigError> {
+    let file = read_file(config_file)?;
+    parse_bridge_days(&|k| std::env::var(k).ok(), file.bridge_days)
 }
 
 /// The generated secret lives in the data dir, readable by the owner only.

@@ -41,6 +41,9 @@ pub enum AppError {
     Unavailable(String),
     #[error("internal error")]
     Internal(String),
+    /// A store failure, kept whole so callers can tell e.g. a unique violation.
+    #[error("store: {0}")]
+    Store(StoreError),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -69,6 +72,8 @@ impl AppError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
+            Self::Store(StoreError::Pool(_)) => "unavailable",
+            Self::Store(_) => "internal",
         }
     }
 }
@@ -100,6 +105,8 @@ impl ResponseError for AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(StoreError::Pool(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -107,6 +114,14 @@ impl ResponseError for AppError {
         let message = match self {
             Self::Internal(cause) => {
                 tracing::error!(error.cause = %cause, "internal error");
+                "something went wrong on our side; it has been logged".to_owned()
+            }
+            Self::Store(StoreError::Pool(e)) => {
+                tracing::warn!(error.cause = %e, "store unavailable");
+                "the service is temporarily unavailable".to_owned()
+            }
+            Self::Store(e) => {
+                tracing::error!(error.cause = %e, "store error");
                 "something went wrong on our side; it has been logged".to_owned()
             }
             Self::Unavailable(cause) => {
@@ -143,8 +158,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Query(diesel::result::Error::NotFound) => Self::NotFound,
-            StoreError::Pool(_) => Self::Unavailable(e.to_string()),
-            other => Self::Internal(other.to_string()),
+            other => Self::Store(other),
         }
     }
 }

@@ -8,6 +8,9 @@ pub struct Metrics {
     registry: Registry,
     pub http_duration: HistogramVec,
     pub requests: IntGaugeVec,
+    pub jobs: IntGaugeVec,
+    pub outbox: IntGaugeVec,
+    pub outbox_oldest_pending: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -30,12 +33,36 @@ impl Metrics {
             ),
             &["status", "kind"],
         )?;
+        let jobs = IntGaugeVec::new(
+            Opts::new(
+                "inzage_jobs",
+                "Background jobs by state (queued, running, done, dead) and kind",
+            ),
+            &["state", "kind"],
+        )?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "inzage_outbox",
+                "Mail in the outbox by state (pending, sent, dead)",
+            ),
+            &["state"],
+        )?;
+        let outbox_oldest_pending = prometheus::IntGauge::new(
+            "inzage_outbox_oldest_pending_seconds",
+            "Age of the oldest mail not yet sent (0 when none): a stuck message shows here",
+        )?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(jobs.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
+        registry.register(Box::new(outbox_oldest_pending.clone()))?;
         Ok(Self {
             registry,
             http_duration,
             requests,
+            jobs,
+            outbox,
+            outbox_oldest_pending,
         })
     }
 

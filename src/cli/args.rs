@@ -43,6 +43,29 @@ pub enum Command {
         #[command(subcommand)]
         command: RequestsCommand,
     },
+    /// The legal, promised and (if extended) extended deadline of a request received on a day.
+    Deadline {
+        /// The day the request reached the processor or the controller (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        received: String,
+        /// Days the clock was paused (identity asked until answered).
+        #[arg(long, default_value_t = 0)]
+        paused_days: u32,
+        /// An extension by 1 or 2 months (GDPR art. 12(3)).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+        extend_months: Option<u8>,
+        /// Print {"legal","promised","extended"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Requests due soon and overdue, per tenant.
+    Deadlines {
+        /// The window, e.g. 7d or 2w (at most 366 days).
+        #[arg(long, default_value = "7d")]
+        within: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

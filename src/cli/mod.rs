@@ -2,6 +2,7 @@
 //! Exit codes: 0 done; 1 runtime failure; 2 bad usage or invalid input.
 
 pub mod args;
+mod deadlines;
 mod demo;
 mod requests;
 mod serve;
@@ -53,6 +54,7 @@ impl From<AppError> for CliError {
             }
             AppError::NotFound => Self::Usage("not found".to_owned()),
             AppError::Internal(cause) => Self::Runtime(cause),
+            AppError::Store(e) => Self::Runtime(e.to_string()),
             other => Self::Runtime(other.to_string()),
         }
     }
@@ -66,6 +68,18 @@ impl From<crate::store::StoreError> for CliError {
 
 /// Runs the parsed command line.
 pub fn run(args: Args) -> Result<(), CliError> {
+    // The calendar needs no store and no secret: nothing is read or created for it.
+    if let Command::Deadline {
+        received,
+        paused_days,
+        extend_months,
+        json,
+    } = &args.command
+    {
+        let bridge_days = crate::config::load_bridge_days(args.config.as_deref())
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        return deadlines::deadline(&bridge_days, received, *paused_days, *extend_months, *json);
+    }
     let settings =
         Settings::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
     match args.command {
@@ -132,6 +146,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Command::Requests { command } => {
             let state = one_shot(settings)?;
             requests::run(&state, command)
+        }
+        Command::Deadline { .. } => Ok(()), // handled above
+        Command::Deadlines { within, json } => {
+            let state = one_shot(settings)?;
+            deadlines::deadlines(&state, &within, json)
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::store::now;
 
 /// The operator on the machine has the store itself; the CLI reads as an admin would.
-fn operator() -> Principal {
+pub fn operator() -> Principal {
     Principal {
         user_id: "cli".to_owned(),
         email: "operator@cli".to_owned(),

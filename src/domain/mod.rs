@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod lifecycle;
 pub mod reference;
 pub mod refusal;
+pub mod reminders;
 pub mod request;
 pub mod status;
 

@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod body;
+pub mod deadlines;
 pub mod extract;
 pub mod intake;
+pub mod jobs;
 pub mod openapi;
 pub mod ops;
 pub mod requests;
@@ -35,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tenants", web::get().to(tenants::list))
             .route("/tenants", web::post().to(tenants::create))
             .route("/users", web::post().to(tenants::create_staff_user))
+            .route("/deadlines", web::get().to(deadlines::list))
+            .route("/jobs", web::get().to(jobs::list))
+            .route("/jobs/{id}/retry", web::post().to(jobs::retry))
             .route("/requests", web::post().to(intake::file_request))
             .route("/requests", web::get().to(requests::list))
             .route(

@@ -28,18 +28,34 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let counts = state
+    let (requests, jobs, (outbox, oldest)) = state
         .db
-        .run(|conn| counts_by_status_and_kind(conn).map_err(AppError::from))
+        .run(|conn| {
+            Ok::<_, AppError>((
+                counts_by_status_and_kind(conn)?,
+                crate::store::jobs::counts(conn)?,
+                crate::store::outbox::stats(conn, crate::store::now())?,
+            ))
+        })
         .await?;
-    state.metrics.requests.reset();
-    for (status, kind, n) in counts {
-        state
-            .metrics
-            .requests
+    let m = &state.metrics;
+    m.requests.reset();
+    for (status, kind, n) in requests {
+        m.requests
             .with_label_values(&[status.as_str(), kind.as_str()])
             .set(n);
     }
+    m.jobs.reset();
+    for (job_state, kind, n) in jobs {
+        m.jobs
+            .with_label_values(&[job_state.as_str(), kind.as_str()])
+            .set(n);
+    }
+    m.outbox.reset();
+    for (mail_state, n) in outbox {
+        m.outbox.with_label_values(&[mail_state.as_str()]).set(n);
+    }
+    m.outbox_oldest_pending.set(oldest.unwrap_or(0));
     let body = state
         .metrics
         .render()

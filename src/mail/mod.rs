@@ -19,6 +19,7 @@
 
 pub mod labels;
 pub mod message;
+pub mod outbox;
 mod templates;
 pub mod transport;
 

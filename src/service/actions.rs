@@ -3,15 +3,19 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
-use crate::domain::deadline::amsterdam_date;
-use crate::domain::lifecycle::{self, Command};
+use chrono::NaiveDateTime;
+
+use crate::domain::deadline::{Calendar, amsterdam_date};
+use crate::domain::lifecycle::{self, Command, Plan};
+use crate::domain::reminders::next_reminder_at;
 use crate::domain::{Actor, Status};
 use crate::error::{AppError, AppResult};
+use crate::service::notify;
 use crate::state::AppState;
 use crate::store::events::EventActor;
 use crate::store::requests::{RequestRow, apply_plan};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, now, write_tx};
+use crate::store::{DbConnection, now, reminders, write_tx};
 
 /// An action as staff ask for it: `assign` names a tenant by slug, the rest are commands.
 #[derive(Debug, Clone)]
@@ -26,6 +30,22 @@ const ATTEMPTS: usize = 3;
 enum Outcome {
     Done(Box<RequestRow>),
     Stale,
+}
+
+/// When the deadline sweep should next look at the request after `plan`: never while its
+/// clock is paused or once it is closed; else its earliest reminder stage not yet recorded.
+pub fn next_reminder(
+    conn: &mut DbConnection,
+    cal: &Calendar,
+    request_id: &str,
+    plan: &Plan,
+) -> AppResult<Option<NaiveDateTime>> {
+    if plan.to.is_closed() || plan.paused_since.is_some() {
+        return Ok(None);
+    }
+    let target = plan.deadline.target();
+    let recorded = reminders::recorded(conn, request_id, target)?;
+    Ok(next_reminder_at(cal, target, &recorded).map(|t| t.naive_utc()))
 }
 
 /// Loads the request as `principal` may see it: another tenant's request is "not found".
@@ -73,9 +93,13 @@ pub fn act(
                 &state.calendar,
                 today,
             )?;
+            let next = next_reminder(conn, &state.calendar, &row.id, &plan)?;
             Ok(
-                match apply_plan(conn, &row, &command, &plan, &actor, now())? {
-                    Ok(updated) => Outcome::Done(Box::new(updated)),
+                match apply_plan(conn, &row, &command, &plan, &actor, now(), next)? {
+                    Ok(updated) => {
+                        notify::on_action(conn, state, &updated, &command, when)?;
+                        Outcome::Done(Box::new(updated))
+                    }
                     Err(_) => Outcome::Stale,
                 },
             )
@@ -112,6 +136,7 @@ pub fn verify(
                 &state.calendar,
                 today,
             )?;
+            let next = next_reminder(conn, &state.calendar, &row.id, &plan)?;
             Ok(Some(
                 match apply_plan(
                     conn,
@@ -120,8 +145,12 @@ pub fn verify(
                     &plan,
                     &EventActor::subject(),
                     now(),
+                    next,
                 )? {
-                    Ok(updated) => Outcome::Done(Box::new(updated)),
+                    Ok(updated) => {
+                        notify::on_action(conn, state, &updated, &Command::Verify, when)?;
+                        Outcome::Done(Box::new(updated))
+                    }
                     Err(_) => Outcome::Stale,
                 },
             ))

@@ -4,15 +4,17 @@ use chrono::{DateTime, Datelike, Utc};
 
 use crate::auth::Principal;
 use crate::domain::deadline::{Deadline, amsterdam_date};
+use crate::domain::reminders::next_reminder_at;
 use crate::domain::{
     Channel, Details, Language, RequestKind, Role, Status, SubjectEmail, SubjectName, SubjectPhone,
 };
 use crate::error::{AppError, AppResult};
+use crate::service::notify;
 use crate::state::AppState;
 use crate::store::events::{EventActor, NewEvent};
 use crate::store::requests::{NewRequest, RequestRow, next_reference, remember_idempotency_key};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, StoreError, new_id, now, write_tx};
+use crate::store::{DbConnection, new_id, now, write_tx};
 
 /// A validated intake.
 #[derive(Debug, Clone)]
@@ -106,7 +108,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         Some(p) => EventActor::staff(&p.user_id, &p.email),
         None => EventActor::subject(),
     };
-    let result = write_tx(conn, |conn| -> Result<RequestRow, StoreError> {
+    let result = write_tx(conn, |conn| -> AppResult<RequestRow> {
         let reference = match reference {
             Some(r) => r,
             None => next_reference(conn, year)?,
@@ -133,6 +135,13 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             paused_since,
             identity_pending: false,
             due_at: deadline.due_at().naive_utc(),
+            // The sweep looks at a running request from its first reminder stage on; a public
+            // intake's clock waits for the e-mail confirmation.
+            next_reminder_at: paused_since
+                .is_none()
+                .then(|| next_reminder_at(&state.calendar, deadline.target(), &[]))
+                .flatten()
+                .map(|t| t.naive_utc()),
             version: 0,
             created_at: at,
             updated_at: at,
@@ -153,7 +162,9 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             .to_string(),
         );
         event.insert(conn)?;
-        Ok(new.into_row())
+        let row = new.into_row();
+        notify::on_intake(conn, state, &row, intake.received_at.max(Utc::now()))?;
+        Ok(row)
     });
     match result {
         Ok(request) => Ok(Filed {
@@ -162,7 +173,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             replayed: false,
         }),
         // Two calls with one key raced: the loser answers with the winner's request.
-        Err(e) if e.is_unique_violation() && intake.idempotency.is_some() => {
+        Err(AppError::Store(e)) if e.is_unique_violation() && intake.idempotency.is_some() => {
             let Some((key, hash)) = &intake.idempotency else {
                 return Err(e.into());
             };

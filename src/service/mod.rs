@@ -3,7 +3,9 @@
 
 pub mod actions;
 pub mod admin;
+pub mod deadlines;
 pub mod intake;
+pub mod notify;
 pub mod queries;
 
 use chrono::{DateTime, Utc};

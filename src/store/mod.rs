@@ -7,6 +7,9 @@
 
 pub mod audit;
 pub mod events;
+pub mod jobs;
+pub mod outbox;
+pub mod reminders;
 pub mod requests;
 pub mod schema;
 pub mod tenants;

@@ -42,6 +42,7 @@ pub struct RequestRow {
     pub refusal_ground: Option<String>,
     pub refusal_reason: Option<String>,
     pub closed_at: Option<NaiveDateTime>,
+    pub next_reminder_at: Option<NaiveDateTime>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -153,6 +154,7 @@ pub struct NewRequest {
     pub paused_since: Option<NaiveDate>,
     pub identity_pending: bool,
     pub due_at: NaiveDateTime,
+    pub next_reminder_at: Option<NaiveDateTime>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -160,7 +162,9 @@ pub struct NewRequest {
 
 impl NewRequest {
     pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
-        diesel::insert_into(requests::table).values(self).execute(conn)?;
+        diesel::insert_into(requests::table)
+            .values(self)
+            .execute(conn)?;
         Ok(())
     }
 
@@ -195,6 +199,7 @@ impl NewRequest {
             refusal_ground: None,
             refusal_reason: None,
             closed_at: None,
+            next_reminder_at: self.next_reminder_at,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -291,6 +296,7 @@ struct ActionChanges {
     refusal_ground: Option<String>,
     refusal_reason: Option<String>,
     closed_at: Option<NaiveDateTime>,
+    next_reminder_at: Option<NaiveDateTime>,
     version: i32,
     updated_at: NaiveDateTime,
 }
@@ -309,6 +315,7 @@ pub fn apply_plan(
     plan: &Plan,
     actor: &EventActor,
     at: NaiveDateTime,
+    next_reminder_at: Option<NaiveDateTime>,
 ) -> StoreResult<Result<RequestRow, Stale>> {
     let mut changes = ActionChanges {
         status: plan.to.as_str().to_owned(),
@@ -330,6 +337,7 @@ pub fn apply_plan(
         refusal_ground: row.refusal_ground.clone(),
         refusal_reason: row.refusal_reason.clone(),
         closed_at: row.closed_at.or(plan.to.is_closed().then_some(at)),
+        next_reminder_at,
         version: row.version + 1,
         updated_at: at,
     };
@@ -464,4 +472,70 @@ pub fn counts_by_status_and_kind(
         .group_by((requests::status, requests::kind))
         .select((requests::status, requests::kind, count_star()))
         .load(conn)?)
+}
+
+/// Requests whose next reminder moment has passed, earliest first (index `requests_next_reminder`).
+pub fn due_for_reminder(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(requests::table
+        .filter(requests::next_reminder_at.le(now))
+        .order(requests::next_reminder_at.asc())
+        .limit(limit)
+        .select(requests::id)
+        .load(conn)?)
+}
+
+/// Sets when the sweep next looks at a request (a system field: the version is not bumped).
+pub fn set_next_reminder(
+    conn: &mut DbConnection,
+    id: &str,
+    at: Option<NaiveDateTime>,
+) -> StoreResult<()> {
+    diesel::update(requests::table.filter(requests::id.eq(id)))
+        .set(requests::next_reminder_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Open requests due before `horizon` per tenant: (tenant id, overdue, due soon). Overdue:
+/// running (not paused) and past `now`.
+pub fn deadline_counts(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+    now: NaiveDateTime,
+    horizon: NaiveDateTime,
+) -> StoreResult<Vec<(Option<String>, i64, i64)>> {
+    use diesel::sql_types::{Nullable, Timestamp};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<Text>)]
+        tenant_id: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        overdue: i64,
+        #[diesel(sql_type = BigInt)]
+        due_soon: i64,
+    }
+    let overdue = "due_at < $1 AND paused_since IS NULL";
+    let base = format!(
+        "SELECT tenant_id, COUNT(*) FILTER (WHERE {overdue}) AS overdue, COUNT(*) FILTER (WHERE NOT ({overdue})) AS due_soon \
+         FROM requests WHERE closed_at IS NULL AND due_at < $2"
+    );
+    let rows: Vec<Row> = match tenant_id {
+        Some(t) => diesel::sql_query(format!("{base} AND tenant_id = $3 GROUP BY tenant_id"))
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(horizon)
+            .bind::<Text, _>(t)
+            .load(conn)?,
+        None => diesel::sql_query(format!("{base} GROUP BY tenant_id"))
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(horizon)
+            .load(conn)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.tenant_id, r.overdue, r.due_soon))
+        .collect())
 }

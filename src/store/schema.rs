@@ -55,7 +55,8 @@ diesel::table! {
         outcome -> Nullable<Text>,
         refusal_ground -> Nullable<Text>,
         refusal_reason -> Nullable<Text>,
-        closed_at -> Nullable<Timestamp>,
+                closed_at -> Nullable<Timestamp>,
+        next_reminder_at -> Nullable<Timestamp>,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -160,8 +161,9 @@ diesel::table! {
     reminders (request_id, stage, target) {
         request_id -> Text,
         stage -> Text,
-        target -> Date,
+                target -> Date,
         sent_at -> Timestamp,
+        mailed -> Bool,
     }
 }
 

@@ -52,7 +52,10 @@ CREATE TABLE requests (
     outcome               TEXT,
     refusal_ground        TEXT,
     refusal_reason        TEXT,
-    closed_at             TIMESTAMP,
+        closed_at             TIMESTAMP,
+    -- When the deadline sweep should next look at this request (its next reminder stage);
+    -- NULL while paused or closed. The sweep reads only rows with this moment passed.
+    next_reminder_at      TIMESTAMP,
     version               INTEGER NOT NULL DEFAULT 0,
     created_at            TIMESTAMP NOT NULL,
     updated_at            TIMESTAMP NOT NULL
@@ -63,6 +66,8 @@ CREATE INDEX requests_tenant_due ON requests (tenant_id, due_at, reference);
 CREATE INDEX requests_status_due ON requests (status, due_at, reference);
 CREATE INDEX requests_due ON requests (due_at, reference);
 CREATE INDEX requests_subject_email ON requests (subject_email_norm);
+CREATE INDEX requests_tenant_status_due ON requests (tenant_id, status, due_at, reference);
+CREATE INDEX requests_next_reminder ON requests (next_reminder_at) WHERE next_reminder_at IS NOT NULL;
 
 -- Intakes sent with an Idempotency-Key: the same key and body answer with the same request.
 CREATE TABLE idempotency_keys (
@@ -160,8 +165,10 @@ CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE state = 'pending';
 CREATE TABLE reminders (
     request_id TEXT NOT NULL REFERENCES requests (id),
     stage      TEXT NOT NULL,
-    target     DATE NOT NULL,
+        target     DATE NOT NULL,
     sent_at    TIMESTAMP NOT NULL,
+    -- false: the stage was reached while a later one was due, and recorded without a mail.
+    mailed     BOOLEAN NOT NULL,
     PRIMARY KEY (request_id, stage, target)
 );
 

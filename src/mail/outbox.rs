@@ -1,0 +1,98 @@
+//! The outbox sender: claims pending messages (a lease, like jobs, so several instances never
+//! send one twice at once), sends them with lettre, marks them sent; a transient failure (the
+//! server is down, 4xx) is retried with backoff, a permanent one (5xx, a bad address) is dead.
+//! A crash between sending and marking re-sends with the same Message-ID.
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use tokio::sync::watch;
+
+use super::{MailTransport, OutgoingMail, RenderedMail};
+use crate::domain::Language;
+use crate::state::AppState;
+use crate::store::now;
+use crate::store::outbox::{self, OutboxRow};
+
+const LEASE_SECS: i64 = 120;
+
+/// Sends one due message, if any; Ok(true) when one was handled.
+pub fn deliver_one(
+    state: &AppState,
+    transport: &MailTransport,
+    worker: &str,
+) -> Result<bool, String> {
+    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
+    let Some(row) = outbox::claim(&mut conn, worker, Duration::seconds(LEASE_SECS), now())
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(false);
+    };
+    let mail = outgoing(state, &row);
+    match transport.send(&mail) {
+        Ok(()) => {
+            outbox::mark_sent(&mut conn, &row.id, now()).map_err(|e| e.to_string())?;
+            tracing::info!(message_id = %row.message_id, template = %row.template, "mail sent");
+        }
+        Err(e) => {
+            let state = outbox::fail(&mut conn, &row, e.reason(), !e.is_transient(), now())
+                .map_err(|e| e.to_string())?;
+            tracing::warn!(message_id = %row.message_id, attempt = row.attempts, outcome = state, reason = e.reason(), "mail not sent");
+        }
+    }
+    Ok(true)
+}
+
+fn outgoing(state: &AppState, row: &OutboxRow) -> OutgoingMail {
+    OutgoingMail {
+        message_id: row.message_id.clone(),
+        from: state.settings.mail_from.clone(),
+        to: row.recipient.clone(),
+        language: row.language.parse().unwrap_or(Language::Nl),
+        rendered: RenderedMail {
+            subject: row.subject.clone(),
+            text: row.body_text.clone(),
+            html: row.body_html.clone(),
+        },
+    }
+}
+
+/// The sender loop: sends while there is mail, then polls every second.
+pub async fn sender_loop(state: AppState, worker: String, mut stop: watch::Receiver<bool>) {
+    use secrecy::ExposeSecret;
+    let smtp = state
+        .settings
+        .smtp_url
+        .as_ref()
+        .map(|s| s.expose_secret().to_owned());
+    let dir = state.settings.data_dir.join("mail");
+    let transport = match MailTransport::from_settings(smtp.as_deref(), &dir) {
+        Ok(t) => std::sync::Arc::new(t),
+        Err(e) => {
+            tracing::error!(error = %e, "mail transport not usable; mail stays in the outbox");
+            return;
+        }
+    };
+    tracing::info!(transport = %transport.describe(), "mail sender started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let (st, t, w) = (state.clone(), transport.clone(), worker.clone());
+        let handled = tokio::task::spawn_blocking(move || deliver_one(&st, &t, &w))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        let wait = match handled {
+            Ok(true) => continue,
+            Ok(false) => StdDuration::from_secs(1),
+            Err(e) => {
+                tracing::warn!(error = %e, "mail sender");
+                StdDuration::from_secs(5)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}

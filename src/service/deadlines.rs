@@ -1,0 +1,76 @@
+//! Due soon and overdue, per tenant: `GET /api/v1/deadlines` and `inzage deadlines`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::Principal;
+use crate::domain::Role;
+use crate::domain::deadline::{Within, amsterdam_date, end_of_day};
+use crate::error::AppResult;
+use crate::service::queries::{QueueQuery, queue};
+use crate::store::DbConnection;
+use crate::store::requests::{RequestRow, deadline_counts};
+
+/// The most requests listed per group; the counts are always complete.
+pub const LIST_LIMIT: i64 = 200;
+
+pub struct TenantDeadlines {
+    pub tenant: Option<String>,
+    pub overdue: i64,
+    pub due_soon: i64,
+}
+
+pub struct DeadlineOverview {
+    /// The last day in the window (Europe/Amsterdam).
+    pub until: chrono::NaiveDate,
+    pub overdue: Vec<RequestRow>,
+    pub due_soon: Vec<RequestRow>,
+    pub tenants: Vec<TenantDeadlines>,
+    pub tenant_slugs: HashMap<String, String>,
+}
+
+/// Open requests due within `within` (and every overdue one), as `principal` may see them.
+pub fn overview(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    within: Within,
+    now: DateTime<Utc>,
+) -> AppResult<DeadlineOverview> {
+    let until = within.last_day(amsterdam_date(now));
+    let horizon = end_of_day(until).naive_utc() + chrono::Duration::seconds(1);
+    let query = QueueQuery {
+        due_before: Some(horizon),
+        open_only: true,
+        page: 1,
+        per_page: LIST_LIMIT * 2,
+        ..QueueQuery::default()
+    };
+    let page = queue(conn, principal, &query)?;
+    let at = now.naive_utc();
+    let (overdue, due_soon): (Vec<RequestRow>, Vec<RequestRow>) = page
+        .items
+        .into_iter()
+        .partition(|r| r.paused_since.is_none() && r.due_at < at);
+    let tenant_filter = match principal.role {
+        Role::Controller => principal.tenant_id.clone(),
+        _ => None,
+    };
+    let mut tenants: Vec<TenantDeadlines> =
+        deadline_counts(conn, tenant_filter.as_deref(), at, horizon)?
+            .into_iter()
+            .map(|(tid, overdue, due_soon)| TenantDeadlines {
+                tenant: tid.and_then(|id| page.tenant_slugs.get(&id).cloned()),
+                overdue,
+                due_soon,
+            })
+            .collect();
+    tenants.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.tenant.cmp(&b.tenant)));
+    Ok(DeadlineOverview {
+        until,
+        overdue: overdue.into_iter().take(LIST_LIMIT as usize).collect(),
+        due_soon: due_soon.into_iter().take(LIST_LIMIT as usize).collect(),
+        tenants,
+        tenant_slugs: page.tenant_slugs,
+    })
+}

@@ -1,0 +1,235 @@
+//! Queueing mail: a message is rendered (in the recipient's language) and written to the
+//! outbox in the caller's transaction, so it exists exactly when the change that caused it.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::token::Purpose;
+use crate::domain::Language;
+use crate::domain::lifecycle::Command;
+use crate::domain::{RequestKind, Status};
+use crate::error::{AppError, AppResult};
+use crate::mail::{
+    Completion, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt, Refusal,
+    VerificationLink,
+};
+use crate::mail::{MailMessage, new_message_id};
+use crate::service::status_url;
+use crate::state::AppState;
+use crate::store::outbox::NewOutbox;
+use crate::store::requests::RequestRow;
+use crate::store::tenants::Tenant;
+use crate::store::{DbConnection, new_id, now};
+
+pub fn queue_mail(
+    conn: &mut DbConnection,
+    state: &AppState,
+    request_id: Option<&str>,
+    to: &str,
+    language: Language,
+    message: &MailMessage,
+) -> AppResult<()> {
+    let rendered = message
+        .render(language, &state.settings.processor_name)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let at = now();
+    NewOutbox {
+        id: new_id(),
+        request_id: request_id.map(str::to_owned),
+        template: message.name().to_owned(),
+        recipient: to.to_owned(),
+        language: language.as_str().to_owned(),
+        subject: rendered.subject,
+        body_text: rendered.text,
+        body_html: rendered.html,
+        message_id: new_message_id(),
+        state: "pending".to_owned(),
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+    }
+    .insert(conn)?;
+    Ok(())
+}
+
+/// A staff link to a request (the API's view of it).
+pub fn request_url(state: &AppState, reference: &str) -> String {
+    state.link(&format!("/api/v1/requests/{reference}"))
+}
+
+fn subject_language(row: &RequestRow) -> Language {
+    row.language.parse().unwrap_or_default()
+}
+
+fn tenant_of(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<Tenant>> {
+    Ok(match &row.tenant_id {
+        Some(id) => Tenant::find(conn, id)?,
+        None => None,
+    })
+}
+
+fn kind_of(row: &RequestRow) -> AppResult<RequestKind> {
+    Ok(row.kind()?)
+}
+
+fn to_subject(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &RequestRow,
+    message: MailMessage,
+) -> AppResult<()> {
+    queue_mail(
+        conn,
+        state,
+        Some(&row.id),
+        &row.subject_email,
+        subject_language(row),
+        &message,
+    )
+}
+
+/// The receipt: reference, deadline, what happens next, and who the controller is once known
+/// (processing agreement: the subject may be told the request was forwarded).
+fn receipt(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &RequestRow,
+    forwarded: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let tenant = tenant_of(conn, row)?;
+    let forwarding = match (tenant, forwarded) {
+        (Some(t), true) => Forwarding::Forwarded { controller: t.name },
+        (Some(t), false) => Forwarding::Assigned { controller: t.name },
+        (None, _) => Forwarding::Unassigned,
+    };
+    let message = MailMessage::from(Receipt {
+        reference: row.reference.clone(),
+        kind: kind_of(row)?,
+        received_on: row.received_on,
+        due_on: row.deadline()?.target(),
+        status_url: status_url(state, &row.id, &row.reference, now)?,
+        forwarding,
+    });
+    to_subject(conn, state, row, message)
+}
+
+/// Mail for a new request: the confirmation link for a public intake, the receipt for one
+/// entered by staff.
+pub fn on_intake(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &RequestRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if row.status()? != Status::AwaitingVerification {
+        return receipt(conn, state, row, false, now);
+    }
+    let lifetime = Purpose::Verify.lifetime();
+    let (token, _) = state
+        .tokens
+        .issue_link(Purpose::Verify, &row.id, now, lifetime)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let message = MailMessage::from(VerificationLink {
+        reference: row.reference.clone(),
+        kind: kind_of(row)?,
+        verify_url: state.link(&format!("/api/v1/verify?token={token}")),
+        valid_days: u32::try_from(lifetime.num_days()).unwrap_or(7),
+        expires_at: now + lifetime,
+    });
+    to_subject(conn, state, row, message)
+}
+
+/// Mail an action causes, written in the action's transaction.
+pub fn on_action(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &RequestRow,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let status = || status_url(state, &row.id, &row.reference, now);
+    match command {
+        Command::Verify => receipt(conn, state, row, false, now),
+        Command::Forward { .. } => {
+            let Some(tenant) = tenant_of(conn, row)? else {
+                return Ok(());
+            };
+            // To the controller: what it needs to act, no more of the subject's data (art. 5(1)(c)).
+            let deadline = row.deadline()?;
+            let message = MailMessage::from(Forwarded {
+                reference: row.reference.clone(),
+                controller: tenant.name.clone(),
+                kind: kind_of(row)?,
+                received_on: row.received_on,
+                legal_due_on: deadline.legal,
+                promised_due_on: deadline.promised,
+                request_url: request_url(state, &row.reference),
+            });
+            let language = tenant.language.parse().unwrap_or_default();
+            queue_mail(
+                conn,
+                state,
+                Some(&row.id),
+                &tenant.contact_email,
+                language,
+                &message,
+            )?;
+            receipt(conn, state, row, true, now)
+        }
+        Command::RequestIdentity { note } => {
+            let id_copy = tenant_of(conn, row)?.is_some_and(|t| t.id_document_required);
+            let message = MailMessage::from(IdentityRequest {
+                reference: row.reference.clone(),
+                note: note.clone(),
+                id_copy,
+                upload_url: id_copy.then(|| status()).transpose()?,
+                status_url: status()?,
+            });
+            to_subject(conn, state, row, message)
+        }
+        Command::Extend { months, reason } => {
+            // GDPR art. 12(3): the subject is told of the extension and its reasons within the
+            // first month; the extension itself is refused after the legal deadline.
+            let Some(extended) = row.extended_due else {
+                return Ok(());
+            };
+            let message = MailMessage::from(ExtensionNotice {
+                reference: row.reference.clone(),
+                kind: kind_of(row)?,
+                months: months.months(),
+                extended_due_on: extended,
+                reasons: reason.clone(),
+                status_url: status()?,
+            });
+            to_subject(conn, state, row, message)
+        }
+        Command::Refuse { ground, reason } => {
+            // Art. 12(4): the ground, the reason, and the right to complain and to go to court.
+            let message = MailMessage::from(Refusal {
+                reference: row.reference.clone(),
+                kind: kind_of(row)?,
+                controller: tenant_of(conn, row)?.map(|t| t.name),
+                ground: *ground,
+                reason: reason.clone(),
+                status_url: status()?,
+            });
+            to_subject(conn, state, row, message)
+        }
+        Command::Complete { outcome } => {
+            let message = MailMessage::from(Completion {
+                reference: row.reference.clone(),
+                kind: kind_of(row)?,
+                controller: tenant_of(conn, row)?.map(|t| t.name),
+                outcome: outcome.clone(),
+                bundle: None,
+                status_url: status()?,
+            });
+            to_subject(conn, state, row, message)
+        }
+        Command::Assign { .. }
+        | Command::Acknowledge
+        | Command::Start
+        | Command::IdentityConfirmed { .. }
+        | Command::Withdraw { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,157 @@
+//! Mail waiting to be sent. A row is written in the same transaction as the change that
+//! causes it; the outbox worker sends it (claiming with a lease, like jobs), marks it sent,
+//! and retries with backoff while the mail server is down. The Message-ID is fixed when the
+//! row is written, so a re-send after a crash is recognisably the same message.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
+
+use super::schema::outbox;
+use super::{DbConnection, StoreResult, write_tx};
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub request_id: Option<String>,
+    pub template: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewOutbox {
+    pub id: String,
+    pub request_id: Option<String>,
+    pub template: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewOutbox {
+    pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
+        diesel::insert_into(outbox::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// Tries before a message is given up as dead (with backoff capped at an hour: about two days).
+pub const MAX_ATTEMPTS: i32 = 50;
+
+const COLUMNS: &str = "id, request_id, template, recipient, language, subject, body_text, body_html, message_id, \
+                       state, attempts, next_attempt_at, locked_by, locked_until, last_error, created_at, sent_at";
+
+/// Claims the next message due (or one whose sender's lease ran out).
+pub fn claim(
+    conn: &mut DbConnection,
+    worker: &str,
+    lease: Duration,
+    now: NaiveDateTime,
+) -> StoreResult<Option<OutboxRow>> {
+    let lock = if conn.is_postgres() {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE outbox SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 \
+                       AND (locked_until IS NULL OR locked_until < $3) \
+                     ORDER BY next_attempt_at LIMIT 1 {lock}) \
+         RETURNING {COLUMNS}"
+    );
+    write_tx(conn, |conn| {
+        Ok(diesel::sql_query(&sql)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(now + lease)
+            .bind::<Timestamp, _>(now)
+            .get_result::<OutboxRow>(conn)
+            .optional()?)
+    })
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> StoreResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+        .set((
+            outbox::state.eq("sent"),
+            outbox::sent_at.eq(Some(now)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed send: retried after a backoff, or dead when permanent or out of tries.
+pub fn fail(
+    conn: &mut DbConnection,
+    row: &OutboxRow,
+    reason: &str,
+    permanent: bool,
+    now: NaiveDateTime,
+) -> StoreResult<&'static str> {
+    let state = if permanent || row.attempts >= MAX_ATTEMPTS {
+        "dead"
+    } else {
+        "pending"
+    };
+    diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
+        .set((
+            outbox::state.eq(state),
+            outbox::next_attempt_at.eq(now + super::jobs::backoff(row.attempts)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(reason.chars().take(500).collect::<String>())),
+        ))
+        .execute(conn)?;
+    Ok(state)
+}
+
+/// For `/metrics`: (state, count) and the age in seconds of the oldest pending message.
+pub fn stats(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> StoreResult<(Vec<(String, i64)>, Option<i64>)> {
+    use diesel::dsl::{count_star, min};
+    let counts = outbox::table
+        .group_by(outbox::state)
+        .select((outbox::state, count_star()))
+        .load::<(String, i64)>(conn)?;
+    let oldest: Option<NaiveDateTime> = outbox::table
+        .filter(outbox::state.eq("pending"))
+        .select(min(outbox::created_at))
+        .first(conn)?;
+    Ok((counts, oldest.map(|t| (now - t).num_seconds().max(0))))
+}
+
+/// The messages about one request, oldest first (for tests and the operator).
+pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<OutboxRow>> {
+    Ok(outbox::table
+        .filter(outbox::request_id.eq(request_id))
+        .order(outbox::created_at.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}
