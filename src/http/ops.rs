@@ -28,7 +28,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let (requests, jobs, (outbox, oldest)) = state
+    let (requests, jobs, outbox) = state
         .db
         .run(|conn| {
             Ok::<_, AppError>((
@@ -52,10 +52,11 @@ pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
             .set(n);
     }
     m.outbox.reset();
-    for (mail_state, n) in outbox {
+    for (mail_state, n) in outbox.by_state {
         m.outbox.with_label_values(&[mail_state.as_str()]).set(n);
     }
-    m.outbox_oldest_pending.set(oldest.unwrap_or(0));
+    m.outbox_oldest_pending
+        .set(outbox.oldest_pending_secs.unwrap_or(0));
     let body = state
         .metrics
         .render()

@@ -182,6 +182,6 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
                 None => Err(e.into()),
             }
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

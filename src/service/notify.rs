@@ -182,7 +182,7 @@ pub fn on_action(
                 reference: row.reference.clone(),
                 note: note.clone(),
                 id_copy,
-                upload_url: id_copy.then(|| status()).transpose()?,
+                upload_url: id_copy.then(&status).transpose()?,
                 status_url: status()?,
             });
             to_subject(conn, state, row, message)

@@ -130,11 +130,16 @@ pub fn fail(
     Ok(state)
 }
 
+/// The outbox at a glance: messages per state and the oldest pending one's age.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxStats {
+    pub by_state: Vec<(String, i64)>,
+    /// Seconds since the oldest message not yet sent was written.
+    pub oldest_pending_secs: Option<i64>,
+}
+
 /// For `/metrics`: (state, count) and the age in seconds of the oldest pending message.
-pub fn stats(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-) -> StoreResult<(Vec<(String, i64)>, Option<i64>)> {
+pub fn stats(conn: &mut DbConnection, now: NaiveDateTime) -> StoreResult<OutboxStats> {
     use diesel::dsl::{count_star, min};
     let counts = outbox::table
         .group_by(outbox::state)
@@ -144,7 +149,10 @@ pub fn stats(
         .filter(outbox::state.eq("pending"))
         .select(min(outbox::created_at))
         .first(conn)?;
-    Ok((counts, oldest.map(|t| (now - t).num_seconds().max(0))))
+    Ok(OutboxStats {
+        by_state: counts,
+        oldest_pending_secs: oldest.map(|t| (now - t).num_seconds().max(0)),
+    })
 }
 
 /// The messages about one request, oldest first (for tests and the operator).
