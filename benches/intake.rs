@@ -54,6 +54,7 @@ fn new_row(i: u64) -> (NewRequest, NewEvent) {
         paused_since: Some(day),
         identity_pending: false,
         due_at: at,
+        next_reminder_at: None,
         version: 0,
         created_at: at,
         updated_at: at,
