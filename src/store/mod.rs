@@ -190,7 +190,9 @@ impl Db {
         }
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .min_idle(Some(1))
+            // No eager background connects: a one-shot command may exit at once, and a thread
+            // inside libpq while the process exits can crash it.
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             // Connections are opened on demand: a store that is down fails the first call
             // (and /readyz), not the construction.

@@ -30,6 +30,13 @@ impl Cli<'_> {
         }
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = out.status.signal() {
+            panic!(
+                "inzage {args:?} died of signal {sig}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -1,50 +1,14 @@
 //! Kill -9 the server during a burst of intakes, restart it: every request that got a 201
 //! is there.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{Backend, Store, fresh_store, test_env};
+use crate::helpers::{Backend, free_port, fresh_store, start_server as start, wait_healthy};
 
 crate::on_both_backends!(every_accepted_request_survives_a_kill);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(store: &Store, port: u16) -> Child {
-    let bind = format!("127.0.0.1:{port}");
-    Command::new(env!("CARGO_BIN_EXE_inzage"))
-        .arg("serve")
-        .envs(test_env(store, &[("INZAGE_BIND", &bind)]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start inzage serve")
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server did not come up");
-}
 
 async fn every_accepted_request_survives_a_kill(backend: Backend) {
     let Some(store) = fresh_store(backend, "durability") else {

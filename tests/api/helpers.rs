@@ -2,7 +2,10 @@
 //! file, or a fresh PostgreSQL database on the server named by `TEST_DATABASE_URL`.
 
 use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::Once;
+use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use inzage::config::Settings;
@@ -352,4 +355,44 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start_server(store: &Store, port: u16) -> Child {
+    start_server_with(store, port, &[])
+}
+
+/// Starts `inzage serve` as its own process (so it can be killed with SIGKILL).
+pub fn start_server_with(store: &Store, port: u16, extra: &[(&str, &str)]) -> Child {
+    let bind = format!("127.0.0.1:{port}");
+    Command::new(env!("CARGO_BIN_EXE_inzage"))
+        .arg("serve")
+        .envs(test_env(store, &[("INZAGE_BIND", &bind)]))
+        .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start inzage serve")
+}
+
+pub async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not come up");
 }

@@ -7,9 +7,12 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod deadlines;
 mod durability;
+mod instances;
 mod intake;
 mod isolation;
+mod jobs;
 mod lifecycle;
 mod mail;
 mod ops;
