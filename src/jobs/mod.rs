@@ -124,7 +124,9 @@ async fn worker_loop(state: AppState, worker: String, mut stop: watch::Receiver<
         match claimed {
             Ok(Some(job)) => execute(&state, &worker, job, lease).await,
             Ok(None) => {
-                if pause(&mut stop, POLL).await {
+                // Jitter, so the instances' idle workers do not poll in lockstep.
+                let jitter = StdDuration::from_millis(rand::random_range(0..500));
+                if pause(&mut stop, POLL / 2 + jitter).await {
                     break;
                 }
             }

@@ -4,21 +4,27 @@
 //!
 //! Exactly once, whatever the number of instances: a stage is sent only by the transaction
 //! whose insert into `reminders` (primary key request, stage, target) succeeded; the event and
-//! the outbox mail are written in that same transaction.
+//! the outbox mail are written in that same transaction. Requests are handled in batches of
+//! one transaction each; should a batch fail, its requests are retried one by one, so one bad
+//! request never stops the others' reminders.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::domain::Language;
 use crate::domain::deadline::{ReminderStage, amsterdam_date, plan_reminders};
 use crate::domain::reminders::next_reminder_at;
-use crate::domain::{Language, Status};
-use crate::error::AppError;
-use crate::mail::{DeadlineReminder, MailMessage};
-use crate::service::notify::{queue_mail, request_url};
+use crate::error::{AppError, AppResult};
+use crate::mail::{DeadlineReminder, MailMessage, RenderedMail};
+use crate::service::notify::{queue_rendered, request_url};
 use crate::state::AppState;
 use crate::store::events::{EventActor, NewEvent};
 use crate::store::requests::{RequestRow, due_for_reminder, set_next_reminder};
+use crate::store::schema::{reminders, requests};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, now, reminders, write_tx};
+use crate::store::{DbConnection, now, reminders as reminders_store, write_tx};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SweepReport {
@@ -26,122 +32,206 @@ pub struct SweepReport {
     pub requests: usize,
     /// Reminders sent (each stage once per request and target).
     pub sent: usize,
+    /// Requests that failed on their own and were put off for an hour.
+    pub failed: usize,
 }
 
-const BATCH: i64 = 200;
+/// Requests per transaction.
+const BATCH: i64 = 50;
 
 pub fn run(state: &AppState, now_utc: DateTime<Utc>) -> Result<SweepReport, String> {
     let mut conn = state.db.conn().map_err(|e| e.to_string())?;
     let mut report = SweepReport::default();
-    let cutoff = now_utc.naive_utc();
+    let mut sweep = Sweep {
+        state,
+        now_utc,
+        today: amsterdam_date(now_utc),
+        tenants: Tenant::all(&mut conn)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|t| (t.id.clone(), t))
+            .collect(),
+        rendered: HashMap::new(),
+    };
     loop {
-        let due = due_for_reminder(&mut conn, cutoff, BATCH).map_err(|e| e.to_string())?;
+        let due =
+            due_for_reminder(&mut conn, now_utc.naive_utc(), BATCH).map_err(|e| e.to_string())?;
         if due.is_empty() {
             break;
         }
-        let n = due.len();
-        for id in due {
-            report.requests += 1;
-            if sweep_one(&mut conn, state, &id, now_utc)
-                .map_err(|e| format!("request {id}: {e}"))?
-            {
-                report.sent += 1;
+        report.requests += due.len();
+        match write_tx(&mut conn, |c| sweep.batch(c, &due)) {
+            Ok(sent) => report.sent += sent,
+            Err(e) => {
+                tracing::warn!(error = %e, "a sweep batch failed; handling its requests one by one");
+                for id in &due {
+                    match write_tx(&mut conn, |c| sweep.batch(c, std::slice::from_ref(id))) {
+                        Ok(sent) => report.sent += sent,
+                        Err(e) => {
+                            // Put it off, so it cannot hold up the sweep; an operator sees the log.
+                            tracing::error!(request = %id, error = %e, "reminder failed; retrying in an hour");
+                            let later = now_utc.naive_utc() + chrono::Duration::hours(1);
+                            set_next_reminder(&mut conn, id, Some(later))
+                                .map_err(|e| e.to_string())?;
+                            report.failed += 1;
+                        }
+                    }
+                }
             }
         }
-        // Every request handled gets a later moment (or none), so each pass shrinks the set.
-        if n < usize::try_from(BATCH).unwrap_or(200) {
+        if due.len() < usize::try_from(BATCH).unwrap_or(50) {
             break;
         }
     }
     Ok(report)
 }
 
-/// Handles one request; true when it sent a reminder.
-pub fn sweep_one(
-    conn: &mut DbConnection,
-    state: &AppState,
-    id: &str,
+struct Sweep<'a> {
+    state: &'a AppState,
     now_utc: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let today = amsterdam_date(now_utc);
-    let at = now();
-    write_tx(conn, |conn| {
-        let Some(row) = RequestRow::find(conn, id)? else {
-            return Ok(false);
-        };
-        let status = row.status()?;
-        if status.is_closed() || row.paused_since.is_some() {
-            set_next_reminder(conn, id, None)?;
-            return Ok(false);
-        }
-        if row.next_reminder_at.is_none_or(|t| t > now_utc.naive_utc()) {
-            return Ok(false); // another sweep got here first
-        }
-        let target = row.deadline()?.target();
-        let mut recorded = reminders::recorded(conn, id, target)?;
-        let plan = plan_reminders(&state.calendar, target, today, &recorded);
-        for stage in &plan.skip {
-            reminders::record(conn, id, *stage, target, false, at)?;
-            recorded.push(*stage);
-        }
-        let mut sent = false;
-        if let Some(stage) = plan.send {
-            recorded.push(stage);
-            if reminders::record(conn, id, stage, target, true, at)? {
-                remind(conn, state, &row, status, stage, target)?;
-                sent = true;
-            }
-        }
-        let next = next_reminder_at(&state.calendar, target, &recorded).map(|t| t.naive_utc());
-        set_next_reminder(conn, id, next)?;
-        Ok(sent)
-    })
+    today: NaiveDate,
+    tenants: HashMap<String, Tenant>,
+    /// One rendering per (request, language): the tenant and support get the same text.
+    rendered: HashMap<(String, Language), RenderedMail>,
 }
 
-/// The reminder's event (and the overdue flag) and its mails, in the sweep's transaction.
-fn remind(
+impl Sweep<'_> {
+    /// One transaction: every request of `ids` whose moment has passed. Returns reminders sent.
+    fn batch(&mut self, conn: &mut DbConnection, ids: &[String]) -> AppResult<usize> {
+        let at = now();
+        let rows: Vec<RequestRow> = requests::table
+            .filter(requests::id.eq_any(ids))
+            .select(RequestRow::as_select())
+            .load(conn)?;
+        let mut recorded: HashMap<(String, NaiveDate), Vec<ReminderStage>> = HashMap::new();
+        for (id, stage, target) in reminders::table
+            .filter(reminders::request_id.eq_any(ids))
+            .select((reminders::request_id, reminders::stage, reminders::target))
+            .load::<(String, String, NaiveDate)>(conn)?
+        {
+            if let Ok(s) = stage.parse() {
+                recorded.entry((id, target)).or_default().push(s);
+            }
+        }
+        let mut sent = 0;
+        for row in &rows {
+            let status = row.status()?;
+            if status.is_closed() || row.paused_since.is_some() {
+                set_next_reminder(conn, &row.id, None)?;
+                continue;
+            }
+            if row
+                .next_reminder_at
+                .is_none_or(|t| t > self.now_utc.naive_utc())
+            {
+                continue; // another sweep got here first
+            }
+            let target = row.deadline()?.target();
+            let mut done = recorded
+                .remove(&(row.id.clone(), target))
+                .unwrap_or_default();
+            let plan = plan_reminders(&self.state.calendar, target, self.today, &done);
+            let inserted = record(conn, &row.id, &plan.skip, plan.send, target, at)?;
+            done.extend(plan.skip.iter().copied());
+            if let Some(stage) = plan.send {
+                done.push(stage);
+                if inserted.contains(&stage) {
+                    self.remind(conn, row, stage, target, at)?;
+                    sent += 1;
+                }
+            }
+            let next = next_reminder_at(&self.state.calendar, target, &done).map(|t| t.naive_utc());
+            set_next_reminder(conn, &row.id, next)?;
+        }
+        Ok(sent)
+    }
+
+    /// The reminder's event (and the overdue flag) and its mails.
+    fn remind(
+        &mut self,
+        conn: &mut DbConnection,
+        row: &RequestRow,
+        stage: ReminderStage,
+        target: NaiveDate,
+        at: NaiveDateTime,
+    ) -> AppResult<()> {
+        let mut event = NewEvent::new(&row.id, &EventActor::system(), "reminder", at);
+        event.data = Some(
+            serde_json::json!({"stage": stage.as_str(), "target": target.to_string(), "status": row.status})
+                .to_string(),
+        );
+        event.insert(conn)?;
+        if stage == ReminderStage::Overdue {
+            // GDPR art. 12(3): past the answer date; support and the tenant see the flag.
+            let mut flag = NewEvent::new(&row.id, &EventActor::system(), "overdue", at);
+            flag.data = Some(serde_json::json!({"target": target.to_string()}).to_string());
+            flag.insert(conn)?;
+        }
+        let tenant = row
+            .tenant_id
+            .as_ref()
+            .and_then(|id| self.tenants.get(id))
+            .cloned();
+        let message = MailMessage::from(DeadlineReminder {
+            reference: row.reference.clone(),
+            controller: tenant.as_ref().map(|t| t.name.clone()),
+            kind: row.kind()?,
+            stage,
+            due_on: target,
+            request_url: request_url(self.state, &row.reference),
+        });
+        let mut recipients = Vec::new();
+        if let Some(t) = &tenant {
+            recipients.push((
+                t.contact_email.clone(),
+                t.language.parse().unwrap_or(Language::Nl),
+            ));
+        }
+        if let Some(support) = &self.state.settings.support_email {
+            recipients.push((support.clone(), Language::Nl));
+        }
+        for (to, language) in recipients {
+            let key = (row.id.clone(), language);
+            if !self.rendered.contains_key(&key) {
+                let r = message
+                    .render(language, &self.state.settings.processor_name)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                self.rendered.insert(key.clone(), r);
+            }
+            if let Some(r) = self.rendered.get(&key) {
+                queue_rendered(
+                    conn,
+                    Some(&row.id),
+                    &to,
+                    language,
+                    message.name(),
+                    r.clone(),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records the skipped stages and the one to send; returns the stages this call inserted
+/// (a stage another sweep recorded first is not among them).
+fn record(
     conn: &mut DbConnection,
-    state: &AppState,
-    row: &RequestRow,
-    status: Status,
-    stage: ReminderStage,
-    target: chrono::NaiveDate,
-) -> Result<(), AppError> {
-    let at = now();
-    let mut event = NewEvent::new(&row.id, &EventActor::system(), "reminder", at);
-    event.data = Some(serde_json::json!({"stage": stage.as_str(), "target": target.to_string(), "status": status.as_str()}).to_string());
-    event.insert(conn)?;
-    if stage == ReminderStage::Overdue {
-        // GDPR art. 12(3): past the answer date; support and the tenant see the flag.
-        let mut flag = NewEvent::new(&row.id, &EventActor::system(), "overdue", at);
-        flag.data = Some(serde_json::json!({"target": target.to_string()}).to_string());
-        flag.insert(conn)?;
+    request_id: &str,
+    skip: &[ReminderStage],
+    send: Option<ReminderStage>,
+    target: NaiveDate,
+    at: NaiveDateTime,
+) -> AppResult<Vec<ReminderStage>> {
+    let mut inserted = Vec::new();
+    for (stage, mailed) in skip
+        .iter()
+        .map(|s| (*s, false))
+        .chain(send.map(|s| (s, true)))
+    {
+        if reminders_store::record(conn, request_id, stage, target, mailed, at)? {
+            inserted.push(stage);
+        }
     }
-    let tenant = match &row.tenant_id {
-        Some(tid) => Tenant::find(conn, tid)?,
-        None => None,
-    };
-    let message = MailMessage::from(DeadlineReminder {
-        reference: row.reference.clone(),
-        controller: tenant.as_ref().map(|t| t.name.clone()),
-        kind: row.kind()?,
-        stage,
-        due_on: target,
-        request_url: request_url(state, &row.reference),
-    });
-    if let Some(t) = &tenant {
-        let language = t.language.parse().unwrap_or(Language::Nl);
-        queue_mail(
-            conn,
-            state,
-            Some(&row.id),
-            &t.contact_email,
-            language,
-            &message,
-        )?;
-    }
-    if let Some(support) = &state.settings.support_email {
-        queue_mail(conn, state, Some(&row.id), support, Language::Nl, &message)?;
-    }
-    Ok(())
+    Ok(inserted)
 }

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use crate::auth::Principal;
 use crate::domain::Role;
 use crate::domain::deadline::{Within, amsterdam_date, end_of_day};
-use crate::error::AppResult;
-use crate::service::queries::{QueueQuery, queue};
+use crate::error::{AppError, AppResult};
 use crate::store::DbConnection;
-use crate::store::requests::{RequestRow, deadline_counts};
+use crate::store::requests::{RequestRow, deadline_counts, open_due};
+use crate::store::tenants::Tenant;
 
 /// The most requests listed per group; the counts are always complete.
 pub const LIST_LIMIT: i64 = 200;
@@ -39,28 +39,36 @@ pub fn overview(
 ) -> AppResult<DeadlineOverview> {
     let until = within.last_day(amsterdam_date(now));
     let horizon = end_of_day(until).naive_utc() + chrono::Duration::seconds(1);
-    let query = QueueQuery {
-        due_before: Some(horizon),
-        open_only: true,
-        page: 1,
-        per_page: LIST_LIMIT * 2,
-        ..QueueQuery::default()
-    };
-    let page = queue(conn, principal, &query)?;
     let at = now.naive_utc();
-    let (overdue, due_soon): (Vec<RequestRow>, Vec<RequestRow>) = page
-        .items
-        .into_iter()
-        .partition(|r| r.paused_since.is_none() && r.due_at < at);
     let tenant_filter = match principal.role {
-        Role::Controller => principal.tenant_id.clone(),
+        Role::Controller => Some(principal.tenant_id.clone().ok_or(AppError::NotFound)?),
         _ => None,
     };
+    let tenant_slugs: HashMap<String, String> = Tenant::all(conn)?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect();
+    let overdue = open_due(
+        conn,
+        tenant_filter.as_deref(),
+        true,
+        at,
+        horizon,
+        LIST_LIMIT,
+    )?;
+    let due_soon = open_due(
+        conn,
+        tenant_filter.as_deref(),
+        false,
+        at,
+        horizon,
+        LIST_LIMIT,
+    )?;
     let mut tenants: Vec<TenantDeadlines> =
         deadline_counts(conn, tenant_filter.as_deref(), at, horizon)?
             .into_iter()
             .map(|(tid, overdue, due_soon)| TenantDeadlines {
-                tenant: tid.and_then(|id| page.tenant_slugs.get(&id).cloned()),
+                tenant: tid.and_then(|id| tenant_slugs.get(&id).cloned()),
                 overdue,
                 due_soon,
             })
@@ -68,9 +76,9 @@ pub fn overview(
     tenants.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.tenant.cmp(&b.tenant)));
     Ok(DeadlineOverview {
         until,
-        overdue: overdue.into_iter().take(LIST_LIMIT as usize).collect(),
-        due_soon: due_soon.into_iter().take(LIST_LIMIT as usize).collect(),
+        overdue,
+        due_soon,
         tenants,
-        tenant_slugs: page.tenant_slugs,
+        tenant_slugs,
     })
 }

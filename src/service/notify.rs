@@ -12,7 +12,7 @@ use crate::mail::{
     Completion, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt, Refusal,
     VerificationLink,
 };
-use crate::mail::{MailMessage, new_message_id};
+use crate::mail::{MailMessage, RenderedMail, new_message_id};
 use crate::service::status_url;
 use crate::state::AppState;
 use crate::store::outbox::NewOutbox;
@@ -31,11 +31,23 @@ pub fn queue_mail(
     let rendered = message
         .render(language, &state.settings.processor_name)
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    queue_rendered(conn, request_id, to, language, message.name(), rendered)
+}
+
+/// Writes an already rendered message to the outbox.
+pub fn queue_rendered(
+    conn: &mut DbConnection,
+    request_id: Option<&str>,
+    to: &str,
+    language: Language,
+    template: &str,
+    rendered: RenderedMail,
+) -> AppResult<()> {
     let at = now();
     NewOutbox {
         id: new_id(),
         request_id: request_id.map(str::to_owned),
-        template: message.name().to_owned(),
+        template: template.to_owned(),
         recipient: to.to_owned(),
         language: language.as_str().to_owned(),
         subject: rendered.subject,

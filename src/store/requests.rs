@@ -539,3 +539,36 @@ pub fn deadline_counts(
         .map(|r| (r.tenant_id, r.overdue, r.due_soon))
         .collect())
 }
+
+/// Open requests due before `horizon`, soonest first: the overdue ones (running and past
+/// `now`) or the others. Optionally of one tenant.
+pub fn open_due(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+    overdue: bool,
+    now: NaiveDateTime,
+    horizon: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<RequestRow>> {
+    let mut q = requests::table
+        .filter(requests::closed_at.is_null())
+        .filter(requests::due_at.lt(horizon))
+        .into_boxed();
+    if let Some(t) = tenant_id {
+        q = q.filter(requests::tenant_id.eq(t.to_owned()));
+    }
+    q = if overdue {
+        q.filter(requests::due_at.lt(now))
+            .filter(requests::paused_since.is_null())
+    } else {
+        q.filter(
+            requests::due_at
+                .ge(now)
+                .or(requests::paused_since.is_not_null()),
+        )
+    };
+    Ok(q.order((requests::due_at.asc(), requests::reference.asc()))
+        .limit(limit)
+        .select(RequestRow::as_select())
+        .load(conn)?)
+}

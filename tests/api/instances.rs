@@ -130,8 +130,8 @@ async fn three_instances_send_every_reminder_once() {
         60,
     )
     .await;
-    // let a few more sweeps run on every instance: still nothing twice
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // let more sweeps run on every instance: still nothing twice, and the work is shared
+    tokio::time::sleep(Duration::from_secs(6)).await;
     for mut s in servers {
         s.kill().unwrap();
         s.wait().unwrap();
