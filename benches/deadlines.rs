@@ -180,6 +180,8 @@ fn main() {
         report("GET /api/v1/deadlines?within=7d", time_get(&client, &format!("{base}/api/v1/deadlines?within=7d"), &token, n).await);
         for q in [
             "?per_page=50",
+            "?open=true&per_page=50",
+            "?kind=erasure&per_page=50",
             "?status=received&tenant=t07&per_page=50",
             "?tenant=t07&kind=erasure&page=3&per_page=50",
             "?overdue=true&per_page=50",

@@ -184,6 +184,10 @@ fn settings(url: &str, dir: &std::path::Path) -> Settings {
         ),
         ("INZAGE_LOG".to_owned(), "error".to_owned()),
         (
+            "INZAGE_RUN_JOBS".to_owned(),
+            std::env::var("INZAGE_RUN_JOBS").unwrap_or_else(|_| "true".to_owned()),
+        ),
+        (
             "INZAGE_DB_POOL_SIZE".to_owned(),
             std::env::var("INZAGE_DB_POOL_SIZE").unwrap_or_else(|_| "16".to_owned()),
         ),
@@ -195,7 +199,8 @@ async fn bench_store(name: &str, url: &str, dir: &std::path::Path, secs: u64) ->
     let s = settings(url, dir);
     let db = open_store(&s).await.unwrap();
     let mut runs = Vec::new();
-    let raw_db = db.clone();
+    // Its own pool: one connection per thread, for the whole run.
+    let raw_db = Db::connect(url, 32).unwrap();
     let raw = tokio::task::spawn_blocking(move || raw_diesel(&raw_db, 32, secs))
         .await
         .unwrap();

@@ -16,9 +16,9 @@ use diesel::prelude::*;
 use crate::domain::Language;
 use crate::domain::deadline::{ReminderStage, amsterdam_date, plan_reminders};
 use crate::domain::reminders::next_reminder_at;
-use crate::error::{AppError, AppResult};
-use crate::mail::{DeadlineReminder, MailMessage, RenderedMail};
-use crate::service::notify::{queue_rendered, request_url};
+use crate::error::AppResult;
+use crate::mail::{DeadlineReminder, MailMessage};
+use crate::service::notify::{queue_mail, request_url};
 use crate::state::AppState;
 use crate::store::events::{EventActor, NewEvent};
 use crate::store::requests::{RequestRow, due_for_reminder, set_next_reminder};
@@ -51,7 +51,6 @@ pub fn run(state: &AppState, now_utc: DateTime<Utc>) -> Result<SweepReport, Stri
             .into_iter()
             .map(|t| (t.id.clone(), t))
             .collect(),
-        rendered: HashMap::new(),
     };
     loop {
         let due =
@@ -91,8 +90,6 @@ struct Sweep<'a> {
     now_utc: DateTime<Utc>,
     today: NaiveDate,
     tenants: HashMap<String, Tenant>,
-    /// One rendering per (request, language): the tenant and support get the same text.
-    rendered: HashMap<(String, Language), RenderedMail>,
 }
 
 impl Sweep<'_> {
@@ -180,34 +177,12 @@ impl Sweep<'_> {
             due_on: target,
             request_url: request_url(self.state, &row.reference),
         });
-        let mut recipients = Vec::new();
         if let Some(t) = &tenant {
-            recipients.push((
-                t.contact_email.clone(),
-                t.language.parse().unwrap_or(Language::Nl),
-            ));
+            let language = t.language.parse().unwrap_or(Language::Nl);
+            queue_mail(conn, Some(&row.id), &t.contact_email, language, &message)?;
         }
         if let Some(support) = &self.state.settings.support_email {
-            recipients.push((support.clone(), Language::Nl));
-        }
-        for (to, language) in recipients {
-            let key = (row.id.clone(), language);
-            if !self.rendered.contains_key(&key) {
-                let r = message
-                    .render(language, &self.state.settings.processor_name)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                self.rendered.insert(key.clone(), r);
-            }
-            if let Some(r) = self.rendered.get(&key) {
-                queue_rendered(
-                    conn,
-                    Some(&row.id),
-                    &to,
-                    language,
-                    message.name(),
-                    r.clone(),
-                )?;
-            }
+            queue_mail(conn, Some(&row.id), support, Language::Nl, &message)?;
         }
         Ok(())
     }

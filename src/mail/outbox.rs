@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use tokio::sync::watch;
 
-use super::{MailTransport, OutgoingMail, RenderedMail};
+use super::{MailMessage, MailTransport, OutgoingMail, RenderedMail};
 use crate::domain::Language;
 use crate::state::AppState;
 use crate::store::now;
@@ -28,7 +28,14 @@ pub fn deliver_one(
     else {
         return Ok(false);
     };
-    let mail = outgoing(state, &row);
+    let mail = match outgoing(state, &row) {
+        Ok(m) => m,
+        Err(reason) => {
+            outbox::fail(&mut conn, &row, &reason, true, now()).map_err(|e| e.to_string())?;
+            tracing::error!(message_id = %row.message_id, template = %row.template, %reason, "mail cannot be rendered");
+            return Ok(true);
+        }
+    };
     match transport.send(&mail) {
         Ok(()) => {
             outbox::mark_sent(&mut conn, &row.id, now()).map_err(|e| e.to_string())?;
@@ -43,18 +50,24 @@ pub fn deliver_one(
     Ok(true)
 }
 
-fn outgoing(state: &AppState, row: &OutboxRow) -> OutgoingMail {
-    OutgoingMail {
+/// The message as it leaves: rendered from its stored context in the recipient's language.
+pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, String> {
+    let message: MailMessage = serde_json::from_str(&row.payload)
+        .map_err(|e| format!("stored message unreadable: {e}"))?;
+    let language = row.language.parse().unwrap_or(Language::Nl);
+    message
+        .render(language, &state.settings.processor_name)
+        .map_err(|e| e.to_string())
+}
+
+fn outgoing(state: &AppState, row: &OutboxRow) -> Result<OutgoingMail, String> {
+    Ok(OutgoingMail {
         message_id: row.message_id.clone(),
         from: state.settings.mail_from.clone(),
         to: row.recipient.clone(),
         language: row.language.parse().unwrap_or(Language::Nl),
-        rendered: RenderedMail {
-            subject: row.subject.clone(),
-            text: row.body_text.clone(),
-            html: row.body_html.clone(),
-        },
-    }
+        rendered: render(state, row)?,
+    })
 }
 
 /// The sender loop: sends while there is mail, then polls every second.

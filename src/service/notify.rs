@@ -12,7 +12,7 @@ use crate::mail::{
     Completion, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt, Refusal,
     VerificationLink,
 };
-use crate::mail::{MailMessage, RenderedMail, new_message_id};
+use crate::mail::{MailMessage, new_message_id};
 use crate::service::status_url;
 use crate::state::AppState;
 use crate::store::outbox::NewOutbox;
@@ -20,39 +20,23 @@ use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
 use crate::store::{DbConnection, new_id, now};
 
+/// Writes a message to the outbox: its context as JSON, rendered in `language` when sent.
 pub fn queue_mail(
     conn: &mut DbConnection,
-    state: &AppState,
     request_id: Option<&str>,
     to: &str,
     language: Language,
     message: &MailMessage,
 ) -> AppResult<()> {
-    let rendered = message
-        .render(language, &state.settings.processor_name)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    queue_rendered(conn, request_id, to, language, message.name(), rendered)
-}
-
-/// Writes an already rendered message to the outbox.
-pub fn queue_rendered(
-    conn: &mut DbConnection,
-    request_id: Option<&str>,
-    to: &str,
-    language: Language,
-    template: &str,
-    rendered: RenderedMail,
-) -> AppResult<()> {
+    let payload = serde_json::to_string(message).map_err(|e| AppError::Internal(e.to_string()))?;
     let at = now();
     NewOutbox {
         id: new_id(),
         request_id: request_id.map(str::to_owned),
-        template: template.to_owned(),
+        template: message.name().to_owned(),
         recipient: to.to_owned(),
         language: language.as_str().to_owned(),
-        subject: rendered.subject,
-        body_text: rendered.text,
-        body_html: rendered.html,
+        payload,
         message_id: new_message_id(),
         state: "pending".to_owned(),
         attempts: 0,
@@ -83,15 +67,9 @@ fn kind_of(row: &RequestRow) -> AppResult<RequestKind> {
     Ok(row.kind()?)
 }
 
-fn to_subject(
-    conn: &mut DbConnection,
-    state: &AppState,
-    row: &RequestRow,
-    message: MailMessage,
-) -> AppResult<()> {
+fn to_subject(conn: &mut DbConnection, row: &RequestRow, message: MailMessage) -> AppResult<()> {
     queue_mail(
         conn,
-        state,
         Some(&row.id),
         &row.subject_email,
         subject_language(row),
@@ -122,7 +100,7 @@ fn receipt(
         status_url: status_url(state, &row.id, &row.reference, now)?,
         forwarding,
     });
-    to_subject(conn, state, row, message)
+    to_subject(conn, row, message)
 }
 
 /// Mail for a new request: the confirmation link for a public intake, the receipt for one
@@ -148,7 +126,7 @@ pub fn on_intake(
         valid_days: u32::try_from(lifetime.num_days()).unwrap_or(7),
         expires_at: now + lifetime,
     });
-    to_subject(conn, state, row, message)
+    to_subject(conn, row, message)
 }
 
 /// Mail an action causes, written in the action's transaction.
@@ -180,7 +158,6 @@ pub fn on_action(
             let language = tenant.language.parse().unwrap_or_default();
             queue_mail(
                 conn,
-                state,
                 Some(&row.id),
                 &tenant.contact_email,
                 language,
@@ -197,7 +174,7 @@ pub fn on_action(
                 upload_url: id_copy.then(&status).transpose()?,
                 status_url: status()?,
             });
-            to_subject(conn, state, row, message)
+            to_subject(conn, row, message)
         }
         Command::Extend { months, reason } => {
             // GDPR art. 12(3): the subject is told of the extension and its reasons within the
@@ -213,7 +190,7 @@ pub fn on_action(
                 reasons: reason.clone(),
                 status_url: status()?,
             });
-            to_subject(conn, state, row, message)
+            to_subject(conn, row, message)
         }
         Command::Refuse { ground, reason } => {
             // Art. 12(4): the ground, the reason, and the right to complain and to go to court.
@@ -225,7 +202,7 @@ pub fn on_action(
                 reason: reason.clone(),
                 status_url: status()?,
             });
-            to_subject(conn, state, row, message)
+            to_subject(conn, row, message)
         }
         Command::Complete { outcome } => {
             let message = MailMessage::from(Completion {
@@ -236,7 +213,7 @@ pub fn on_action(
                 bundle: None,
                 status_url: status()?,
             });
-            to_subject(conn, state, row, message)
+            to_subject(conn, row, message)
         }
         Command::Assign { .. }
         | Command::Acknowledge

@@ -18,9 +18,8 @@ pub struct OutboxRow {
     pub template: String,
     pub recipient: String,
     pub language: String,
-    pub subject: String,
-    pub body_text: String,
-    pub body_html: String,
+    /// The message's context as JSON (`mail::MailMessage`), rendered when sent.
+    pub payload: String,
     pub message_id: String,
     pub state: String,
     pub attempts: i32,
@@ -40,9 +39,8 @@ pub struct NewOutbox {
     pub template: String,
     pub recipient: String,
     pub language: String,
-    pub subject: String,
-    pub body_text: String,
-    pub body_html: String,
+    /// The message's context as JSON (`mail::MailMessage`), rendered when sent.
+    pub payload: String,
     pub message_id: String,
     pub state: String,
     pub attempts: i32,
@@ -62,7 +60,7 @@ impl NewOutbox {
 /// Tries before a message is given up as dead (with backoff capped at an hour: about two days).
 pub const MAX_ATTEMPTS: i32 = 50;
 
-const COLUMNS: &str = "id, request_id, template, recipient, language, subject, body_text, body_html, message_id, \
+const COLUMNS: &str = "id, request_id, template, recipient, language, payload, message_id, \
                        state, attempts, next_attempt_at, locked_by, locked_until, last_error, created_at, sent_at";
 
 /// Claims the next message due (or one whose sender's lease ran out).
