@@ -16,3 +16,4 @@ pub mod service;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod tenant_data;

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::domain::deadline::Calendar;
 use crate::metrics::Metrics;
 use crate::store::Db;
+use crate::store::files::FileStorage;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,14 +16,22 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub calendar: Arc<Calendar>,
     pub metrics: Metrics,
+    /// Files at rest (bundles, ID copies), encrypted.
+    pub files: FileStorage,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Result<Self, prometheus::Error> {
         let tokens = TokenKeys::from_master(settings.secret_bytes());
         let calendar = Calendar::with_bridge_days(settings.bridge_days.iter().copied());
+        let files = FileStorage::new(
+            db.clone(),
+            &settings.data_dir.join("files"),
+            settings.secret_bytes(),
+        );
         Ok(Self {
             db,
+            files,
             tokens,
             calendar: Arc::new(calendar),
             settings: Arc::new(settings),

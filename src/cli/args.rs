@@ -58,6 +58,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Data maps (exports/<tenant>.toml).
+    Datamap {
+        #[command(subcommand)]
+        command: DatamapCommand,
+    },
+    /// Compile a request's bundle from its tenant's data map into a zip file.
+    Export {
+        /// The request's reference (DSR-YYYY-NNNNNN).
+        #[arg(long, value_name = "REF")]
+        request: String,
+        /// Where to write the zip.
+        #[arg(long, value_name = "FILE.zip")]
+        out: PathBuf,
+    },
     /// Requests due soon and overdue, per tenant.
     Deadlines {
         /// The window, e.g. 7d or 2w (at most 366 days).
@@ -125,5 +139,16 @@ pub enum RequestsCommand {
         /// Print JSON (the API's list shape) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatamapCommand {
+    /// Validate a data map; with --connect also that every table and column exists.
+    Check {
+        file: PathBuf,
+        /// Connect to every system and check its tables and columns.
+        #[arg(long)]
+        connect: bool,
     },
 }

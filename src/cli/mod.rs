@@ -2,8 +2,10 @@
 //! Exit codes: 0 done; 1 runtime failure; 2 bad usage or invalid input.
 
 pub mod args;
+mod datamap;
 mod deadlines;
 mod demo;
+mod export;
 mod requests;
 mod serve;
 
@@ -11,7 +13,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 pub use args::Args;
-use args::{Command, TenantCommand, UserCommand};
+use args::{Command, DatamapCommand, TenantCommand, UserCommand};
 
 use crate::config::Settings;
 use crate::error::AppError;
@@ -80,6 +82,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(e.to_string()))?;
         return deadlines::deadline(&bridge_days, received, *paused_days, *extend_months, *json);
     }
+    // A data map is checked without the store.
+    if let Command::Datamap {
+        command: DatamapCommand::Check { file, connect },
+    } = &args.command
+    {
+        return datamap::check(file, *connect);
+    }
     let settings =
         Settings::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
     match args.command {
@@ -147,7 +156,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
             let state = one_shot(settings)?;
             requests::run(&state, command)
         }
-        Command::Deadline { .. } => Ok(()), // handled above
+        Command::Deadline { .. } | Command::Datamap { .. } => Ok(()), // handled above
+        Command::Export { request, out } => {
+            let state = one_shot(settings)?;
+            export::run(&state, &request, &out)
+        }
         Command::Deadlines { within, json } => {
             let state = one_shot(settings)?;
             deadlines::deadlines(&state, &within, json)

@@ -3,7 +3,9 @@
 //! and the outbox sender. Nothing lives only in memory: a killed instance's claimed job is
 //! taken over by another when its lease runs out.
 
+pub mod bundle;
 pub mod maintenance;
+pub mod retention;
 pub mod sweep;
 
 use std::time::Duration as StdDuration;
@@ -23,6 +25,10 @@ pub enum JobKind {
     DeadlineSweep,
     /// Hourly pruning: finished jobs, spent tokens.
     Maintenance,
+    /// Hourly: deletes ID copies and bundles past their retention.
+    Retention,
+    /// Compiles one request's bundle (payload `{"bundle_id"}`).
+    Bundle,
 }
 
 impl JobKind {
@@ -30,6 +36,8 @@ impl JobKind {
         match self {
             Self::DeadlineSweep => "deadline_sweep",
             Self::Maintenance => "maintenance",
+            Self::Retention => "retention",
+            Self::Bundle => "bundle",
         }
     }
 
@@ -37,6 +45,8 @@ impl JobKind {
         match s {
             "deadline_sweep" => Some(Self::DeadlineSweep),
             "maintenance" => Some(Self::Maintenance),
+            "retention" => Some(Self::Retention),
+            "bundle" => Some(Self::Bundle),
             _ => None,
         }
     }
@@ -49,6 +59,8 @@ fn run(state: &AppState, job: &JobRow) -> Result<(), String> {
             tracing::info!(job = %job.id, requests = report.requests, reminders = report.sent, "deadline sweep done");
         }),
         Some(JobKind::Maintenance) => maintenance::run(state),
+        Some(JobKind::Retention) => retention::run(state),
+        Some(JobKind::Bundle) => bundle::run(state, job),
         None => Err(format!("unknown job kind {:?}", job.kind)),
     }
 }
@@ -213,6 +225,7 @@ async fn scheduler_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         let periodic = [
             (JobKind::DeadlineSweep, interval, 3),
             (JobKind::Maintenance, 3600, 3),
+            (JobKind::Retention, 3600, 3),
         ];
         for (kind, every, max_attempts) in periodic {
             let bucket = t.and_utc().timestamp() / every;

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod events;
+pub mod files;
 pub mod jobs;
 pub mod outbox;
 pub mod reminders;
