@@ -2,6 +2,7 @@
 //! apps. See README.md for what it does and ../shared/DESIGN.md for how it is laid out.
 
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod crypto;

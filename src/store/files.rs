@@ -60,7 +60,9 @@ pub struct FileStorage {
 
 impl std::fmt::Debug for FileStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileStorage").field("dir", &self.dir).finish()
+        f.debug_struct("FileStorage")
+            .field("dir", &self.dir)
+            .finish()
     }
 }
 
