@@ -60,6 +60,9 @@ pub struct StaffClaims {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkClaims {
     pub sub: String,
+    /// The staff user a link was issued to (bundle downloads), so its use is audited as theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -160,8 +163,21 @@ impl TokenKeys {
         now: DateTime<Utc>,
         lifetime: Duration,
     ) -> Result<(String, LinkClaims), TokenError> {
+        self.issue_link_by(purpose, subject_id, None, now, lifetime)
+    }
+
+    /// A link token for `subject_id`, issued to staff user `by`.
+    pub fn issue_link_by(
+        &self,
+        purpose: Purpose,
+        subject_id: &str,
+        by: Option<&str>,
+        now: DateTime<Utc>,
+        lifetime: Duration,
+    ) -> Result<(String, LinkClaims), TokenError> {
         let claims = LinkClaims {
             sub: subject_id.to_owned(),
+            by: by.map(str::to_owned),
             iss: ISSUER.to_owned(),
             aud: purpose.audience().to_owned(),
             iat: now.timestamp(),

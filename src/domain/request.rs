@@ -202,6 +202,27 @@ impl FromStr for IdentityKind {
     }
 }
 
+impl IdentityKind {
+    /// Parses an identifier of this kind as staff add it to a request: an e-mail address or a
+    /// phone number as the intake takes them, a customer id as 1 to 100 characters without
+    /// control characters. Returns the trimmed value.
+    pub fn parse_value(self, raw: &str) -> Result<String, InvalidValue> {
+        match self {
+            Self::Email => SubjectEmail::parse(raw).map(|e| e.as_str().to_owned()),
+            Self::Phone => SubjectPhone::parse(raw).map(|p| p.as_str().to_owned()),
+            Self::CustomerId => {
+                let id = raw.trim();
+                if id.is_empty() || id.chars().count() > 100 || has_control(id) {
+                    return Err(InvalidValue::new(
+                        "must be 1 to 100 characters without control characters",
+                    ));
+                }
+                Ok(id.to_owned())
+            }
+        }
+    }
+}
+
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
@@ -390,5 +411,39 @@ mod tests {
         assert!(Details::parse(&"x".repeat(10_000)).is_ok());
         assert!(Details::parse(&"x".repeat(10_001)).is_err());
         assert!(Details::parse("line one\nline two").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod identity_value_tests {
+    use super::*;
+
+    #[test]
+    fn identity_values_are_parsed_per_kind() {
+        assert_eq!(
+            IdentityKind::Email
+                .parse_value(" Anna@Example.nl ")
+                .as_deref(),
+            Ok("Anna@Example.nl")
+        );
+        assert!(IdentityKind::Email.parse_value("not an address").is_err());
+        assert_eq!(
+            IdentityKind::Phone
+                .parse_value("+31 6 1234 5678")
+                .as_deref(),
+            Ok("+31 6 1234 5678")
+        );
+        assert!(IdentityKind::Phone.parse_value("call me").is_err());
+        assert_eq!(
+            IdentityKind::CustomerId.parse_value(" K-1042 ").as_deref(),
+            Ok("K-1042")
+        );
+        assert!(IdentityKind::CustomerId.parse_value("  ").is_err());
+        assert!(IdentityKind::CustomerId.parse_value("a\u{7}b").is_err());
+        assert!(
+            IdentityKind::CustomerId
+                .parse_value(&"x".repeat(101))
+                .is_err()
+        );
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod body;
+pub mod bundles;
 pub mod deadlines;
 pub mod extract;
+pub mod identities;
 pub mod intake;
 pub mod jobs;
 pub mod openapi;
@@ -50,6 +52,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/requests/{reference}/status",
                 web::get().to(subject::status),
             )
+            .route(
+                "/requests/{reference}/bundle",
+                web::post().to(bundles::create),
+            )
+            .route("/requests/{reference}/bundle", web::get().to(bundles::show))
+            .route(
+                "/requests/{reference}/identities",
+                web::get().to(identities::list),
+            )
+            .route(
+                "/requests/{reference}/identities",
+                web::post().to(identities::add),
+            )
+            .route(
+                "/requests/{reference}/identities/{id}",
+                web::delete().to(identities::remove),
+            )
+            .route("/bundles/download", web::get().to(bundles::download))
             .route(
                 "/requests/{reference}/{action}",
                 web::post().to(requests::perform),

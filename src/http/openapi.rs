@@ -29,6 +29,12 @@ impl Modify for BearerAuth {
         super::requests::list,
         super::requests::get_request,
         super::requests::perform,
+        super::bundles::create,
+        super::bundles::show,
+        super::bundles::download,
+        super::identities::list,
+        super::identities::add,
+        super::identities::remove,
         super::subject::verify,
         super::subject::status,
         super::auth::login,
@@ -48,6 +54,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "requests", description = "intake, the queue and the lifecycle"),
         (name = "subject", description = "the data subject's own links"),
+        (name = "bundles", description = "the subject's data from the tenant's systems, as a zip"),
         (name = "auth"), (name = "admin"), (name = "operations"),
     )
 )]

@@ -187,14 +187,17 @@ pub async fn get_request(
         .db
         .run(move |conn| detail(conn, &who, &reference))
         .await?;
-    Ok(HttpResponse::Ok().json(RequestView::of(
-        &d.request,
-        d.tenant.as_ref(),
-        &d.events,
-        &principal,
-        &state.calendar,
-        now(),
-    )))
+    Ok(HttpResponse::Ok().json(
+        RequestView::of(
+            &d.request,
+            d.tenant.as_ref(),
+            &d.events,
+            &principal,
+            &state.calendar,
+            now(),
+        )
+        .with_identities(&d.identities),
+    ))
 }
 
 /// The body of an action, per action (CONTRACT.md).
@@ -315,14 +318,17 @@ pub async fn perform(
         })
         .await?;
     tracing::info!(reference = %d.request.reference, action = %action, status = %d.request.status, "action performed");
-    Ok(HttpResponse::Ok().json(RequestView::of(
-        &d.request,
-        d.tenant.as_ref(),
-        &d.events,
-        &principal,
-        &state.calendar,
-        now(),
-    )))
+    Ok(HttpResponse::Ok().json(
+        RequestView::of(
+            &d.request,
+            d.tenant.as_ref(),
+            &d.events,
+            &principal,
+            &state.calendar,
+            now(),
+        )
+        .with_identities(&d.identities),
+    ))
 }
 
 #[cfg(test)]

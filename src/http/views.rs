@@ -214,6 +214,8 @@ pub struct RequestView {
     pub refusal: Option<RefusalView>,
     /// The actions the caller may take now.
     pub allowed_actions: Vec<String>,
+    /// Identifiers staff added for finding the subject's rows (beside `subject.email`).
+    pub identities: Vec<super::identities::IdentityValueView>,
     pub events: Vec<EventView>,
 }
 
@@ -253,8 +255,17 @@ impl RequestView {
                 reason: r.refusal_reason.clone(),
             }),
             allowed_actions: actions,
+            identities: Vec::new(),
             events: events.iter().map(EventView::of).collect(),
         }
+    }
+
+    pub fn with_identities(mut self, ids: &[crate::store::identities::RequestIdentity]) -> Self {
+        self.identities = ids
+            .iter()
+            .map(super::identities::IdentityValueView::of)
+            .collect();
+        self
     }
 }
 

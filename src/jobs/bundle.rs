@@ -1,10 +1,236 @@
-//! Compiling one request's bundle.
-//!
-//! INTERFACE STUB: arrives with the bundle work.
+//! Compiling one request's bundle (job kind `bundle`, payload `{"bundle_id"}`): read the
+//! tenant's data map, stream the subject's rows from every system into the zip, which goes
+//! encrypted into the file storage, and record the result — or the failure, naming the system
+//! and table, after which the job is retried with backoff. A half-written file is never
+//! readable (it is not finished) and maintenance removes it.
 
+use std::path::Path;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use crate::bundle::{self, BundleError, BundleMeta, Progress};
+use crate::domain::IdentityKind;
+use crate::error::AppError;
+use crate::service::bundles::refusal_to_compile;
 use crate::state::AppState;
+use crate::store::bundles::{self, BundleRow, BundleStatus, ReadyBundle};
+use crate::store::events::{EventActor, NewEvent};
+use crate::store::files::FilePurpose;
+use crate::store::identities::RequestIdentity;
 use crate::store::jobs::JobRow;
+use crate::store::requests::RequestRow;
+use crate::store::tenants::Tenant;
+use crate::store::{DbConnection, now, write_tx};
+use crate::tenant_data::{DataMap, SubjectIdentities};
 
-pub fn run(_state: &AppState, _job: &JobRow) -> Result<(), String> {
-    Err("bundles are not supported yet".to_owned())
+#[derive(Deserialize)]
+struct Payload {
+    bundle_id: String,
+}
+
+/// How often progress is written to the store while a bundle compiles.
+const PROGRESS_INTERVAL: StdDuration = StdDuration::from_secs(1);
+
+/// The tenant's data map, which must be the tenant's own: a map naming another tenant is
+/// never used (tenant isolation).
+pub fn load_map(tenant: &Tenant) -> Result<DataMap, String> {
+    let path = tenant
+        .datamap_path
+        .as_deref()
+        .ok_or_else(|| format!("tenant {} has no data map", tenant.slug))?;
+    let map = DataMap::load(Path::new(path)).map_err(|e| e.to_string())?;
+    if map.tenant != tenant.slug {
+        return Err(format!(
+            "{path}: the data map is for tenant {:?}, not for {:?}",
+            map.tenant, tenant.slug
+        ));
+    }
+    Ok(map)
+}
+
+/// Who the rows are about: the address the subject gave, and what staff added.
+pub fn subject_identities(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+) -> Result<SubjectIdentities, String> {
+    let mut ids = SubjectIdentities {
+        emails: vec![request.subject_email.clone()],
+        ..SubjectIdentities::default()
+    };
+    if let Some(phone) = &request.subject_phone {
+        ids.phones.push(phone.clone());
+    }
+    for extra in RequestIdentity::for_request(conn, &request.id).map_err(|e| e.to_string())? {
+        let list = match extra.kind.parse::<IdentityKind>() {
+            Ok(IdentityKind::Email) => &mut ids.emails,
+            Ok(IdentityKind::Phone) => &mut ids.phones,
+            Ok(IdentityKind::CustomerId) => &mut ids.customer_ids,
+            Err(_) => continue,
+        };
+        if !list.contains(&extra.value) {
+            list.push(extra.value);
+        }
+    }
+    Ok(ids)
+}
+
+/// What the bundle says about the request and its controller.
+pub fn meta(state: &AppState, request: &RequestRow, tenant: &Tenant) -> Result<BundleMeta, String> {
+    Ok(BundleMeta {
+        reference: request.reference.clone(),
+        kind: request.kind().map_err(|e| e.to_string())?,
+        received_at: request.received_at.and_utc(),
+        controller_slug: tenant.slug.clone(),
+        controller_name: tenant.name.clone(),
+        controller_email: tenant.contact_email.clone(),
+        processor: state.settings.processor_name.clone(),
+        generated_at: Utc::now(),
+    })
+}
+
+fn store_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+pub fn run(state: &AppState, job: &JobRow) -> Result<(), String> {
+    let payload: Payload =
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let mut conn = state.db.conn().map_err(store_err)?;
+    let Some(bundle) = BundleRow::find(&mut conn, &payload.bundle_id).map_err(store_err)? else {
+        return Ok(()); // removed meanwhile: nothing to do
+    };
+    if bundle.is(BundleStatus::Ready) || bundle.is(BundleStatus::Expired) {
+        return Ok(()); // an earlier try finished; only its job's completion was lost
+    }
+    let request = RequestRow::find(&mut conn, &bundle.request_id)
+        .map_err(store_err)?
+        .ok_or("the request is gone")?;
+    let tenant = match &request.tenant_id {
+        Some(id) => Tenant::find(&mut conn, id).map_err(store_err)?,
+        None => None,
+    }
+    .ok_or("the request has no tenant")?;
+    // The request may have changed since the bundle was asked for (withdrawn, say).
+    if let Some(why) = refusal_to_compile(&request, &tenant).map_err(store_err)? {
+        finish_failed(
+            &mut conn,
+            &bundle,
+            &request,
+            &format!("not compiled: {why}"),
+            true,
+        )?;
+        return Ok(());
+    }
+    let final_try = job.attempts >= job.max_attempts;
+    match compile(state, &mut conn, &bundle, &request, &tenant) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            finish_failed(&mut conn, &bundle, &request, &error, final_try)?;
+            Err(error)
+        }
+    }
+}
+
+fn finish_failed(
+    conn: &mut DbConnection,
+    bundle: &BundleRow,
+    request: &RequestRow,
+    error: &str,
+    final_try: bool,
+) -> Result<(), String> {
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        bundles::failed(conn, &bundle.id, error, now())?;
+        if final_try {
+            let mut event =
+                NewEvent::new(&request.id, &EventActor::system(), "bundle_failed", now());
+            event.note = Some(error.to_owned());
+            event.insert(conn)?;
+        }
+        Ok(())
+    })
+    .map_err(store_err)
+}
+
+fn compile(
+    state: &AppState,
+    conn: &mut DbConnection,
+    bundle: &BundleRow,
+    request: &RequestRow,
+    tenant: &Tenant,
+) -> Result<(), String> {
+    let map = load_map(tenant)?;
+    let subject = subject_identities(conn, request)?;
+    let meta = meta(state, request, tenant)?;
+    let tables_total = i32::try_from(map.table_count()).unwrap_or(i32::MAX);
+    bundles::start(conn, &bundle.id, tables_total, now()).map_err(store_err)?;
+
+    let file = state.files.create(FilePurpose::Bundle).map_err(store_err)?;
+    let mut last = Instant::now();
+    let mut progress = |p: Progress| {
+        if last.elapsed() < PROGRESS_INTERVAL && p.tables_done < p.tables_total {
+            return;
+        }
+        last = Instant::now();
+        let done = i32::try_from(p.tables_done).unwrap_or(i32::MAX);
+        let rows = i64::try_from(p.rows).unwrap_or(i64::MAX);
+        // Progress is a courtesy: a failed update does not fail the bundle.
+        if let Err(e) = bundles::progress(conn, &bundle.id, done, rows) {
+            tracing::warn!(error = %e, "recording bundle progress failed");
+        }
+    };
+    let spool = state.settings.data_dir.join("tmp");
+    let (summary, file) = bundle::compile(&map, &meta, &subject, &spool, file, &mut progress)
+        .map_err(|e| match e {
+            BundleError::TenantData(e) => e.to_string(),
+            BundleError::Write(e) => format!("writing the bundle failed: {e}"),
+        })?;
+    let stored = file.finish().map_err(store_err)?;
+    let finished = now();
+    let expires_at = finished + Duration::days(i64::from(state.settings.bundle_retention_days));
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        bundles::ready(
+            conn,
+            &bundle.id,
+            &ReadyBundle {
+                file_id: &stored.id,
+                tables: i32::try_from(summary.tables).unwrap_or(i32::MAX),
+                rows: i64::try_from(summary.rows).unwrap_or(i64::MAX),
+                size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
+                sha256: &summary.sha256,
+                finished_at: finished,
+                expires_at,
+            },
+        )?;
+        let mut event = NewEvent::new(&request.id, &EventActor::system(), "bundle_ready", finished);
+        event.data = Some(
+            serde_json::json!({
+                "bundle_id": bundle.id,
+                "tables": summary.tables,
+                "rows": summary.rows,
+                "size_bytes": summary.size_bytes,
+                "sha256": summary.sha256,
+            })
+            .to_string(),
+        );
+        event.insert(conn)?;
+        Ok(())
+    })
+    .map_err(store_err)?;
+    tracing::info!(bundle = %bundle.id, tables = summary.tables, rows = summary.rows, bytes = summary.size_bytes, "bundle ready");
+    Ok(())
+}
+
+/// Removes the files of bundles past their retention period (hourly, from the retention job).
+pub fn expire(state: &AppState) -> Result<usize, String> {
+    let mut conn = state.db.conn().map_err(store_err)?;
+    let due = BundleRow::past_retention(&mut conn, now()).map_err(store_err)?;
+    for b in &due {
+        if let Some(file) = &b.file_id {
+            state.files.delete(file).map_err(store_err)?;
+        }
+        bundles::expired(&mut conn, &b.id).map_err(store_err)?;
+    }
+    Ok(due.len())
 }

@@ -3,7 +3,9 @@
 
 pub mod actions;
 pub mod admin;
+pub mod bundles;
 pub mod deadlines;
+pub mod identities;
 pub mod intake;
 pub mod notify;
 pub mod queries;

@@ -10,6 +10,7 @@ use crate::domain::{RequestKind, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::service::actions::visible_request;
 use crate::store::events::Event;
+use crate::store::identities::RequestIdentity;
 use crate::store::requests::{self, ListFilter, RequestRow};
 use crate::store::tenants::Tenant;
 use crate::store::{DbConnection, audit};
@@ -82,6 +83,7 @@ pub struct RequestDetail {
     pub request: RequestRow,
     pub tenant: Option<Tenant>,
     pub events: Vec<Event>,
+    pub identities: Vec<RequestIdentity>,
 }
 
 /// One request with its full history. The read is audited: staff saw the subject's data.
@@ -96,6 +98,7 @@ pub fn detail(
         None => None,
     };
     let events = Event::for_request(conn, &request.id)?;
+    let identities = RequestIdentity::for_request(conn, &request.id)?;
     audit::record(
         conn,
         &principal.user_id,
@@ -108,5 +111,6 @@ pub fn detail(
         request,
         tenant,
         events,
+        identities,
     })
 }

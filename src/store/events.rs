@@ -34,6 +34,15 @@ impl EventActor {
         }
     }
 
+    /// An operator at the command line (`inzage export`).
+    pub fn command_line() -> Self {
+        Self {
+            kind: "system",
+            id: None,
+            label: "inzage (command line)".to_owned(),
+        }
+    }
+
     pub fn system() -> Self {
         Self {
             kind: "system",

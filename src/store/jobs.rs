@@ -218,6 +218,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<JobRow>> {
         .optional()?)
 }
 
+pub fn find_by_dedupe_key(conn: &mut DbConnection, key: &str) -> StoreResult<Option<JobRow>> {
+    Ok(jobs::table
+        .filter(jobs::dedupe_key.eq(key))
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Puts a dead job back in the queue with fresh attempts; false if it was not dead.
 pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
     let n = diesel::update(

@@ -6,8 +6,11 @@
 //! transaction ([`write_tx`]); on SQLite that transaction takes the write lock up front.
 
 pub mod audit;
+pub mod bundles;
 pub mod events;
 pub mod files;
+pub mod grants;
+pub mod identities;
 pub mod jobs;
 pub mod outbox;
 pub mod reminders;

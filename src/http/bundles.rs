@@ -1,0 +1,230 @@
+//! Bundle routes: compile (`POST …/{reference}/bundle`), progress and link
+//! (`GET …/{reference}/bundle`), and the signed download (`GET /api/v1/bundles/download`),
+//! streamed from the encrypted file storage without holding the file in memory.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::extract::Staff;
+use super::views::local;
+use crate::auth::token::{Purpose, TokenError};
+use crate::domain::Reference;
+use crate::error::{AppError, AppResult};
+use crate::service::bundles::{BundleState, bundle_state, open_download, request_bundle};
+use crate::state::AppState;
+use crate::store::bundles::BundleRow;
+use crate::store::jobs::JobRow;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressView {
+    pub tables_done: i32,
+    pub tables_total: i32,
+    pub rows: i64,
+}
+
+/// A bundle as staff see it (CONTRACT.md).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BundleView {
+    /// `queued`, `running`, `ready`, `failed` (the last try; see `retry_at`) or `expired`.
+    pub status: String,
+    pub progress: ProgressView,
+    /// A signed link that expires (at `expires_at`); every download is an event on the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<FixedOffset>>,
+    /// Why the last try failed (names the system and table, never personal data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When a failed bundle is tried again (absent when it will not be).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<FixedOffset>>,
+    /// Tries so far.
+    pub attempts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<i64>,
+    /// SHA-256 of the zip, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    pub requested_at: DateTime<FixedOffset>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    /// Until when the bundle is kept (its retention period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_until: Option<DateTime<FixedOffset>>,
+}
+
+impl BundleView {
+    fn of(b: &BundleRow, job: Option<&JobRow>, download: Option<(String, DateTime<Utc>)>) -> Self {
+        let retry_at = job
+            .filter(|j| j.state == "queued" && b.status == "failed")
+            .map(|j| local(j.run_after));
+        let (download_url, expires_at) = match download {
+            Some((url, until)) => (Some(url), Some(local(until.naive_utc()))),
+            None => (None, None),
+        };
+        Self {
+            status: b.status.clone(),
+            progress: ProgressView {
+                tables_done: b.tables_done,
+                tables_total: b.tables_total,
+                rows: b.row_count,
+            },
+            download_url,
+            expires_at,
+            error: b.error.clone(),
+            retry_at,
+            attempts: job.map_or(0, |j| j.attempts),
+            size_bytes: b.size_bytes,
+            sha256: b.sha256.clone(),
+            requested_at: local(b.created_at),
+            finished_at: b.finished_at.map(local),
+            kept_until: b.expires_at.map(local),
+        }
+    }
+
+    fn from_state(s: BundleState) -> Self {
+        Self::of(&s.bundle, s.job.as_ref(), s.download)
+    }
+}
+
+fn parse_reference(raw: &str) -> AppResult<String> {
+    raw.parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| AppError::NotFound)
+}
+
+/// Compile the request's bundle from its tenant's data map (queued as a job).
+#[utoipa::path(
+    post, path = "/api/v1/requests/{reference}/bundle", tag = "bundles",
+    params(("reference" = String, Path, example = "DSR-2026-000042")),
+    responses((status = 202, body = BundleView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody, description = "support without an access grant"),
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody, description = "no tenant or data map, identity not confirmed, request refused or withdrawn")),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    Staff(principal): Staff,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let reference = parse_reference(&path)?;
+    let st = state.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            request_bundle(conn, &principal, &reference)?;
+            bundle_state(conn, &st, &principal, &reference, Utc::now())
+        })
+        .await?;
+    tracing::info!(status = %view.bundle.status, "bundle requested");
+    Ok(HttpResponse::Accepted().json(BundleView::from_state(view)))
+}
+
+/// The request's newest bundle: progress, or a fresh signed download link once ready.
+#[utoipa::path(
+    get, path = "/api/v1/requests/{reference}/bundle", tag = "bundles",
+    params(("reference" = String, Path, example = "DSR-2026-000042")),
+    responses((status = 200, body = BundleView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn show(
+    state: web::Data<AppState>,
+    Staff(principal): Staff,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let reference = parse_reference(&path)?;
+    let st = state.clone();
+    let view = state
+        .db
+        .run(move |conn| bundle_state(conn, &st, &principal, &reference, Utc::now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(BundleView::from_state(view)))
+}
+
+/// Chunks read from the file storage per message to the response.
+const CHUNK: usize = 64 * 1024;
+
+/// The bundle itself (`application/zip`), by the signed link from `GET …/bundle`. The
+/// download is recorded on the request before the first byte is sent.
+#[utoipa::path(
+    get, path = "/api/v1/bundles/download", tag = "bundles",
+    params(("token" = String, Query)),
+    responses((status = 200, content_type = "application/zip"), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody),
+              (status = 410, body = crate::error::ErrorBody, description = "link or bundle expired"))
+)]
+pub async fn download(
+    state: web::Data<AppState>,
+    q: web::Query<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let token = q
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::field("token", "is required"))?;
+    let claims = state
+        .tokens
+        .check_link(token, Purpose::Bundle)
+        .map_err(|e| match e {
+            TokenError::Expired => AppError::Gone {
+                code: "link_expired",
+                message: "this download link has expired; ask for a new one".to_owned(),
+            },
+            _ => AppError::Unauthorized("this link is not valid".to_owned()),
+        })?;
+    let user = claims.by.clone().ok_or_else(AppError::unauthorized)?;
+    let bundle_id = claims.sub.clone();
+    let d = state
+        .db
+        .run(move |conn| open_download(conn, &bundle_id, &user))
+        .await?;
+    let files = state.files.clone();
+    let file_id = d.file_id.clone();
+    let reader = tokio::task::spawn_blocking(move || files.open(&file_id))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("opening bundle file: {e}")))?;
+    let size = reader.size();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut reader = reader;
+        loop {
+            let mut buf = vec![0u8; CHUNK];
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    if tx.blocking_send(Ok(web::Bytes::from(buf))).is_err() {
+                        break; // the client went away
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reading a bundle failed mid-download");
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    tracing::info!(bytes = size, "bundle download started");
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}.zip\"", d.reference),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .no_chunking(size)
+        .streaming(body))
+}

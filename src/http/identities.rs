@@ -1,0 +1,145 @@
+//! Identifiers staff add to a request so its bundle finds every row of the subject:
+//! `GET|POST /api/v1/requests/{reference}/identities`, `DELETE …/identities/{id}`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::body::{Fields, JSON_LIMIT, read_json};
+use super::extract::Staff;
+use super::views::local;
+use crate::domain::{IdentityKind, Reference};
+use crate::error::{AppError, AppResult};
+use crate::service::identities;
+use crate::state::AppState;
+use crate::store::identities::RequestIdentity;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityValueView {
+    pub id: String,
+    /// `email`, `phone` or `customer_id`.
+    pub kind: String,
+    pub value: String,
+    pub added_at: DateTime<FixedOffset>,
+}
+
+impl IdentityValueView {
+    pub fn of(i: &RequestIdentity) -> Self {
+        Self {
+            id: i.id.clone(),
+            kind: i.kind.clone(),
+            value: i.value.clone(),
+            added_at: local(i.added_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityListView {
+    pub items: Vec<IdentityValueView>,
+}
+
+/// The body of `POST …/identities`.
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct IdentityBody {
+    /// `email`, `phone` or `customer_id`.
+    kind: IdentityKind,
+    value: String,
+}
+
+fn parse_reference(raw: &str) -> AppResult<String> {
+    raw.parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| AppError::NotFound)
+}
+
+/// The identifiers staff added to the request (the e-mail address it came with is always used).
+#[utoipa::path(
+    get, path = "/api/v1/requests/{reference}/identities", tag = "bundles",
+    params(("reference" = String, Path)),
+    responses((status = 200, body = IdentityListView), (status = 401, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    Staff(principal): Staff,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let reference = parse_reference(&path)?;
+    let items = state
+        .db
+        .run(move |conn| identities::list(conn, &principal, &reference))
+        .await?;
+    Ok(HttpResponse::Ok().json(IdentityListView {
+        items: items.iter().map(IdentityValueView::of).collect(),
+    }))
+}
+
+/// Adds a phone number, customer id or e-mail address by which the subject's rows are found.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{reference}/identities", tag = "bundles",
+    params(("reference" = String, Path)),
+    request_body = IdentityBody,
+    responses((status = 201, body = IdentityValueView), (status = 401, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody, description = "already there, or the request is closed"),
+              (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn add(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Staff(principal): Staff,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let reference = parse_reference(&path)?;
+    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new(&body);
+    let kind = f.parse("kind", true, str::parse::<IdentityKind>);
+    let raw = f.req_str("value");
+    let value = match (kind, raw) {
+        (Some(k), Some(v)) => match k.parse_value(v) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                f.error("value", e.to_string());
+                None
+            }
+        },
+        _ => None,
+    };
+    f.finish()?;
+    let (Some(kind), Some(value)) = (kind, value) else {
+        return Err(AppError::field("value", "is required"));
+    };
+    let added = state
+        .db
+        .run(move |conn| identities::add(conn, &principal, &reference, kind, value))
+        .await?;
+    Ok(HttpResponse::Created().json(IdentityValueView::of(&added)))
+}
+
+/// Removes an identifier staff added.
+#[utoipa::path(
+    delete, path = "/api/v1/requests/{reference}/identities/{id}", tag = "bundles",
+    params(("reference" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn remove(
+    state: web::Data<AppState>,
+    Staff(principal): Staff,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (reference, id) = path.into_inner();
+    let reference = parse_reference(&reference)?;
+    state
+        .db
+        .run(move |conn| identities::remove(conn, &principal, &reference, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,241 @@
+//! Bundles as staff ask for them: compile one (queued as a job), see how far it is, and
+//! download it by a signed, expiring link — every download an event on the request.
+//!
+//! Who may reach tenant data (CONTRACT.md, Roles): admin; the tenant's own controller;
+//! support only while an access grant of the controller runs.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+
+use crate::auth::Principal;
+use crate::auth::token::Purpose;
+use crate::domain::{Role, Status};
+use crate::error::{AppError, AppResult};
+use crate::jobs::JobKind;
+use crate::service::actions::visible_request;
+use crate::service::admin::principal_for;
+use crate::state::AppState;
+use crate::store::bundles::{BundleRow, BundleStatus, NewBundle, job_key};
+use crate::store::events::{EventActor, NewEvent};
+use crate::store::jobs::{self, JobRow, NewJob};
+use crate::store::requests::RequestRow;
+use crate::store::tenants::Tenant;
+use crate::store::{DbConnection, audit, grants, new_id, now, write_tx};
+
+/// Tries of a bundle job before it is dead (a tenant database down for a while is retried
+/// with backoff).
+pub const BUNDLE_ATTEMPTS: i32 = 5;
+
+/// Whether `principal` may reach the data of `tenant_id` (bundles) now.
+pub fn may_reach_tenant_data(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    tenant_id: &str,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    Ok(match principal.role {
+        Role::Admin => true,
+        Role::Controller => principal.tenant_id.as_deref() == Some(tenant_id),
+        Role::Support => grants::is_active(conn, tenant_id, &principal.user_id, at)?,
+    })
+}
+
+/// The request (as the principal may see it), its tenant, and the check that the principal
+/// may reach that tenant's data.
+fn request_with_data_access(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    reference: &str,
+) -> AppResult<(RequestRow, Tenant)> {
+    let row = visible_request(conn, principal, reference)?;
+    let Some(tenant_id) = row.tenant_id.clone() else {
+        return Err(AppError::Conflict {
+            code: "no_tenant",
+            message:
+                "assign the request to a tenant first: a bundle comes from the tenant's data map"
+                    .to_owned(),
+        });
+    };
+    if !may_reach_tenant_data(conn, principal, &tenant_id, now())? {
+        return Err(AppError::Forbidden(
+            "support reaches a tenant's data only while the controller's access grant runs"
+                .to_owned(),
+        ));
+    }
+    let tenant = Tenant::find(conn, &tenant_id)?.ok_or(AppError::NotFound)?;
+    Ok((row, tenant))
+}
+
+/// Why a bundle may not be compiled for this request now, if it may not.
+///
+/// A copy of personal data goes only to the person it is about: not before the e-mail address
+/// is confirmed, nor while identity information is awaited (GDPR art. 12(6); EDPB Guidelines
+/// 01/2022 §§58-79), nor for a refused or withdrawn request.
+pub fn refusal_to_compile(row: &RequestRow, tenant: &Tenant) -> AppResult<Option<String>> {
+    let status = row.status()?;
+    Ok(match status {
+        Status::AwaitingVerification => {
+            Some("the subject has not confirmed the e-mail address yet".to_owned())
+        }
+        Status::Refused | Status::Withdrawn => Some(format!("the request is {}", status.as_str())),
+        _ if row.identity_pending => Some(
+            "the subject's identity is not yet confirmed (identity information was asked)"
+                .to_owned(),
+        ),
+        _ if tenant.datamap_path.is_none() => Some(format!(
+            "tenant {} has no data map (inzage tenant add --datamap exports/{}.toml)",
+            tenant.slug, tenant.slug
+        )),
+        _ => None,
+    })
+}
+
+/// Queues a bundle for the request (202). While one is queued or running, that one is
+/// answered again instead of a second.
+pub fn request_bundle(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    reference: &str,
+) -> AppResult<BundleRow> {
+    write_tx(conn, |conn| {
+        let (row, tenant) = request_with_data_access(conn, principal, reference)?;
+        if let Some(why) = refusal_to_compile(&row, &tenant)? {
+            return Err(AppError::Conflict {
+                code: "bundle_not_allowed",
+                message: format!("no bundle now: {why}"),
+            });
+        }
+        if let Some(b) = BundleRow::latest_for_request(conn, &row.id)?
+            && (b.is(BundleStatus::Queued) || b.is(BundleStatus::Running))
+        {
+            return Ok(b);
+        }
+        let at = now();
+        let bundle = NewBundle {
+            id: new_id(),
+            request_id: row.id.clone(),
+            status: BundleStatus::Queued.as_str().to_owned(),
+            tables_done: 0,
+            tables_total: 0,
+            row_count: 0,
+            requested_by: Some(principal.user_id.clone()),
+            created_at: at,
+        };
+        bundle.insert(conn)?;
+        jobs::enqueue(
+            conn,
+            &NewJob {
+                kind: JobKind::Bundle.as_str().to_owned(),
+                payload: serde_json::json!({ "bundle_id": bundle.id }),
+                dedupe_key: Some(job_key(&bundle.id)),
+                run_after: at,
+                max_attempts: BUNDLE_ATTEMPTS,
+            },
+            at,
+        )?;
+        let actor = EventActor::staff(&principal.user_id, &principal.email);
+        NewEvent::new(&row.id, &actor, "bundle_requested", at).insert(conn)?;
+        BundleRow::find(conn, &bundle.id)?.ok_or(AppError::NotFound)
+    })
+}
+
+/// The newest bundle of a request, what its job says, and a fresh download link if ready.
+pub struct BundleState {
+    pub bundle: BundleRow,
+    pub job: Option<JobRow>,
+    pub download: Option<(String, DateTime<Utc>)>,
+}
+
+pub fn bundle_state(
+    conn: &mut DbConnection,
+    state: &AppState,
+    principal: &Principal,
+    reference: &str,
+    at: DateTime<Utc>,
+) -> AppResult<BundleState> {
+    let (row, _) = request_with_data_access(conn, principal, reference)?;
+    let bundle = BundleRow::latest_for_request(conn, &row.id)?.ok_or(AppError::NotFound)?;
+    let job = jobs::find_by_dedupe_key(conn, &job_key(&bundle.id))?;
+    let download = match bundle.expires_at {
+        Some(expires) if bundle.is(BundleStatus::Ready) && expires.and_utc() > at => {
+            let link_days = Duration::days(i64::from(state.settings.download_link_days));
+            let until = (at + link_days).min(expires.and_utc());
+            let (token, _) = state
+                .tokens
+                .issue_link_by(
+                    Purpose::Bundle,
+                    &bundle.id,
+                    Some(&principal.user_id),
+                    at,
+                    until - at,
+                )
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Some((
+                state.link(&format!("/api/v1/bundles/download?token={token}")),
+                until,
+            ))
+        }
+        _ => None,
+    };
+    Ok(BundleState {
+        bundle,
+        job,
+        download,
+    })
+}
+
+/// A download about to stream: the file and what to call it.
+pub struct Download {
+    pub file_id: String,
+    pub reference: String,
+    pub size_bytes: Option<i64>,
+}
+
+/// Opens a download link: checks it, checks that the user it was issued to may still reach
+/// the tenant's data, and records the download on the request before a byte goes out.
+pub fn open_download(
+    conn: &mut DbConnection,
+    bundle_id: &str,
+    user_id: &str,
+) -> AppResult<Download> {
+    write_tx(conn, |conn| {
+        let gone = || AppError::Gone {
+            code: "bundle_gone",
+            message: "this bundle is no longer available; compile a new one".to_owned(),
+        };
+        let bundle = BundleRow::find(conn, bundle_id)?.ok_or_else(gone)?;
+        let at = now();
+        let file_id = match (&bundle.file_id, bundle.expires_at) {
+            (Some(f), Some(exp)) if bundle.is(BundleStatus::Ready) && exp > at => f.clone(),
+            _ => return Err(gone()),
+        };
+        let principal = principal_for(conn, user_id)?.ok_or_else(AppError::unauthorized)?;
+        let row = RequestRow::find(conn, &bundle.request_id)?.ok_or(AppError::NotFound)?;
+        let tenant_id = row.tenant_id.clone().ok_or(AppError::NotFound)?;
+        if !principal.can_see_tenant(Some(&tenant_id)) {
+            return Err(AppError::NotFound);
+        }
+        if !may_reach_tenant_data(conn, &principal, &tenant_id, at)? {
+            return Err(AppError::Forbidden(
+                "support reaches a tenant's data only while the controller's access grant runs"
+                    .to_owned(),
+            ));
+        }
+        let actor = EventActor::staff(&principal.user_id, &principal.email);
+        let mut event = NewEvent::new(&row.id, &actor, "bundle_downloaded", at);
+        event.data = Some(serde_json::json!({ "bundle_id": bundle.id }).to_string());
+        event.insert(conn)?;
+        audit::record(
+            conn,
+            &principal.user_id,
+            &principal.email,
+            "bundle_download",
+            Some(&tenant_id),
+            Some(&row.id),
+        )?;
+        Ok(Download {
+            file_id,
+            reference: row.reference,
+            size_bytes: bundle.size_bytes,
+        })
+    })
+}
