@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod bundles;
 mod cli;
 mod deadlines;
 mod durability;
