@@ -8,6 +8,10 @@
 //! - MySQL/MariaDB: `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` at REPEATABLE READ;
 //! - SQLite: opened with `mode=ro`, `PRAGMA query_only`, and one read transaction.
 //!
+//! The session itself is made read-only as well (PostgreSQL `default_transaction_read_only`,
+//! MySQL `SET SESSION TRANSACTION READ ONLY`), so not even a statement outside the snapshot
+//! could write.
+//!
 //! The transaction is rolled back at the end (there is nothing to commit). No error message
 //! leaving this module holds the URL, its password or a bound value.
 
@@ -137,31 +141,53 @@ macro_rules! load_page {
 }
 
 impl TenantConnection {
-    /// Connects to a resolved URL; the error message is already scrubbed of the URL.
+    /// Connects to a resolved URL and makes the session read-only; the error message is
+    /// already scrubbed of the URL.
     pub fn open(url: &str) -> Result<Self, String> {
         let secrets: Vec<&str> = [Some(url), url_password(url)]
             .into_iter()
             .flatten()
             .collect();
         let fail = |e: &dyn std::fmt::Display| scrub(&e.to_string(), &secrets);
-        match Dialect::from_url(url) {
+        let mut conn = match Dialect::from_url(url) {
             Some(Dialect::Postgres) => PgConnection::establish(&with_connect_timeout(url))
                 .map(Self::Pg)
-                .map_err(|e| fail(&e)),
+                .map_err(|e| fail(&e))?,
             Some(Dialect::Mysql) => MysqlConnection::establish(url)
                 .map(Self::Mysql)
-                .map_err(|e| fail(&e)),
+                .map_err(|e| fail(&e))?,
             Some(Dialect::Sqlite) => {
                 let uri =
                     sqlite_readonly_uri(url).ok_or_else(|| "sqlite:// needs a path".to_owned())?;
                 SqliteConnection::establish(&uri)
                     .map(Self::Sqlite)
-                    .map_err(|e| fail(&e))
+                    .map_err(|e| fail(&e))?
             }
-            None => Err(
-                "the URL must start with postgres://, postgresql://, mysql:// or sqlite://"
-                    .to_owned(),
+            None => {
+                return Err(
+                    "the URL must start with postgres://, postgresql://, mysql:// or sqlite://"
+                        .to_owned(),
+                );
+            }
+        };
+        conn.read_only_session()
+            .map_err(|e| format!("cannot make the session read-only: {}", fail(&e)))?;
+        Ok(conn)
+    }
+
+    /// Every transaction of the session read-only, also outside the export's snapshot. Run on
+    /// its own: on PostgreSQL a SET inside a transaction that is rolled back is undone.
+    fn read_only_session(&mut self) -> diesel::QueryResult<()> {
+        match self {
+            Self::Pg(c) => c.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"),
+            // MariaDB commits implicitly before DDL, even inside a READ ONLY transaction; a
+            // read-only session refuses the DDL.
+            Self::Mysql(c) => c.batch_execute(
+                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             ),
+            Self::Sqlite(c) => {
+                c.batch_execute("PRAGMA query_only = ON; PRAGMA busy_timeout = 10000")
+            }
         }
     }
 
@@ -181,12 +207,9 @@ impl TenantConnection {
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TIME ZONE 'UTC'",
             ),
             Self::Mysql(c) => {
-                c.batch_execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")?;
                 c.batch_execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             }
-            Self::Sqlite(c) => c.batch_execute(
-                "PRAGMA query_only = ON; PRAGMA busy_timeout = 10000; BEGIN DEFERRED",
-            ),
+            Self::Sqlite(c) => c.batch_execute("BEGIN DEFERRED"),
         }
     }
 

@@ -49,10 +49,14 @@ impl Dialect {
 
     /// A quoted identifier. The map's validation refuses `"` and `` ` `` in names; a catalog
     /// name that holds the quote character is escaped by doubling it all the same.
+    ///
+    /// SQLite gets backticks, not double quotes: a double-quoted name that matches no column
+    /// is taken for a string literal there (its "DQS" compatibility rule), so a misspelt
+    /// `follows` column would silently match nothing instead of failing.
     pub fn quote(self, ident: &str) -> String {
         match self {
-            Self::Mysql => format!("`{}`", ident.replace('`', "``")),
-            Self::Postgres | Self::Sqlite => format!("\"{}\"", ident.replace('"', "\"\"")),
+            Self::Mysql | Self::Sqlite => format!("`{}`", ident.replace('`', "``")),
+            Self::Postgres => format!("\"{}\"", ident.replace('"', "\"\"")),
         }
     }
 
@@ -585,7 +589,8 @@ follows = [
     #[test]
     fn quoting_per_dialect() {
         assert_eq!(Dialect::Postgres.quote("order"), "\"order\"");
-        assert_eq!(Dialect::Sqlite.quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::Postgres.quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::Sqlite.quote("order"), "`order`");
         assert_eq!(Dialect::Mysql.quote("order"), "`order`");
         assert_eq!(Dialect::Mysql.quote("a`b"), "`a``b`");
         assert_eq!(Dialect::from_url("postgresql://x"), Some(Dialect::Postgres));
@@ -623,7 +628,7 @@ follows = [
         let (c, _) = cond(Dialect::Mysql, "members", &email("a@b.nl"));
         assert_eq!(c.unwrap(), "LOWER(TRIM(`email`)) IN (LOWER(TRIM(?)))");
         let (c, _) = cond(Dialect::Sqlite, "members", &email("a@b.nl"));
-        assert_eq!(c.unwrap(), "lower(trim(\"email\")) IN (lower(trim(?)))");
+        assert_eq!(c.unwrap(), "lower(trim(`email`)) IN (lower(trim(?)))");
     }
 
     #[test]
@@ -644,11 +649,12 @@ follows = [
 
     #[test]
     fn follows_nest_to_any_depth() {
-        let (c, binds) = cond(Dialect::Sqlite, "order_lines", &email("a@b.nl"));
+        let (c, binds) = cond(Dialect::Postgres, "order_lines", &email("a@b.nl"));
         assert_eq!(
             c.unwrap(),
             "\"order_id\" IN (SELECT \"id\" FROM \"orders\" WHERE \"member_id\" IN \
-             (SELECT \"id\" FROM \"members\" WHERE lower(trim(\"email\")) IN (lower(trim(?)))))"
+             (SELECT \"id\" FROM \"members\" WHERE lower(btrim(CAST(\"email\" AS text))) IN \
+             (lower(btrim($1)))))"
         );
         assert_eq!(binds.len(), 1);
     }
@@ -800,11 +806,11 @@ follows = [
             KeyKind::Text { pg_type: None }
         );
         let e = column_expr(Dialect::Sqlite, &sqlite_column("d", "NUMERIC(8,2)"));
-        assert!(e.contains("json(printf('%.2f', \"d\"))"), "{e}");
+        assert!(e.contains("json(printf('%.2f', `d`))"), "{e}");
         let e = column_expr(Dialect::Sqlite, &sqlite_column("x", "TEXT"));
         assert_eq!(
             e,
-            "CASE typeof(\"x\") WHEN 'blob' THEN lower(hex(\"x\")) ELSE \"x\" END"
+            "CASE typeof(`x`) WHEN 'blob' THEN lower(hex(`x`)) ELSE `x` END"
         );
     }
 
