@@ -88,10 +88,13 @@ pub struct ExportSummary {
 /// Rows read per query; keyset pages keep memory flat however many rows a subject has.
 pub const DEFAULT_PAGE_SIZE: usize = 2000;
 
+/// The smallest page: a later page repeats the previous page's last row.
+pub const MIN_PAGE_SIZE: usize = 2;
+
 /// How an export runs. `Default` is what production uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOptions {
-    /// Rows per keyset page (at least 1).
+    /// Rows per keyset page (at least [`MIN_PAGE_SIZE`]).
     pub page_size: usize,
     /// Values for `env:VAR` URLs, looked up before the process environment (a running
     /// process cannot change its own environment safely; the demo uses this).
@@ -270,6 +273,7 @@ impl SystemReader<'_> {
         page_size: usize,
     ) -> Result<u64, TenantDataError> {
         let d = self.conn.dialect();
+        let page_size = page_size.max(MIN_PAGE_SIZE);
         let cols = self.table_columns(table)?;
         let names: Vec<String> = cols.exported.iter().map(|c| c.name.clone()).collect();
         sink.begin_table(self.system, table, &names)
@@ -286,21 +290,30 @@ impl SystemReader<'_> {
             sink.end_table(0).map_err(TenantDataError::Sink)?;
             return Ok(0);
         };
+        // Later pages start at the previous page's last key (`>=`, so that row comes back
+        // first and is skipped): a second row with that key shows the key is not unique,
+        // which a plain `>` would hide by skipping it.
         let mut rows = 0u64;
-        let mut last: Option<Bind> = None;
+        let mut last: Option<(Bind, String)> = None;
         loop {
             let page = match &last {
                 None => self.conn.page(&q.first, &q.binds),
-                Some(key) => {
+                Some((key, _)) => {
                     let mut binds = q.binds.clone();
                     binds.push(key.clone());
                     self.conn.page(&q.next, &binds)
                 }
             }
             .map_err(|e| self.query_error(table, e))?;
-            let full = page.len() >= page_size.max(1);
-            let mut previous: Option<&str> = last_text(&last);
-            let mut key_of_last = None;
+            let full = page.len() >= page_size;
+            let duplicate = || {
+                self.query_error(
+                    table,
+                    "the primary key has duplicate values; keyset paging needs a unique key",
+                )
+            };
+            let mut seen_last = false;
+            let mut previous: Option<&str> = None;
             for row in &page {
                 let Some(k) = row.k.as_deref() else {
                     return Err(self.query_error(
@@ -309,11 +322,15 @@ impl SystemReader<'_> {
                          non-null key",
                     ));
                 };
+                if last.as_ref().is_some_and(|(_, l)| l == k) {
+                    if seen_last {
+                        return Err(duplicate());
+                    }
+                    seen_last = true;
+                    continue;
+                }
                 if previous == Some(k) {
-                    return Err(self.query_error(
-                        table,
-                        "the primary key has duplicate values; keyset paging needs a unique key",
-                    ));
+                    return Err(duplicate());
                 }
                 let json = row.r.as_deref().ok_or_else(|| {
                     self.query_error(table, "the database rendered a row as NULL")
@@ -321,18 +338,18 @@ impl SystemReader<'_> {
                 self.emit(table, json, q.nested, names.len(), sink)?;
                 rows += 1;
                 previous = Some(k);
-                key_of_last = Some(k);
             }
             if !full {
                 break;
             }
-            let Some(k) = key_of_last else { break };
-            last = Some(match q.key {
+            let Some(k) = previous else { break };
+            let bind = match q.key {
                 KeyKind::Integer => Bind::Int(k.parse::<i64>().map_err(|_| {
                     self.query_error(table, "an integer primary key does not fit in 64 bits")
                 })?),
                 KeyKind::Text { .. } => Bind::Text(k.to_owned()),
-            });
+            };
+            last = Some((bind, k.to_owned()));
         }
         sink.end_table(rows).map_err(TenantDataError::Sink)?;
         tracing::debug!(system = %self.system.name, table = %table.name, rows, "table exported");
@@ -368,13 +385,6 @@ impl SystemReader<'_> {
             ));
         }
         sink.row(&values).map_err(TenantDataError::Sink)
-    }
-}
-
-fn last_text(b: &Option<Bind>) -> Option<&str> {
-    match b {
-        Some(Bind::Text(s)) => Some(s.as_str()),
-        _ => None,
     }
 }
 

@@ -478,7 +478,9 @@ fn condition_at(
 pub struct PageQuery {
     /// The first page.
     pub first: String,
-    /// Every later page: the same with `pk > <last key>`, bound after [`PageQuery::binds`].
+    /// Every later page: the same with `pk >= <last key>`, bound after [`PageQuery::binds`]
+    /// (the previous page's last row comes back first; the reader skips it and so notices a
+    /// key that is not unique).
     pub next: String,
     /// The subject's values, in placeholder order.
     pub binds: Vec<Bind>,
@@ -489,7 +491,7 @@ pub struct PageQuery {
 }
 
 /// Builds the page queries for `table`: `SELECT <key as text> AS k, <row as JSON> AS r FROM t
-/// WHERE <subject> [AND pk > ?] ORDER BY pk LIMIT n`. `columns` are the exported columns in
+/// WHERE <subject> [AND pk >= ?] ORDER BY pk LIMIT n`. `columns` are the exported columns in
 /// table order; `pk` is the primary key as the catalog spells it. None when the subject can
 /// have no rows in the table.
 pub fn page_query(
@@ -523,7 +525,7 @@ pub fn page_query(
     };
     Some(PageQuery {
         first: format!("{head} {tail}"),
-        next: format!("{head} AND {qpk} > {last} {tail}"),
+        next: format!("{head} AND {qpk} >= {last} {tail}"),
         binds: params.values,
         key: pk.key.clone(),
         nested,
@@ -711,7 +713,7 @@ follows = [
         );
         assert!(
             q.next
-                .contains(" AND \"id\" > $2 ORDER BY \"id\" LIMIT 500")
+                .contains(" AND \"id\" >= $2 ORDER BY \"id\" LIMIT 500")
         );
         assert_eq!(q.key, KeyKind::Integer);
         assert!(!q.nested);
@@ -719,7 +721,7 @@ follows = [
         // A text key on PostgreSQL is cast to the column's type.
         let uuid = pg_column("id", "uuid");
         let q = page_query(Dialect::Postgres, sys, t, &cols, &uuid, &email("a"), 10).unwrap();
-        assert!(q.next.contains("\"id\" > CAST($2 AS uuid)"));
+        assert!(q.next.contains("\"id\" >= CAST($2 AS uuid)"));
         let vc = pg_column("code", "character varying(20)");
         assert_eq!(
             vc.key,
@@ -737,7 +739,7 @@ follows = [
             q.first
                 .starts_with("SELECT CAST(`id` AS CHAR) AS k, CAST(JSON_ARRAY(`id`, IF(")
         );
-        assert!(q.next.ends_with("AND `id` > ? ORDER BY `id` LIMIT 7"));
+        assert!(q.next.ends_with("AND `id` >= ? ORDER BY `id` LIMIT 7"));
         assert_eq!(q.key, KeyKind::Text { pg_type: None });
     }
 

@@ -25,6 +25,8 @@ crate::on_tenant_backends!(
     a_database_that_is_down_is_a_connect_error,
     a_missing_table_is_a_query_error_naming_system_and_table,
     datamap_check_connect_finds_missing_tables_and_columns,
+    wide_tables_keep_every_column_in_order,
+    a_key_that_is_not_unique_or_null_stops_the_export,
 );
 
 /// One table as the sink saw it.
@@ -604,5 +606,79 @@ fn one_map_over_three_backends() {
             parsed(&got.tables[i + 14]),
             "{name}"
         );
+    }
+}
+
+/// PostgreSQL's JSON functions take at most 100 arguments and SQLite's 127: a 250-column
+/// table is rendered in chunks and comes out whole and in order.
+fn wide_tables_keep_every_column_in_order(b: TenantBackend) {
+    let Some(f) = tenant_fixture(b, "wide_tables") else {
+        return;
+    };
+    // TEXT: MariaDB cannot hold 248 VARCHAR columns in one row.
+    let text_type = "TEXT";
+    let int_type = if b == TenantBackend::Sqlite {
+        "INTEGER"
+    } else {
+        "BIGINT"
+    };
+    let cols: Vec<String> = (1..=248).map(|i| format!("c{i} {text_type}")).collect();
+    let values: Vec<String> = (1..=248).map(|i| format!("'v{i}'")).collect();
+    f.db.execute(&format!(
+        "CREATE TABLE wide (id {int_type} PRIMARY KEY, email {text_type}, {});\n\
+         INSERT INTO wide VALUES (1, 'anna@example.nl', {});\n\
+         INSERT INTO wide VALUES (2, 'hanna@example.nl', {});",
+        cols.join(", "),
+        values.join(", "),
+        values.join(", ")
+    ));
+    let text = format!(
+        "{}\n[[systems.tables]]\nname = \"wide\"\nprimary_key = \"id\"\nidentity = {{ email = \"email\" }}\n",
+        fixture_map_toml(&[("app", &f.db.url)])
+    );
+    let map = DataMap::parse(&text, "exports/acme.toml").unwrap();
+    let got = export(&map, &anna(), 10);
+    let wide = got.table("wide");
+    assert_eq!(wide.columns.len(), 250);
+    assert_eq!(wide.columns[249], "c248");
+    assert_eq!(wide.rows.len(), 1);
+    assert_eq!(wide.rows[0][0], "1");
+    assert_eq!(wide.rows[0][1], "\"anna@example.nl\"");
+    for i in 1..=248 {
+        assert_eq!(wide.rows[0][i + 1], format!("\"v{i}\""));
+    }
+}
+
+/// Keyset paging skips rows whose key repeats; rather than lose them, the export stops.
+fn a_key_that_is_not_unique_or_null_stops_the_export(b: TenantBackend) {
+    let Some(f) = tenant_fixture(b, "a_key_that_is_not_unique") else {
+        return;
+    };
+    let base = fixture_map_toml(&[("app", &f.db.url)]);
+    // Anna's orders all have person_id 1: duplicates inside one page and across pages.
+    let not_unique = base.replace("primary_key = \"code\"", "primary_key = \"person_id\"");
+    let map = DataMap::parse(&not_unique, "exports/acme.toml").unwrap();
+    for page_size in [2, 3, 1000] {
+        let options = ExportOptions {
+            page_size,
+            ..Default::default()
+        };
+        match export_subject_with(&map, &anna(), &mut Collect::default(), &options) {
+            Err(TenantDataError::Query { table, message, .. }) => {
+                assert_eq!(table, "orders");
+                assert!(message.contains("duplicate"), "{message}");
+            }
+            other => panic!("expected a query error at page size {page_size}, got {other:?}"),
+        }
+    }
+    // A key column with NULLs (Anna's nickname is NULL).
+    let null_key = base.replacen("primary_key = \"id\"", "primary_key = \"nickname\"", 1);
+    let map = DataMap::parse(&null_key, "exports/acme.toml").unwrap();
+    match export_subject(&map, &anna(), &mut Collect::default()) {
+        Err(TenantDataError::Query { table, message, .. }) => {
+            assert_eq!(table, "people");
+            assert!(message.contains("NULL"), "{message}");
+        }
+        other => panic!("expected a query error, got {other:?}"),
     }
 }
