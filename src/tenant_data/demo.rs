@@ -21,6 +21,17 @@ use rand::{Rng, SeedableRng};
 /// The variable `exports/demo.toml` reads its system's URL from (`url = "env:INZAGE_DEMO_APP_DB"`).
 pub const DEMO_URL_VAR: &str = "INZAGE_DEMO_APP_DB";
 
+/// `exports/demo.toml`, built in: the demo works from any working directory.
+pub const DEMO_DATAMAP: &str = include_str!("../../exports/demo.toml");
+
+/// What [`DEMO_DATAMAP`] is called in errors.
+pub const DEMO_DATAMAP_FILE: &str = "exports/demo.toml";
+
+/// The demo tenant's data map, parsed.
+pub fn demo_datamap() -> Result<crate::tenant_data::DataMap, crate::tenant_data::DataMapError> {
+    crate::tenant_data::DataMap::parse(DEMO_DATAMAP, DEMO_DATAMAP_FILE)
+}
+
 /// How many people `serve --demo` puts in the demo database.
 pub const DEMO_PEOPLE: usize = 300;
 
@@ -348,8 +359,17 @@ fn fill(conn: &mut SqliteConnection, people: usize) -> diesel::QueryResult<()> {
             .map(|_| char::from(b'A' + rng.random_range(0..26u8)))
             .collect();
         let birth = day0 - Duration::days(rng.random_range(365 * 8..365 * 75));
+        // Anna is an adult member in Utrecht (the quick start shows her data).
+        let (city, pc, birth) = if anna {
+            let born = NaiveDate::from_ymd_opt(1987, 6, 14).unwrap_or(birth);
+            ("Utrecht", 3511, born)
+        } else {
+            (city, pc, birth)
+        };
         let since = day0 + Duration::days(rng.random_range(0..365 * 6));
-        let membership = if (day0 - birth).num_days() < 365 * 18 {
+        let membership = if anna {
+            "senior"
+        } else if (day0 - birth).num_days() < 365 * 18 {
             "junior"
         } else {
             ["senior", "senior", "gezin", "student", "dal"]
@@ -605,6 +625,7 @@ mod tests {
         create_demo_database(&path, 50).unwrap();
         let map = DataMap::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("exports/demo.toml"))
             .unwrap();
+        assert_eq!(demo_datamap().unwrap().systems, map.systems);
         let mut options = crate::tenant_data::ExportOptions::default();
         options
             .vars
@@ -635,7 +656,12 @@ mod tests {
             std::fs::read(&path).unwrap(),
             std::fs::read(&again).unwrap()
         );
-        // Replacing an existing file works.
-        create_demo_database(&again, 3).unwrap();
+        // Replacing an existing file works; the default size is quick.
+        let started = std::time::Instant::now();
+        create_demo_database(&again, DEMO_PEOPLE).unwrap();
+        eprintln!(
+            "demo database of {DEMO_PEOPLE} people in {:?}",
+            started.elapsed()
+        );
     }
 }
