@@ -1,11 +1,16 @@
 //! Data maps (`exports/<tenant>.toml`, CONTRACT.md "Data maps"): where one tenant's personal
 //! data lives, parsed into a typed, validated graph.
 //!
-//! INTERFACE STUB: the types are final (add fields, don't rename); parsing and validation
-//! arrive with the tenant-data work.
+//! Owns the file format: TOML read into raw structs (`serde(deny_unknown_fields)`, one piece
+//! at a time so an error can say which system and table it is in), then turned into the
+//! typed [`DataMap`] and checked by [`validate`](super::validate). Every error names the file,
+//! the system, the table and the key. A URL is never repeated in an error (it may hold a
+//! password), and neither is a line of the file (a syntax error says line and column only).
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use serde::Deserialize;
 
 use crate::domain::IdentityKind;
 
@@ -63,10 +68,19 @@ pub struct Follow {
 }
 
 /// A data map that cannot be used; the message names the file, system, table and key.
+/// Several problems are reported at once, one per line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DataMapError {
     pub message: String,
+}
+
+impl DataMapError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
 }
 
 impl DataMap {
@@ -79,10 +93,21 @@ impl DataMap {
     }
 
     /// Parses and validates a data map; `file` names it in errors.
-    pub fn parse(_text: &str, file: &str) -> Result<Self, DataMapError> {
-        Err(DataMapError {
-            message: format!("{file}: data maps are not supported yet"),
-        })
+    pub fn parse(text: &str, file: &str) -> Result<Self, DataMapError> {
+        let map = parse_raw(text, file)?;
+        map.validate()?;
+        Ok(map)
+    }
+
+    /// Checks a data map that was built in code the way [`DataMap::parse`] checks a file:
+    /// names, identity types, `follows` references, cycles and reachability.
+    pub fn validate(&self) -> Result<(), DataMapError> {
+        let problems = super::validate::problems(self);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(DataMapError::new(problems.join("\n")))
+        }
     }
 
     pub fn system(&self, name: &str) -> Option<&SystemMap> {
@@ -98,14 +123,241 @@ impl DataMap {
 impl SystemMap {
     /// The connection URL, with `env:VAR` read from the environment.
     pub fn resolve_url(&self) -> Result<String, DataMapError> {
+        self.resolve_url_with(&|_| None)
+    }
+
+    /// The connection URL, with `env:VAR` looked up in `vars` first and then in the process
+    /// environment. Lets a caller point a system at a database it made (the demo) without
+    /// changing the environment of a running process.
+    pub fn resolve_url_with(
+        &self,
+        vars: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, DataMapError> {
         match self.url.strip_prefix("env:") {
-            Some(var) => std::env::var(var).map_err(|_| DataMapError {
-                message: format!(
-                    "system {}: the environment variable {var} is not set",
-                    self.name
-                ),
-            }),
+            Some(var) => vars(var)
+                .or_else(|| std::env::var(var).ok())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| DataMapError {
+                    message: format!(
+                        "system {}: the environment variable {var} is not set",
+                        self.name
+                    ),
+                }),
             None => Ok(self.url.clone()),
         }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&TableMap> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+impl TableMap {
+    /// A root table: one with identity columns.
+    pub fn is_root(&self) -> bool {
+        !self.identity.is_empty()
+    }
+
+    /// Whether `column` is in `exclude` (compared as written; the connectors compare with the
+    /// database's own rules for column names).
+    pub fn excludes(&self, column: &str) -> bool {
+        self.exclude.iter().any(|c| c == column)
+    }
+}
+
+// ---- the file format, as read ----------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMap {
+    tenant: Option<String>,
+    #[serde(default)]
+    systems: Vec<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    #[allow(dead_code)] // read before the rest, to name the system in errors
+    name: Option<String>,
+    url: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    tables: Vec<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    #[allow(dead_code)] // read before the rest, to name the table in errors
+    name: Option<String>,
+    primary_key: Option<String>,
+    #[serde(default)]
+    identity: BTreeMap<String, String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    category: Option<String>,
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+    #[serde(default)]
+    purposes: Vec<String>,
+    retention: Option<String>,
+    source: Option<String>,
+    #[serde(default)]
+    recipients: Vec<String>,
+    #[serde(default)]
+    follows: Vec<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFollow {
+    column: Option<String>,
+    table: Option<String>,
+    references: Option<String>,
+}
+
+/// Turns a serde error from a part of the file into "key K: problem" / "unknown key `K`".
+fn shape_error(e: &toml::de::Error) -> String {
+    // Deserialized from a value, the error carries no input: its Display is the message
+    // plus "in `key.path`" when serde knew the key.
+    let message = e.message().replace("unknown field", "unknown key");
+    let shown = e.to_string();
+    let key = shown
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("in `").and_then(|k| k.strip_suffix('`')));
+    match key {
+        Some(k) => format!("key {k}: {message}"),
+        None => message,
+    }
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit_once('\n')
+        .map_or(before, |(_, l)| l)
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+fn name_of(t: &toml::Table, what: &str, index: usize) -> String {
+    match t.get("name").and_then(toml::Value::as_str) {
+        Some(n) if !n.trim().is_empty() => n.to_owned(),
+        _ => format!("{what} #{}", index + 1),
+    }
+}
+
+fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
+    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        // Only line and column: the offending line may hold a URL with a password.
+        let at = e
+            .span()
+            .map(|s| {
+                let (l, c) = line_col(text, s.start);
+                format!("line {l}, column {c}: ")
+            })
+            .unwrap_or_default();
+        DataMapError::new(format!("{file}: {at}{}", e.message().trim_end()))
+    })?;
+    let raw: RawMap = toml::Value::Table(doc)
+        .try_into()
+        .map_err(|e| DataMapError::new(format!("{file}: {}", shape_error(&e))))?;
+
+    let mut problems = Vec::new();
+    let tenant = raw.tenant.unwrap_or_default();
+    let mut systems = Vec::new();
+    for (si, sys) in raw.systems.into_iter().enumerate() {
+        let sys_name = name_of(&sys, "system", si);
+        let at = format!("{file}: system {sys_name}");
+        let name = sys
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let rs: RawSystem = match toml::Value::Table(sys).try_into() {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{at}: {}", shape_error(&e)));
+                continue;
+            }
+        };
+        let mut tables = Vec::new();
+        for (ti, tab) in rs.tables.into_iter().enumerate() {
+            let tab_name = name_of(&tab, "table", ti);
+            let at = format!("{at}, table {tab_name}");
+            let tname = tab
+                .get("name")
+                .and_then(toml::Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let rt: RawTable = match toml::Value::Table(tab).try_into() {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(format!("{at}: {}", shape_error(&e)));
+                    continue;
+                }
+            };
+            let mut identity = BTreeMap::new();
+            for (kind, column) in rt.identity {
+                match kind.parse::<IdentityKind>() {
+                    Ok(k) => {
+                        identity.insert(k, column);
+                    }
+                    Err(_) => problems.push(format!(
+                        "{at}: identity.{kind}: unknown identity type (use email, phone or \
+                         customer_id)"
+                    )),
+                }
+            }
+            let mut follows = Vec::new();
+            for (fi, f) in rt.follows.into_iter().enumerate() {
+                let rf: RawFollow = match toml::Value::Table(f).try_into() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problems.push(format!("{at}: follows[{fi}]: {}", shape_error(&e)));
+                        continue;
+                    }
+                };
+                follows.push(Follow {
+                    column: rf.column.unwrap_or_default(),
+                    table: rf.table.unwrap_or_default(),
+                    references: rf.references.unwrap_or_default(),
+                });
+            }
+            tables.push(TableMap {
+                name: tname,
+                primary_key: rt.primary_key.unwrap_or_default(),
+                identity,
+                exclude: rt.exclude,
+                category: rt.category,
+                columns: rt.columns,
+                purposes: rt.purposes,
+                retention: rt.retention,
+                source: rt.source,
+                recipients: rt.recipients,
+                follows,
+            });
+        }
+        systems.push(SystemMap {
+            name,
+            url: rs.url.unwrap_or_default(),
+            description: rs.description.unwrap_or_default(),
+            tables,
+        });
+    }
+    if problems.is_empty() {
+        Ok(DataMap {
+            tenant,
+            file: file.to_owned(),
+            systems,
+        })
+    } else {
+        Err(DataMapError::new(problems.join("\n")))
     }
 }

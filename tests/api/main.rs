@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod tenant_dbs;
 
 mod auth;
 mod bundles;
@@ -18,3 +19,4 @@ mod lifecycle;
 mod mail;
 mod ops;
 mod queue;
+mod tenant_data;
