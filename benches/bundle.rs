@@ -43,8 +43,16 @@ fn activity_sql(i: i64, member: i64, dialect: &str) -> String {
 }
 
 fn seed_sql(dialect: &str, rows: i64, mut exec: impl FnMut(&str)) {
-    let num = if dialect == "sqlite" { "NUMERIC" } else { "DECIMAL(10,2)" };
-    let ts = if dialect == "pg" { "TIMESTAMP" } else { "DATETIME" };
+    let num = if dialect == "sqlite" {
+        "NUMERIC"
+    } else {
+        "DECIMAL(10,2)"
+    };
+    let ts = if dialect == "pg" {
+        "TIMESTAMP"
+    } else {
+        "DATETIME"
+    };
     exec(&format!(
         "CREATE TABLE members (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, name VARCHAR(200) NOT NULL, password_hash VARCHAR(200));
          CREATE TABLE activities (id BIGINT PRIMARY KEY, member_id BIGINT NOT NULL, kind VARCHAR(40) NOT NULL, amount {num}, happened_at {ts}, note VARCHAR(200));
@@ -52,7 +60,11 @@ fn seed_sql(dialect: &str, rows: i64, mut exec: impl FnMut(&str)) {
     ));
     let mut members = Vec::new();
     for m in 1..=MEMBERS {
-        let email = if m == 1 { SUBJECT.to_owned() } else { format!("member{m}@example.nl") };
+        let email = if m == 1 {
+            SUBJECT.to_owned()
+        } else {
+            format!("member{m}@example.nl")
+        };
         members.push(format!("({m}, '{email}', 'Member {m}', 'secret')"));
     }
     exec(&format!("INSERT INTO members VALUES {}", members.join(",")));
@@ -63,22 +75,34 @@ fn seed_sql(dialect: &str, rows: i64, mut exec: impl FnMut(&str)) {
         let values: Vec<String> = (i..end)
             .map(|k| {
                 // every 11th row is another member's
-                let member = if k % 11 == 0 { 2 + k % (MEMBERS - 1) } else { 1 };
+                let member = if k % 11 == 0 {
+                    2 + k % (MEMBERS - 1)
+                } else {
+                    1
+                };
                 activity_sql(k, member, dialect)
             })
             .collect();
-        exec(&format!("INSERT INTO activities VALUES {}", values.join(",")));
+        exec(&format!(
+            "INSERT INTO activities VALUES {}",
+            values.join(",")
+        ));
         i = end;
     }
 }
 
 const SUBJECT_ROWS: &str = "SELECT a.* FROM activities a WHERE a.member_id IN \
      (SELECT m.id FROM members m WHERE lower(trim(m.email)) = 'anna@example.nl') ORDER BY a.id";
-const SUBJECT_MEMBER: &str = "SELECT id, email, name FROM members m WHERE lower(trim(m.email)) = 'anna@example.nl'";
+const SUBJECT_MEMBER: &str =
+    "SELECT id, email, name FROM members m WHERE lower(trim(m.email)) = 'anna@example.nl'";
 
 fn datamap(path: &Path, pg: &str, my: &str, lite: &Path) {
     let mut toml = String::from("tenant = \"bench\"\n");
-    for (name, url) in [("pg", pg.to_owned()), ("maria", my.to_owned()), ("lite", format!("sqlite://{}", lite.display()))] {
+    for (name, url) in [
+        ("pg", pg.to_owned()),
+        ("maria", my.to_owned()),
+        ("lite", format!("sqlite://{}", lite.display())),
+    ] {
         toml.push_str(&format!(
             r#"
 [[systems]]
@@ -106,8 +130,16 @@ category = "Usage"
 
 fn timed(cmd: &mut Command) -> Duration {
     let t = Instant::now();
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     t.elapsed()
 }
 
@@ -119,13 +151,28 @@ fn raw_limit(dir: &Path, pg: &str, my: (&str, &str), lite: &Path) -> Duration {
     let start = Instant::now();
     for (table, q) in [("members", SUBJECT_MEMBER), ("activities", SUBJECT_ROWS)] {
         let f = out.join(format!("pg_{table}.csv"));
-        timed(Command::new("psql").arg(pg).arg("-qc").arg(format!(
-            "\\copy ({q}) TO '{}' CSV HEADER",
-            f.display()
-        )));
+        timed(
+            Command::new("psql")
+                .arg(pg)
+                .arg("-qc")
+                .arg(format!("\\copy ({q}) TO '{}' CSV HEADER", f.display())),
+        );
         let f = std::fs::File::create(out.join(format!("maria_{table}.tsv"))).unwrap();
         let status = Command::new("mariadb")
-            .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "--batch", "--quick", "-D", my.1, "-e", q])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-P",
+                "3306",
+                "-u",
+                "root",
+                "--batch",
+                "--quick",
+                "-D",
+                my.1,
+                "-e",
+                q,
+            ])
             .stdout(f)
             .status()
             .unwrap();
@@ -141,7 +188,11 @@ fn raw_limit(dir: &Path, pg: &str, my: (&str, &str), lite: &Path) -> Duration {
         assert!(status.success());
     }
     let _ = my.0;
-    timed(Command::new("zip").current_dir(&out).args(["-q", "-r", "../raw.zip", "."]));
+    timed(
+        Command::new("zip")
+            .current_dir(&out)
+            .args(["-q", "-r", "../raw.zip", "."]),
+    );
     start.elapsed()
 }
 
@@ -162,7 +213,12 @@ fn export(env: &[(String, String)], reference: &str, out: &Path) -> (Duration, u
         if let Ok(s) = std::fs::read_to_string(&status)
             && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
         {
-            let kib: u64 = line.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0);
+            let kib: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("0")
+                .parse()
+                .unwrap_or(0);
             peak = peak.max(kib);
         }
         if child.try_wait().unwrap().is_some() {
@@ -172,7 +228,11 @@ fn export(env: &[(String, String)], reference: &str, out: &Path) -> (Duration, u
     }
     let elapsed = start.elapsed();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "export: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     eprintln!("  {}", String::from_utf8_lossy(&out.stdout).trim());
     (elapsed, peak)
 }
@@ -196,12 +256,20 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("inzage_bundle_bench_{}", std::process::id());
         let mut pg = PgConnection::establish(&pg_admin).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut pg).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut pg).unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .execute(&mut pg)
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {db}"))
+            .execute(&mut pg)
+            .unwrap();
         let pg_url = format!("{}/{db}", pg_admin.rsplit_once('/').unwrap().0);
         let mut my = MysqlConnection::establish(&my_admin).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}")).execute(&mut my).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut my).unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}"))
+            .execute(&mut my)
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {db}"))
+            .execute(&mut my)
+            .unwrap();
         let my_url = format!("{}/{db}", my_admin.rsplit_once('/').unwrap().0);
         let lite = dir.path().join("lite.db");
 
@@ -220,48 +288,70 @@ fn main() {
         let map = dir.path().join("bench.toml");
         datamap(&map, &pg_url, &my_url, &lite);
         let env: Vec<(String, String)> = vec![
-            ("INZAGE_DATABASE_URL".into(), format!("sqlite://{}", dir.path().join("inzage.db").display())),
-            ("INZAGE_DATA_DIR".into(), dir.path().join("var").display().to_string()),
-            ("INZAGE_SECRET_KEY".into(), "bench-secret-bench-secret-bench-secret".into()),
+            (
+                "INZAGE_DATABASE_URL".into(),
+                format!("sqlite://{}", dir.path().join("inzage.db").display()),
+            ),
+            (
+                "INZAGE_DATA_DIR".into(),
+                dir.path().join("var").display().to_string(),
+            ),
+            (
+                "INZAGE_SECRET_KEY".into(),
+                "bench-secret-bench-secret-bench-secret".into(),
+            ),
             ("INZAGE_LOG".into(), "error".into()),
         ];
         let reference = {
             let lookup: std::collections::HashMap<String, String> = env.iter().cloned().collect();
             let settings = Settings::load_from(None, &|k| lookup.get(k).cloned()).unwrap();
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             let store = rt.block_on(open_store(&settings)).unwrap();
             let state = AppState::new(store, settings).unwrap();
             let mut conn = state.db.conn().unwrap();
-            create_tenant(&mut conn, TenantInput {
-                slug: "bench".into(),
-                name: "Bench BV".into(),
-                contact_email: "privacy@bench.example.nl".into(),
-                language: Language::Nl,
-                datamap_path: Some(map.display().to_string()),
-                id_document_required: false,
-            })
+            create_tenant(
+                &mut conn,
+                TenantInput {
+                    slug: "bench".into(),
+                    name: "Bench BV".into(),
+                    contact_email: "privacy@bench.example.nl".into(),
+                    language: Language::Nl,
+                    datamap_path: Some(map.display().to_string()),
+                    id_document_required: false,
+                },
+            )
             .unwrap();
-            let admin = create_user(&mut conn, UserInput {
-                email: "admin@bench.example.nl".into(),
-                role: Role::Admin,
-                tenant_slug: None,
-                password: "bench password bench password".into(),
-            })
+            let admin = create_user(
+                &mut conn,
+                UserInput {
+                    email: "admin@bench.example.nl".into(),
+                    role: Role::Admin,
+                    tenant_slug: None,
+                    password: "bench password bench password".into(),
+                },
+            )
             .unwrap();
             let staff: Principal = principal_for(&mut conn, &admin.id).unwrap().unwrap();
-            let filed = file(&mut conn, &state, Intake {
-                tenant_slug: Some("bench".into()),
-                kind: RequestKind::Portability,
-                name: SubjectName::parse("Anna de Vries").unwrap(),
-                email: SubjectEmail::parse(SUBJECT).unwrap(),
-                phone: None,
-                details: None,
-                language: Language::Nl,
-                channel: Channel::Email,
-                received_at: chrono::Utc::now(),
-                staff: Some(staff),
-                idempotency: None,
-            })
+            let filed = file(
+                &mut conn,
+                &state,
+                Intake {
+                    tenant_slug: Some("bench".into()),
+                    kind: RequestKind::Portability,
+                    name: SubjectName::parse("Anna de Vries").unwrap(),
+                    email: SubjectEmail::parse(SUBJECT).unwrap(),
+                    phone: None,
+                    details: None,
+                    language: Language::Nl,
+                    channel: Channel::Email,
+                    received_at: chrono::Utc::now(),
+                    staff: Some(staff),
+                    idempotency: None,
+                },
+            )
             .unwrap();
             filed.request.reference
         };
@@ -273,10 +363,16 @@ fn main() {
         let our_bytes = std::fs::metadata(&out).unwrap().len();
         table.push((rows, raw, raw_bytes, ours, our_bytes, peak_kib));
 
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut pg).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}")).execute(&mut my).unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .execute(&mut pg)
+            .unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}"))
+            .execute(&mut my)
+            .unwrap();
     }
-    println!("| subject rows | raw limit (clients + zip) | raw zip | inzage export | bundle zip | ratio | peak RSS |");
+    println!(
+        "| subject rows | raw limit (clients + zip) | raw zip | inzage export | bundle zip | ratio | peak RSS |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for (rows, raw, raw_bytes, ours, our_bytes, peak) in table {
         println!(

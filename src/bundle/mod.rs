@@ -28,7 +28,9 @@ pub use manifest::{MANIFEST_FORMAT, Manifest};
 pub use writer::{BundleWriter, FileEntry};
 
 use crate::domain::RequestKind;
-use crate::tenant_data::{DataMap, SubjectIdentities, TenantDataError, export_subject};
+use crate::tenant_data::{
+    DataMap, ExportOptions, SubjectIdentities, TenantDataError, export_subject_with,
+};
 
 /// What the bundle says about the request and its controller.
 #[derive(Debug, Clone)]
@@ -75,15 +77,17 @@ pub enum BundleError {
 /// Compiles the subject's bundle from every system of `map` into `out`. `spool_dir` holds
 /// the (encrypted, unlinked) temporary copy of one table's CSV while its JSON is written.
 /// `progress` is called after every table and every few thousand rows.
+#[allow(clippy::too_many_arguments)]
 pub fn compile<W: Write>(
     map: &DataMap,
     meta: &BundleMeta,
     subject: &SubjectIdentities,
+    options: &ExportOptions,
     spool_dir: &Path,
     out: W,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(BundleSummary, W), BundleError> {
     let mut writer = BundleWriter::new(out, spool_dir, meta, map.table_count(), progress)?;
-    export_subject(map, subject, &mut writer)?;
+    export_subject_with(map, subject, &mut writer, options)?;
     Ok(writer.finish(map, subject)?)
 }

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::CliError;
 use crate::bundle::{self, Progress};
 use crate::domain::Reference;
-use crate::jobs::bundle::{load_map, meta, subject_identities};
+use crate::jobs::bundle::{export_options, load_map, meta, subject_identities};
 use crate::service::bundles::refusal_to_compile;
 use crate::state::AppState;
 use crate::store::events::{EventActor, NewEvent};
@@ -75,6 +75,7 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
         &map,
         &meta,
         &subject,
+        &export_options(&state.settings),
         &state.settings.data_dir.join("tmp"),
         BufWriter::with_capacity(256 * 1024, file),
         &mut progress,

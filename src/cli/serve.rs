@@ -21,11 +21,14 @@ pub fn serve(settings: Settings, with_demo: bool) -> Result<(), CliError> {
         let state = AppState::new(db, settings).map_err(|e| CliError::Runtime(e.to_string()))?;
         if with_demo {
             let st = state.clone();
-            let logins = tokio::task::spawn_blocking(move || demo::seed(&st))
+            let seeded = tokio::task::spawn_blocking(move || demo::seed(&st))
                 .await
                 .map_err(|e| CliError::Runtime(e.to_string()))??;
-            for (role, email, password) in logins {
+            for (role, email, password) in seeded.logins {
                 eprintln!("demo login {role} {email} {password}");
+            }
+            if let Some(reference) = seeded.request {
+                eprintln!("demo request {reference} anna@example.nl");
             }
         }
         let app = Application::build_with(state).map_err(|e| CliError::Runtime(e.to_string()))?;

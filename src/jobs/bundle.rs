@@ -11,6 +11,7 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use crate::bundle::{self, BundleError, BundleMeta, Progress};
+use crate::config::Settings;
 use crate::domain::IdentityKind;
 use crate::error::AppError;
 use crate::service::bundles::refusal_to_compile;
@@ -23,7 +24,8 @@ use crate::store::jobs::JobRow;
 use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
 use crate::store::{DbConnection, now, write_tx};
-use crate::tenant_data::{DataMap, SubjectIdentities};
+use crate::tenant_data::demo::{DEMO_URL_VAR, demo_database_path, sqlite_url};
+use crate::tenant_data::{DataMap, ExportOptions, SubjectIdentities};
 
 #[derive(Deserialize)]
 struct Payload {
@@ -74,6 +76,19 @@ pub fn subject_identities(
         }
     }
     Ok(ids)
+}
+
+/// How this instance reads tenant databases: the demo tenant's database lives in the data dir
+/// (`serve --demo`), unless `INZAGE_DEMO_APP_DB` says otherwise.
+pub fn export_options(settings: &Settings) -> ExportOptions {
+    let mut options = ExportOptions::default();
+    if std::env::var_os(DEMO_URL_VAR).is_none() {
+        options.vars.insert(
+            DEMO_URL_VAR.to_owned(),
+            sqlite_url(&demo_database_path(&settings.data_dir)),
+        );
+    }
+    options
 }
 
 /// What the bundle says about the request and its controller.
@@ -181,11 +196,14 @@ fn compile(
         }
     };
     let spool = state.settings.data_dir.join("tmp");
-    let (summary, file) = bundle::compile(&map, &meta, &subject, &spool, file, &mut progress)
-        .map_err(|e| match e {
-            BundleError::TenantData(e) => e.to_string(),
-            BundleError::Write(e) => format!("writing the bundle failed: {e}"),
-        })?;
+    let options = export_options(&state.settings);
+    let (summary, file) =
+        bundle::compile(&map, &meta, &subject, &options, &spool, file, &mut progress).map_err(
+            |e| match e {
+                BundleError::TenantData(e) => e.to_string(),
+                BundleError::Write(e) => format!("writing the bundle failed: {e}"),
+            },
+        )?;
     let stored = file.finish().map_err(store_err)?;
     let finished = now();
     let expires_at = finished + Duration::days(i64::from(state.settings.bundle_retention_days));
