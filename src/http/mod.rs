@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod deadlines;
 pub mod extract;
+pub mod file_body;
 pub mod intake;
 pub mod jobs;
 pub mod openapi;

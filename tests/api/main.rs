@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod deadlines;
 mod durability;
+mod files;
 mod instances;
 mod intake;
 mod isolation;
