@@ -10,6 +10,7 @@ pub mod intake;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;
+pub mod rate_limit;
 pub mod requests;
 pub mod subject;
 pub mod telemetry;
