@@ -6,10 +6,12 @@ pub mod body;
 pub mod deadlines;
 pub mod extract;
 pub mod file_body;
+pub mod id_documents;
 pub mod intake;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod rate_limit;
 pub mod requests;
 pub mod subject;
@@ -51,6 +53,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/requests/{reference}/status",
                 web::get().to(subject::status),
+            )
+            .route(
+                "/requests/{reference}/id_document",
+                web::get().to(id_documents::get),
+            )
+            .route(
+                "/requests/{reference}/id_document",
+                web::post().to(id_documents::upload),
             )
             .route(
                 "/requests/{reference}/{action}",

@@ -31,6 +31,8 @@ impl Modify for BearerAuth {
         super::requests::perform,
         super::subject::verify,
         super::subject::status,
+        super::id_documents::get,
+        super::id_documents::upload,
         super::auth::login,
         super::tenants::list,
         super::tenants::create,

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin;
 pub mod deadlines;
+pub mod id_documents;
 pub mod intake;
 pub mod notify;
 pub mod queries;

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod events;
 pub mod files;
+pub mod id_documents;
 pub mod jobs;
 pub mod outbox;
 pub mod reminders;
