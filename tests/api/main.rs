@@ -17,6 +17,7 @@ mod isolation;
 mod jobs;
 mod lifecycle;
 mod mail;
+mod mail_e2e;
 mod ops;
 mod queue;
 mod rate_limit;
