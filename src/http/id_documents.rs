@@ -316,14 +316,22 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// The file in a `multipart/form-data` body, cut out of it in place (no second copy).
+fn take_multipart_file(mut body: Vec<u8>, boundary: &str) -> Result<Vec<u8>, BodyProblem> {
+    let range = multipart_file(&body, boundary)?;
+    body.truncate(range.end);
+    body.drain(..range.start);
+    Ok(body)
+}
+
 /// The file in a `multipart/form-data` body: the part named `document`, else the first part
-/// with a file name. RFC 7578.
-fn multipart_file<'a>(body: &'a [u8], boundary: &str) -> Result<&'a [u8], BodyProblem> {
+/// with a file name (RFC 7578); where it lies in the body.
+fn multipart_file(body: &[u8], boundary: &str) -> Result<std::ops::Range<usize>, BodyProblem> {
     let malformed = || BodyProblem::Malformed("the multipart body is not well formed".into());
     let delimiter = format!("--{boundary}");
     let next_delimiter = format!("\r\n--{boundary}");
     let mut pos = find(body, delimiter.as_bytes(), 0).ok_or_else(malformed)? + delimiter.len();
-    let mut first_file: Option<&[u8]> = None;
+    let mut first_file: Option<std::ops::Range<usize>> = None;
     loop {
         if body.get(pos..pos + 2) == Some(b"--") {
             break;
@@ -337,7 +345,7 @@ fn multipart_file<'a>(body: &'a [u8], boundary: &str) -> Result<&'a [u8], BodyPr
         let content_start = head_end + 4;
         let content_end =
             find(body, next_delimiter.as_bytes(), content_start).ok_or_else(malformed)?;
-        let content = &body[content_start..content_end];
+        let content = content_start..content_end;
         let disposition = head
             .lines()
             .find_map(|l| {
@@ -357,7 +365,7 @@ fn multipart_file<'a>(body: &'a [u8], boundary: &str) -> Result<&'a [u8], BodyPr
             return Ok(content);
         }
         if first_file.is_none() && param("filename").is_some() {
-            first_file = Some(content);
+            first_file = Some(content.clone());
         }
         pos = content_end + next_delimiter.len();
     }
@@ -415,7 +423,11 @@ pub async fn upload(
     {
         Ok(row) => row,
         Err(e) if html => {
-            let language = fallback_language(&state, &req, &q).await;
+            let language = if matches!(e, AppError::RateLimited { .. }) {
+                pages::browser_language(&req)
+            } else {
+                fallback_language(&state, &req, &q).await
+            };
             return Ok(pages::error_page(
                 &e,
                 language,
@@ -435,7 +447,7 @@ pub async fn upload(
                 Err(p) => Err(p),
                 Ok(body) => match boundary {
                     None => Ok(body),
-                    Some(b) => multipart_file(&body, &b).map(<[u8]>::to_vec),
+                    Some(b) => take_multipart_file(body, &b),
                 },
             }
         }
@@ -532,9 +544,10 @@ mod tests {
             b,
             &[("note", None, b"hi"), ("document", Some("id.pdf"), pdf)],
         );
-        assert_eq!(multipart_file(&body, b).unwrap(), pdf);
+        assert_eq!(&body[multipart_file(&body, b).unwrap()], pdf);
+        assert_eq!(take_multipart_file(body, b).unwrap(), pdf);
         let body = form(b, &[("upload", Some("x.png"), b"\x89PNG")]);
-        assert_eq!(multipart_file(&body, b).unwrap(), b"\x89PNG");
+        assert_eq!(&body[multipart_file(&body, b).unwrap()], b"\x89PNG");
         let body = form(b, &[("note", None, b"hi")]);
         assert_eq!(multipart_file(&body, b), Err(BodyProblem::Empty));
         assert!(matches!(
