@@ -322,3 +322,45 @@ async fn deleting_and_sweeping_leave_nothing_readable(backend: Backend) {
     assert!(!dir.join(&id).exists());
     assert_eq!(count(&app).await, (0, 0));
 }
+
+/// Peak resident memory of this process, in KiB (Linux).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// 200 MB through the storage and back on both backends while peak memory stays flat. Slow
+/// and memory-sensitive, so run alone:
+/// `cargo test --test api -- --ignored --test-threads=1 a_large_file_streams_in_flat_memory`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow; run alone to measure memory"]
+async fn a_large_file_streams_in_flat_memory() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app(backend, "files_large").await else {
+            continue;
+        };
+        let files = app.state.files.clone();
+        let (before, after, size) = blocking(move || {
+            let piece = data(1024 * 1024);
+            let before = peak_rss_kib();
+            let mut w = files.create(FilePurpose::Bundle).unwrap();
+            for _ in 0..200 {
+                w.write_all(&piece).unwrap();
+            }
+            let stored = w.finish().unwrap();
+            let mut r = files.open(&stored.id).unwrap();
+            let n = r.copy_to(&mut std::io::sink()).unwrap();
+            files.delete(&stored.id).unwrap();
+            (before, peak_rss_kib(), n)
+        })
+        .await;
+        assert_eq!(size, 200 * 1024 * 1024);
+        let grew_mib = (after.saturating_sub(before)) / 1024;
+        eprintln!("{backend:?}: peak RSS grew by {grew_mib} MiB for a 200 MiB file");
+        assert!(grew_mib < 32, "{backend:?}: memory grew by {grew_mib} MiB");
+    }
+}
