@@ -166,8 +166,9 @@ async fn page_for(
         ("token" = Option<String>, Query, description = "the subject's upload link (from the identity request mail); without it a staff token is needed"),
     ),
     responses(
-        (status = 200, content_type = "text/html", description = "with `token`: the upload page with the KopieID guidance"),
-        (status = 200, content_type = "application/pdf", description = "with a staff token: the copy (also image/jpeg, image/png); the view is audited"),
+        (status = 200, description = "with `token`: the upload page (text/html) with the KopieID guidance; with a staff token: the copy itself (application/pdf, image/jpeg or image/png), the view audited",
+            content((String = "text/html"), (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+        (status = 422, body = crate::error::ErrorBody, description = "no token and no staff token"),
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 409, content_type = "text/html", description = "no copy is asked for this request now"),
         (status = 410, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),
