@@ -183,6 +183,9 @@ fn settings(url: &str, dir: &std::path::Path) -> Settings {
             "bench-secret-bench-secret-bench-secret".to_owned(),
         ),
         ("INZAGE_LOG".to_owned(), "error".to_owned()),
+        // The benchmark files thousands of public requests from 127.0.0.1.
+        ("INZAGE_RATE_LIMIT_PER_IP".to_owned(), "0".to_owned()),
+        ("INZAGE_RATE_LIMIT_PER_EMAIL".to_owned(), "0".to_owned()),
         (
             "INZAGE_RUN_JOBS".to_owned(),
             std::env::var("INZAGE_RUN_JOBS").unwrap_or_else(|_| "true".to_owned()),

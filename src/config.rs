@@ -55,8 +55,65 @@ pub struct Settings {
     /// `INZAGE_SUPPORT_EMAIL`: the support team's mailbox for deadline reminders and overdue
     /// flags. Default: unset (reminders go to the tenant only, and show in the queue).
     pub support_email: Option<String>,
+    /// `INZAGE_RATE_LIMIT_PER_IP`: requests per minute one client IP may make to the public
+    /// routes (intake without a staff token, the verification link, the status view, the ID
+    /// copy page and upload), per instance. `0` disables. Default 30.
+    pub rate_limit_per_ip: u32,
+    /// `INZAGE_RATE_LIMIT_IP_BURST`: how many of those may come at once. Default 10.
+    pub rate_limit_ip_burst: u32,
+    /// `INZAGE_RATE_LIMIT_PER_EMAIL`: public intakes per hour for one subject e-mail address
+    /// (normalised), per instance. `0` disables. Default 5.
+    pub rate_limit_per_email: u32,
+    /// `INZAGE_TRUSTED_PROXIES`: reverse proxies (comma-separated IPs or CIDRs) whose
+    /// `X-Forwarded-For` names the client. Default none: the peer address is the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// Whether the secret key was generated (and should be warned about).
     pub secret_generated: bool,
+}
+
+/// An IP network (`10.0.0.0/8`, `::1`, `fd00::/8`), for `INZAGE_TRUSTED_PROXIES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a.parse().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (s.parse().ok()?, None),
+        };
+        let max = match addr {
+            std::net::IpAddr::V4(_) => 32,
+            std::net::IpAddr::V6(_) => 128,
+        };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Self { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +152,10 @@ struct FileSettings {
     sweep_interval_secs: Option<u32>,
     processor_name: Option<String>,
     support_email: Option<String>,
+    rate_limit_per_ip: Option<u32>,
+    rate_limit_ip_burst: Option<u32>,
+    rate_limit_per_email: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Reads one setting: the environment wins over the file.
@@ -179,6 +240,14 @@ impl Settings {
             Some(s) => (s, false),
             None => (load_or_generate_secret(&data_dir)?, true),
         };
+        let num = |key: &str, from_file: Option<u32>, default: u32| {
+            parse_num::<u32>(key, pick(env, key, from_file.map(|n| n.to_string())))
+                .map(|v| v.unwrap_or(default))
+        };
+        let rate_limit_per_ip = num("rate_limit_per_ip", file.rate_limit_per_ip, 30)?;
+        let rate_limit_ip_burst = num("rate_limit_ip_burst", file.rate_limit_ip_burst, 10)?.max(1);
+        let rate_limit_per_email = num("rate_limit_per_email", file.rate_limit_per_email, 5)?;
+        let trusted_proxies = parse_trusted_proxies(env, file.trusted_proxies.clone())?;
         let pool_size = parse_num::<u32>(
             "db_pool_size",
             pick(
@@ -252,6 +321,10 @@ impl Settings {
             processor_name: pick(env, "processor_name", file.processor_name)
                 .unwrap_or_else(|| "inzage".to_owned()),
             support_email: pick(env, "support_email", file.support_email),
+            rate_limit_per_ip,
+            rate_limit_ip_burst,
+            rate_limit_per_email,
+            trusted_proxies,
             secret_generated,
         })
     }
@@ -292,6 +365,26 @@ fn parse_bridge_days(
         .map(|d| {
             d.parse::<NaiveDate>().map_err(|_| {
                 ConfigError::Invalid(format!("bridge day {d:?} is not a YYYY-MM-DD date"))
+            })
+        })
+        .collect()
+}
+
+fn parse_trusted_proxies(
+    env: &dyn Fn(&str) -> Option<String>,
+    from_file: Option<Vec<String>>,
+) -> Result<Vec<IpNet>, ConfigError> {
+    let list: Vec<String> = match env("INZAGE_TRUSTED_PROXIES").filter(|v| !v.is_empty()) {
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => from_file.unwrap_or_default(),
+    };
+    list.iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            IpNet::parse(s).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "INZAGE_TRUSTED_PROXIES: {s:?} is not an IP address or CIDR network"
+                ))
             })
         })
         .collect()
@@ -355,6 +448,22 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    #[test]
+    fn ip_networks() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let net = IpNet::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains(ip("10.1.200.3")) && !net.contains(ip("10.2.0.1")));
+        assert!(net.contains(ip("::ffff:10.1.0.9")));
+        assert!(IpNet::parse("127.0.0.1").unwrap().contains(ip("127.0.0.1")));
+        assert!(!IpNet::parse("127.0.0.1").unwrap().contains(ip("127.0.0.2")));
+        assert!(IpNet::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert!(IpNet::parse("fd00::/8").unwrap().contains(ip("fd12::1")));
+        assert!(!IpNet::parse("fd00::/8").unwrap().contains(ip("10.0.0.1")));
+        for bad in ["10.0.0.0/33", "nope", "10.0.0.0/x", ""] {
+            assert!(IpNet::parse(bad).is_none(), "{bad}");
+        }
+    }
+
     fn env(map: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: HashMap<String, String> = map
             .iter()
@@ -397,6 +506,28 @@ mod tests {
             .is_err()
         );
         std::fs::write(&file, "unknown_key = 1\n").unwrap();
+        assert!(Settings::load_from(Some(&file), &env(&[])).is_err());
+        std::fs::write(
+            &file,
+            "secret_key = \"0123456789abcdef0123456789abcdef\"\nrate_limit_per_ip = 0\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(&file), &env(&[("INZAGE_RATE_LIMIT_PER_EMAIL", "2")]))
+            .unwrap();
+        assert_eq!(
+            (
+                s.rate_limit_per_ip,
+                s.rate_limit_ip_burst,
+                s.rate_limit_per_email
+            ),
+            (0, 10, 2)
+        );
+        assert_eq!(s.trusted_proxies.len(), 1);
+        std::fs::write(
+            &file,
+            "secret_key = \"0123456789abcdef0123456789abcdef\"\ntrusted_proxies = [\"10.0.0.0/40\"]\n",
+        )
+        .unwrap();
         assert!(Settings::load_from(Some(&file), &env(&[])).is_err());
     }
 }

@@ -11,6 +11,8 @@ pub struct Metrics {
     pub jobs: IntGaugeVec,
     pub outbox: IntGaugeVec,
     pub outbox_oldest_pending: prometheus::IntGauge,
+    /// Calls refused by a rate limit, per limit (`ip`, `email`); per process.
+    pub rate_limited: prometheus::IntCounterVec,
 }
 
 impl Metrics {
@@ -51,6 +53,14 @@ impl Metrics {
             "inzage_outbox_oldest_pending_seconds",
             "Age of the oldest mail not yet sent (0 when none): a stuck message shows here",
         )?;
+        let rate_limited = prometheus::IntCounterVec::new(
+            Opts::new(
+                "inzage_rate_limited_total",
+                "Public calls refused with 429, by limit (ip, email); per instance",
+            ),
+            &["limit"],
+        )?;
+        registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
@@ -63,6 +73,7 @@ impl Metrics {
             jobs,
             outbox,
             outbox_oldest_pending,
+            rate_limited,
         })
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::domain::deadline::Calendar;
+use crate::http::rate_limit::RateLimits;
 use crate::metrics::Metrics;
 use crate::store::Db;
 use crate::store::files::FileStorage;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Files at rest (bundles, ID copies), encrypted.
     pub files: FileStorage,
+    /// Rate limits of the public routes (in memory, per instance).
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -29,13 +32,19 @@ impl AppState {
             &settings.data_dir.join("files"),
             settings.secret_bytes(),
         );
+        let metrics = Metrics::new()?;
+        let limits = Arc::new(RateLimits::new(
+            &settings,
+            Some(metrics.rate_limited.clone()),
+        ));
         Ok(Self {
             db,
             files,
             tokens,
             calendar: Arc::new(calendar),
             settings: Arc::new(settings),
-            metrics: Metrics::new()?,
+            metrics,
+            limits,
         })
     }
 

@@ -21,6 +21,9 @@ pub enum Purpose {
     Status,
     /// A bundle download link (default 7 days).
     Bundle,
+    /// The subject's page to upload a copy of an ID document, mailed with the identity
+    /// request when the tenant's policy asks for one (30 days: ID copies are kept no longer).
+    IdDocument,
 }
 
 impl Purpose {
@@ -30,6 +33,7 @@ impl Purpose {
             Self::Verify => "inzage:verify",
             Self::Status => "inzage:status",
             Self::Bundle => "inzage:bundle",
+            Self::IdDocument => "inzage:id_document",
         }
     }
 
@@ -39,6 +43,7 @@ impl Purpose {
             Self::Verify => Duration::days(7),
             Self::Status => Duration::days(366),
             Self::Bundle => Duration::days(7),
+            Self::IdDocument => Duration::days(30),
         }
     }
 }
@@ -190,6 +195,16 @@ impl TokenKeys {
     pub fn check_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, TokenError> {
         self.check(token, purpose)
     }
+
+    /// The claims of a correctly signed link for `purpose`, even if it has expired: only to
+    /// answer an expired link in the right language. Never grants anything.
+    pub fn peek_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, TokenError> {
+        let mut v = Self::validation(purpose);
+        v.validate_exp = false;
+        jsonwebtoken::decode::<LinkClaims>(token, &self.decoding, &v)
+            .map(|data| data.claims)
+            .map_err(|_| TokenError::Invalid)
+    }
 }
 
 #[cfg(test)]
@@ -251,5 +266,31 @@ mod tests {
         assert!(k.check_staff(&link).is_err());
         let (staff, _) = k.issue_staff("u", Role::Admin, None, Utc::now()).unwrap();
         assert!(k.check_link(&staff, Purpose::Bundle).is_err());
+        let (upload, _) = k
+            .issue_link(Purpose::IdDocument, "r1", Utc::now(), Duration::days(30))
+            .unwrap();
+        assert!(k.check_link(&upload, Purpose::IdDocument).is_ok());
+        assert!(k.check_link(&upload, Purpose::Status).is_err());
+        assert!(k.check_link(&link, Purpose::IdDocument).is_err());
+    }
+
+    #[test]
+    fn an_expired_link_can_be_peeked_but_not_used() {
+        let k = keys();
+        let (old, _) = k
+            .issue_link(
+                Purpose::Verify,
+                "r1",
+                Utc::now() - Duration::days(8),
+                Duration::days(7),
+            )
+            .unwrap();
+        assert_eq!(
+            k.check_link(&old, Purpose::Verify).unwrap_err(),
+            TokenError::Expired
+        );
+        assert_eq!(k.peek_link(&old, Purpose::Verify).unwrap().sub, "r1");
+        assert!(k.peek_link(&old, Purpose::Status).is_err());
+        assert!(k.peek_link("garbage", Purpose::Verify).is_err());
     }
 }

@@ -7,94 +7,47 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use aead_stream::{DecryptorBE32, EncryptorBE32};
-use aes_gcm::Aes256Gcm;
+use crate::crypto::{OpeningReader, SealingWriter};
 
-/// Plaintext bytes per sealed segment.
-const SEGMENT: usize = 64 * 1024;
+/// What the spool's sealed segments are bound to.
+const CONTEXT: &[u8] = b"inzage bundle spool";
 
-type Key = aes_gcm::Key<Aes256Gcm>;
-/// The STREAM nonce prefix: the AES-GCM nonce minus the 5 bytes of counter and last flag.
-type NoncePrefix = aead_stream::Nonce<Aes256Gcm, aead_stream::StreamBE32<Aes256Gcm>>;
-
-fn crypto_error() -> io::Error {
-    io::Error::other("spool encryption failed")
-}
-
-/// Write side: buffer plaintext, seal full segments as `len (u32 BE) ‖ ciphertext`.
+/// Write side: the plaintext goes sealed (`crate::crypto`) into the unlinked file.
 pub struct Spool {
-    file: BufWriter<File>,
-    key: Key,
-    nonce: NoncePrefix,
-    encryptor: Option<EncryptorBE32<Aes256Gcm>>,
-    buf: Vec<u8>,
-    segments: u64,
+    file: SealingWriter<BufWriter<File>>,
+    key: [u8; 32],
 }
 
 impl Spool {
     pub fn new(dir: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let file = tempfile::tempfile_in(dir)?;
+        let file = BufWriter::with_capacity(128 * 1024, tempfile::tempfile_in(dir)?);
         let key: [u8; 32] = rand::random();
-        let nonce: [u8; 7] = rand::random();
-        let key = Key::from(key);
-        let nonce = NoncePrefix::from(nonce);
         Ok(Self {
-            file: BufWriter::with_capacity(SEGMENT + 64, file),
-            encryptor: Some(EncryptorBE32::new(&key, &nonce)),
+            file: SealingWriter::new(file, &key, CONTEXT)?,
             key,
-            nonce,
-            buf: Vec::with_capacity(SEGMENT),
-            segments: 0,
         })
-    }
-
-    fn seal(&mut self, last: bool) -> io::Result<()> {
-        // Sealed in place: the buffer grows by the tag.
-        if last {
-            self.encryptor
-                .take()
-                .ok_or_else(crypto_error)?
-                .encrypt_last_in_place(b"", &mut self.buf)
-        } else {
-            self.encryptor
-                .as_mut()
-                .ok_or_else(crypto_error)?
-                .encrypt_next_in_place(b"", &mut self.buf)
-        }
-        .map_err(|_| crypto_error())?;
-        let len = u32::try_from(self.buf.len()).map_err(|_| crypto_error())?;
-        self.file.write_all(&len.to_be_bytes())?;
-        self.file.write_all(&self.buf)?;
-        self.buf.clear();
-        self.segments += 1;
-        Ok(())
     }
 
     /// Seals the last segment and turns the spool into a reader from its start.
-    pub fn into_reader(mut self) -> io::Result<SpoolReader> {
-        self.seal(true)?;
-        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+    pub fn into_reader(self) -> io::Result<SpoolReader> {
+        let (file, len) = self.file.finish()?;
+        let mut file = file.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(0))?;
-        Ok(SpoolReader {
-            file: BufReader::with_capacity(SEGMENT + 64, file),
-            decryptor: Some(DecryptorBE32::new(&self.key, &self.nonce)),
-            remaining: self.segments,
-            plain: Vec::new(),
-            pos: 0,
-        })
+        let reader = OpeningReader::new(
+            BufReader::with_capacity(128 * 1024, file),
+            &self.key,
+            CONTEXT,
+            Some(len),
+        )
+        .map_err(|e| io::Error::other(format!("reading the spool back: {e}")))?;
+        Ok(SpoolReader { reader })
     }
 }
 
 impl Write for Spool {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let room = SEGMENT - self.buf.len();
-        let n = room.min(data.len());
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() == SEGMENT {
-            self.seal(false)?;
-        }
-        Ok(n)
+        self.file.write(data)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -102,53 +55,14 @@ impl Write for Spool {
     }
 }
 
-/// Read side: the plaintext, segment by segment.
+/// Read side: the plaintext, checked segment by segment.
 pub struct SpoolReader {
-    file: BufReader<File>,
-    decryptor: Option<DecryptorBE32<Aes256Gcm>>,
-    remaining: u64,
-    plain: Vec<u8>,
-    pos: usize,
-}
-
-impl SpoolReader {
-    fn open_next(&mut self) -> io::Result<bool> {
-        if self.remaining == 0 {
-            return Ok(false);
-        }
-        let mut len = [0u8; 4];
-        self.file.read_exact(&mut len)?;
-        self.plain.resize(u32::from_be_bytes(len) as usize, 0);
-        self.file.read_exact(&mut self.plain)?;
-        self.remaining -= 1;
-        if self.remaining == 0 {
-            self.decryptor
-                .take()
-                .ok_or_else(crypto_error)?
-                .decrypt_last_in_place(b"", &mut self.plain)
-        } else {
-            self.decryptor
-                .as_mut()
-                .ok_or_else(crypto_error)?
-                .decrypt_next_in_place(b"", &mut self.plain)
-        }
-        .map_err(|_| crypto_error())?;
-        self.pos = 0;
-        Ok(true)
-    }
+    reader: OpeningReader<BufReader<File>>,
 }
 
 impl Read for SpoolReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.plain.len() {
-            if !self.open_next()? {
-                return Ok(0);
-            }
-        }
-        let n = out.len().min(self.plain.len() - self.pos);
-        out[..n].copy_from_slice(&self.plain[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        self.reader.read(out)
     }
 }
 
@@ -174,9 +88,10 @@ mod tests {
     #[test]
     fn empty_one_segment_and_many_segments_round_trip() {
         assert_eq!(round_trip(b""), b"");
-        let exact = vec![7u8; SEGMENT];
+        let segment = crate::crypto::SEGMENT_LEN;
+        let exact = vec![7u8; segment];
         assert_eq!(round_trip(&exact), exact);
-        let many: Vec<u8> = (0..SEGMENT * 3 + 123).map(|i| (i % 251) as u8).collect();
+        let many: Vec<u8> = (0..segment * 3 + 123).map(|i| (i % 251) as u8).collect();
         assert_eq!(round_trip(&many), many);
     }
 
@@ -186,8 +101,8 @@ mod tests {
         let mut spool = Spool::new(dir.path()).unwrap();
         let secret = b"anna@example.nl,Anna de Vries\n".repeat(100);
         spool.write_all(&secret).unwrap();
-        spool.seal(true).unwrap();
-        let mut file = spool.file.into_inner().unwrap();
+        let (file, _) = spool.file.finish().unwrap();
+        let mut file = file.into_inner().unwrap();
         file.seek(SeekFrom::Start(0)).unwrap();
         let mut raw = Vec::new();
         file.read_to_end(&mut raw).unwrap();

@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::Staff;
+use super::file_body::file_body;
 use super::views::local;
 use crate::auth::token::{Purpose, TokenError};
 use crate::domain::Reference;
@@ -18,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::bundles::{BundleState, bundle_state, open_download, request_bundle};
 use crate::state::AppState;
 use crate::store::bundles::BundleRow;
+use crate::store::files::FilePurpose;
 use crate::store::jobs::JobRow;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -149,9 +151,6 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(BundleView::from_state(view)))
 }
 
-/// Chunks read from the file storage per message to the response.
-const CHUNK: usize = 64 * 1024;
-
 /// The bundle itself (`application/zip`), by the signed link from `GET …/bundle`. The
 /// download is recorded on the request before the first byte is sent.
 #[utoipa::path(
@@ -187,36 +186,10 @@ pub async fn download(
         .await?;
     let files = state.files.clone();
     let file_id = d.file_id.clone();
-    let reader = tokio::task::spawn_blocking(move || files.open(&file_id))
+    let reader = tokio::task::spawn_blocking(move || files.open_for(&file_id, FilePurpose::Bundle))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("opening bundle file: {e}")))?;
+        .map_err(|e| AppError::Internal(e.to_string()))??;
     let size = reader.size();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
-    tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let mut reader = reader;
-        loop {
-            let mut buf = vec![0u8; CHUNK];
-            match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.truncate(n);
-                    if tx.blocking_send(Ok(web::Bytes::from(buf))).is_err() {
-                        break; // the client went away
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "reading a bundle failed mid-download");
-                    let _ = tx.blocking_send(Err(e));
-                    break;
-                }
-            }
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
     tracing::info!(bytes = size, "bundle download started");
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
@@ -226,5 +199,5 @@ pub async fn download(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .no_chunking(size)
-        .streaming(body))
+        .streaming(file_body(reader)))
 }

@@ -168,11 +168,20 @@ pub async fn file_request(
     staff: MaybeStaff,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    // Public intakes are rate limited per client IP and per subject address (GDPR art. 32;
+    // http::rate_limit); staff entering letters and calls are not.
+    let public = staff.0.is_none();
+    if public {
+        state.limits.check_ip(&req)?;
+    }
     let (raw, body) = read_json(&req, payload, JSON_LIMIT).await?;
     let key = idempotency_key(&req)?;
     // Microseconds: what PostgreSQL keeps, so both stores show the same instant.
     let now = Utc::now().trunc_subsecs(6);
     let mut intake = parse_intake(&body, staff.0, now)?;
+    if public {
+        state.limits.check_email(&intake.email.normalized())?;
+    }
     if let Some(key) = key {
         // The hash covers the body and who filed it: a replay must be the same call.
         let mut h = Sha256::new();

@@ -6,11 +6,15 @@ pub mod body;
 pub mod bundles;
 pub mod deadlines;
 pub mod extract;
+pub mod file_body;
+pub mod id_documents;
 pub mod identities;
 pub mod intake;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
+pub mod rate_limit;
 pub mod requests;
 pub mod subject;
 pub mod telemetry;
@@ -70,6 +74,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::delete().to(identities::remove),
             )
             .route("/bundles/download", web::get().to(bundles::download))
+            .route(
+                "/requests/{reference}/id_document",
+                web::get().to(id_documents::get),
+            )
+            .route(
+                "/requests/{reference}/id_document",
+                web::post().to(id_documents::upload),
+            )
             .route(
                 "/requests/{reference}/{action}",
                 web::post().to(requests::perform),

@@ -37,6 +37,8 @@ impl Modify for BearerAuth {
         super::identities::remove,
         super::subject::verify,
         super::subject::status,
+        super::id_documents::get,
+        super::id_documents::upload,
         super::auth::login,
         super::tenants::list,
         super::tenants::create,

@@ -1,9 +1,37 @@
 //! Hourly retention: ID copies older than 30 days, bundles past their retention period.
 //!
-//! INTERFACE STUB: arrives with the ID copy and bundle work.
+//! Each kind has its own function called from [`run`]; all are idempotent, so a job that
+//! died half-way is simply run again.
 
+use chrono::{DateTime, Utc};
+
+use crate::service::id_documents::{RetentionReport, enforce_retention};
 use crate::state::AppState;
 
-pub fn run(_state: &AppState) -> Result<(), String> {
+pub fn run(state: &AppState) -> Result<(), String> {
+    id_documents(state, Utc::now())?;
+    bundles(state)?;
     Ok(())
+}
+
+/// Removes the files of bundles past their retention period (`INZAGE_BUNDLE_RETENTION_DAYS`,
+/// GDPR art. 5(1)(e)): the bundle row stays, as `expired`, for the request's history.
+pub fn bundles(state: &AppState) -> Result<usize, String> {
+    let removed = crate::jobs::bundle::expire(state)?;
+    tracing::info!(removed, "bundle retention done");
+    Ok(removed)
+}
+
+/// Deletes every ID copy uploaded more than 30 days before `now`, whatever its request's state
+/// (GDPR art. 5(1)(e); EDPB Guidelines 01/2022 §§58-79), copies still held for requests that
+/// no longer wait for identity, and ID copy files a crash left unrecorded.
+pub fn id_documents(state: &AppState, now: DateTime<Utc>) -> Result<RetentionReport, String> {
+    let report = enforce_retention(state, now).map_err(|e| e.to_string())?;
+    tracing::info!(
+        expired = report.expired,
+        not_needed = report.not_needed,
+        stray_files = report.stray_files,
+        "ID copy retention done"
+    );
+    Ok(report)
 }

@@ -10,7 +10,7 @@ use crate::domain::lifecycle::{self, Command, Plan};
 use crate::domain::reminders::next_reminder_at;
 use crate::domain::{Actor, Status};
 use crate::error::{AppError, AppResult};
-use crate::service::notify;
+use crate::service::{id_documents, notify};
 use crate::state::AppState;
 use crate::store::events::EventActor;
 use crate::store::requests::{RequestRow, apply_plan};
@@ -28,7 +28,8 @@ pub enum ActionRequest {
 const ATTEMPTS: usize = 3;
 
 enum Outcome {
-    Done(Box<RequestRow>),
+    /// The updated request, and the stored files (ID copies) to remove after the commit.
+    Done(Box<RequestRow>, Vec<String>),
     Stale,
 }
 
@@ -94,17 +95,23 @@ pub fn act(
                 today,
             )?;
             let next = next_reminder(conn, &state.calendar, &row.id, &plan)?;
+            let at = now();
             Ok(
-                match apply_plan(conn, &row, &command, &plan, &actor, now(), next)? {
+                match apply_plan(conn, &row, &command, &plan, &actor, at, next)? {
                     Ok(updated) => {
                         notify::on_action(conn, state, &updated, &command, when)?;
-                        Outcome::Done(Box::new(updated))
+                        // Recording the identity check (or closing the request) deletes any ID
+                        // copy in this same transaction (EDPB Guidelines 01/2022 §§58-79).
+                        let files =
+                            id_documents::on_action(conn, &updated, &command, &plan, &actor, at)?;
+                        Outcome::Done(Box::new(updated), files)
                     }
                     Err(_) => Outcome::Stale,
                 },
             )
         })?;
-        if let Outcome::Done(row) = outcome {
+        if let Outcome::Done(row, files) = outcome {
+            id_documents::remove_bytes(&state.files, &files);
             return Ok(*row);
         }
     }
@@ -149,14 +156,14 @@ pub fn verify(
                 )? {
                     Ok(updated) => {
                         notify::on_action(conn, state, &updated, &Command::Verify, when)?;
-                        Outcome::Done(Box::new(updated))
+                        Outcome::Done(Box::new(updated), Vec::new())
                     }
                     Err(_) => Outcome::Stale,
                 },
             ))
         })?;
         match outcome {
-            Some(Outcome::Done(row)) => return Ok((*row, true)),
+            Some(Outcome::Done(row, _)) => return Ok((*row, true)),
             Some(Outcome::Stale) => continue,
             None => {
                 let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;

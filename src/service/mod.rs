@@ -5,6 +5,7 @@ pub mod actions;
 pub mod admin;
 pub mod bundles;
 pub mod deadlines;
+pub mod id_documents;
 pub mod identities;
 pub mod intake;
 pub mod notify;

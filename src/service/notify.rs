@@ -13,7 +13,7 @@ use crate::mail::{
     VerificationLink,
 };
 use crate::mail::{MailMessage, new_message_id};
-use crate::service::status_url;
+use crate::service::{id_documents, status_url};
 use crate::state::AppState;
 use crate::store::outbox::NewOutbox;
 use crate::store::requests::RequestRow;
@@ -166,12 +166,19 @@ pub fn on_action(
             receipt(conn, state, row, true, now)
         }
         Command::RequestIdentity { note } => {
+            // An ID copy only where the tenant's policy asks for one (EDPB Guidelines 01/2022
+            // §§58-79); then the mail carries the link to the upload page with its guidance.
             let id_copy = tenant_of(conn, row)?.is_some_and(|t| t.id_document_required);
+            let upload_url = if id_copy {
+                Some(id_documents::upload_url(state, row, now)?)
+            } else {
+                None
+            };
             let message = MailMessage::from(IdentityRequest {
                 reference: row.reference.clone(),
                 note: note.clone(),
                 id_copy,
-                upload_url: id_copy.then(&status).transpose()?,
+                upload_url,
                 status_url: status()?,
             });
             to_subject(conn, row, message)

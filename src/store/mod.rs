@@ -10,6 +10,7 @@ pub mod bundles;
 pub mod events;
 pub mod files;
 pub mod grants;
+pub mod id_documents;
 pub mod identities;
 pub mod jobs;
 pub mod outbox;

@@ -198,6 +198,15 @@ diesel::table! {
         size_bytes -> BigInt,
         complete -> Bool,
         created_at -> Timestamp,
+        key_salt -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    file_chunks (file_id, seq) {
+        file_id -> Text,
+        seq -> Integer,
+        data -> Binary,
     }
 }
 
@@ -239,6 +248,8 @@ diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(request_identities -> requests (request_id));
 diesel::joinable!(bundles -> requests (request_id));
 diesel::joinable!(access_grants -> tenants (tenant_id));
+diesel::joinable!(file_chunks -> stored_files (file_id));
+diesel::joinable!(id_documents -> requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -255,6 +266,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_grants,
     audit_log,
     stored_files,
+    file_chunks,
     bundles,
     id_documents,
 );

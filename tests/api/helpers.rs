@@ -117,6 +117,9 @@ pub fn test_env(store: &Store, extra: &[(&str, &str)]) -> HashMap<String, String
         ("INZAGE_WORKERS", "2"),
         ("INZAGE_DB_POOL_SIZE", "8"),
         ("INZAGE_LOG", "warn"),
+        // Tests file many requests from 127.0.0.1; `tests/api/rate_limit.rs` turns these on.
+        ("INZAGE_RATE_LIMIT_PER_IP", "0"),
+        ("INZAGE_RATE_LIMIT_PER_EMAIL", "0"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

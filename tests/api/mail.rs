@@ -2,7 +2,8 @@
 //! free port, and the `.eml` file transport.
 //!
 //! Needs `python3` (or `$PYTHON`) with aiosmtpd installed (`pip install aiosmtpd`).
-//! Works as its own test binary (`tests/mail.rs`) or as a module of `tests/api/main.rs`.
+//! Works as its own test binary (`tests/mail.rs`) or as a module of `tests/api/main.rs`; the
+//! sink and the parser are shared with `mail_e2e.rs`.
 
 #![expect(
     clippy::unwrap_used,
@@ -29,14 +30,14 @@ const FROM: &str = "Inzage <inzage@example.nl>";
 // --- the SMTP sink ---------------------------------------------------------------------------
 
 /// A running `smtp_sink.py`; stopped with SIGTERM when dropped.
-struct Sink {
+pub(crate) struct Sink {
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
     dir: tempfile::TempDir,
 }
 
 impl Sink {
-    fn start(port: u16, extra: &[&str]) -> Sink {
+    pub(crate) fn start(port: u16, extra: &[&str]) -> Sink {
         let dir = tempfile::tempdir().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
@@ -72,17 +73,17 @@ impl Sink {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Every message received so far, raw, oldest first.
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         eml_files(self.dir.path())
     }
 
     /// SIGTERM, then wait for the exit.
-    fn stop(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -127,21 +128,21 @@ fn free_port() -> u16 {
 
 // --- just enough MIME to read what lettre wrote ------------------------------------------------
 
-struct Parsed {
+pub(crate) struct Parsed {
     headers: Vec<(String, String)>,
     /// (content type, decoded body) of each part of the multipart body.
     parts: Vec<(String, String)>,
 }
 
 impl Parsed {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn part(&self, content_type: &str) -> &str {
+    pub(crate) fn part(&self, content_type: &str) -> &str {
         self.parts
             .iter()
             .find(|(t, _)| t.starts_with(content_type))
@@ -166,7 +167,7 @@ fn split_head(raw: &str) -> (Vec<(String, String)>, &str) {
     (headers, body)
 }
 
-fn parse(raw: &str) -> Parsed {
+pub(crate) fn parse(raw: &str) -> Parsed {
     let raw = raw.replace("\r\n", "\n");
     let (headers, body) = split_head(&raw);
     let content_type = headers

@@ -69,6 +69,8 @@ async fn the_openapi_document_lists_every_route(backend: Backend) {
         ("/api/v1/requests/{reference}", "get"),
         ("/api/v1/requests/{reference}/{action}", "post"),
         ("/api/v1/requests/{reference}/status", "get"),
+        ("/api/v1/requests/{reference}/id_document", "get"),
+        ("/api/v1/requests/{reference}/id_document", "post"),
         ("/api/v1/verify", "get"),
         ("/api/v1/auth/login", "post"),
         ("/api/v1/tenants", "get"),
