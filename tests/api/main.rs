@@ -7,6 +7,7 @@ mod helpers;
 mod tenant_dbs;
 
 mod auth;
+mod bundle_backends;
 mod bundles;
 mod cli;
 mod deadlines;
