@@ -34,11 +34,14 @@ fn activity_sql(i: i64, member: i64, dialect: &str) -> String {
         "sqlite" => format!("datetime('2024-01-01', '+{i} seconds')"),
         _ => format!("TIMESTAMP '2024-01-01' + INTERVAL '{i} seconds'"),
     };
+    // A device token that does not repeat, so the text compresses like real data does.
+    let token = (i as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(17);
     format!(
-        "({i}, {member}, 'login', {}.{:02}, {ts}, 'Ingelogd via de app, apparaat {}')",
+        "({i}, {member}, 'login', {}.{:02}, {ts}, 'Ingelogd via de app, apparaat {token:016x}')",
         i % 1000,
         i % 100,
-        i % 37
     )
 }
 
@@ -363,6 +366,17 @@ fn main() {
         let our_bytes = std::fs::metadata(&out).unwrap().len();
         table.push((rows, raw, raw_bytes, ours, our_bytes, peak_kib));
 
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            // For profiling: keep the databases and print how to run the export again.
+            let dir = dir.keep();
+            let vars: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            eprintln!(
+                "kept {}: {} inzage export --request {reference} --out /tmp/x.zip",
+                dir.display(),
+                vars.join(" ")
+            );
+            continue;
+        }
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
             .execute(&mut pg)
             .unwrap();

@@ -15,6 +15,7 @@
 //! `tenant_data`) nor know where the zip is kept.
 
 mod manifest;
+mod pipe;
 mod spool;
 mod summary;
 mod writer;
@@ -78,7 +79,7 @@ pub enum BundleError {
 /// the (encrypted, unlinked) temporary copy of one table's CSV while its JSON is written.
 /// `progress` is called after every table and every few thousand rows.
 #[allow(clippy::too_many_arguments)]
-pub fn compile<W: Write>(
+pub fn compile<W: Write + Send + 'static>(
     map: &DataMap,
     meta: &BundleMeta,
     subject: &SubjectIdentities,

@@ -11,8 +11,10 @@ use chrono::{Datelike, Timelike};
 use chrono_tz::Europe::Amsterdam;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
-use zip::write::{SimpleFileOptions, StreamWriter};
-use zip::{CompressionMethod, ZipWriter};
+use zip::CompressionMethod;
+use zip::write::SimpleFileOptions;
+
+use super::pipe::ZipPipe;
 
 use super::spool::Spool;
 use super::{BundleMeta, BundleSummary, Progress, manifest, summary};
@@ -88,9 +90,8 @@ struct OpenTable {
 }
 
 /// The bundle being written; see the module docs.
-pub struct BundleWriter<'p, W: Write> {
-    zip: ZipWriter<StreamWriter<Hashing<W>>>,
-    options: SimpleFileOptions,
+pub struct BundleWriter<'p, W: Write + Send + 'static> {
+    zip: ZipPipe<W>,
     spool_dir: PathBuf,
     meta: BundleMeta,
     progress: &'p mut dyn FnMut(Progress),
@@ -141,14 +142,7 @@ fn csv_field(raw: &RawValue) -> Cow<'_, str> {
     Cow::Borrowed(text)
 }
 
-fn zip_error(e: zip::result::ZipError) -> io::Error {
-    match e {
-        zip::result::ZipError::Io(e) => e,
-        other => io::Error::other(other.to_string()),
-    }
-}
-
-impl<'p, W: Write> BundleWriter<'p, W> {
+impl<'p, W: Write + Send + 'static> BundleWriter<'p, W> {
     pub fn new(
         out: W,
         spool_dir: &Path,
@@ -172,8 +166,7 @@ impl<'p, W: Write> BundleWriter<'p, W> {
             .last_modified_time(modified)
             .unix_permissions(0o644);
         Ok(Self {
-            zip: ZipWriter::new_stream(Hashing::new(out)),
-            options,
+            zip: ZipPipe::new(out, options)?,
             spool_dir: spool_dir.to_owned(),
             meta: meta.clone(),
             progress,
@@ -191,7 +184,7 @@ impl<'p, W: Write> BundleWriter<'p, W> {
 
     /// Adds a whole small file (the summaries, the manifest), hashed.
     fn add_file(&mut self, path: &str, bytes: &[u8]) -> io::Result<()> {
-        self.zip.start_file(path, self.options).map_err(zip_error)?;
+        self.zip.start_file(path)?;
         self.zip.write_all(bytes)?;
         self.files.push(FileEntry {
             path: path.to_owned(),
@@ -222,12 +215,7 @@ impl<'p, W: Write> BundleWriter<'p, W> {
         let manifest = manifest::Manifest::new(&self.meta, subject, &overview, &self.files);
         let json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
         self.add_file("manifest.json", &json)?;
-        let (out, sha256, size_bytes) = self
-            .zip
-            .finish()
-            .map_err(zip_error)?
-            .into_inner()
-            .into_parts();
+        let (out, sha256, size_bytes) = self.zip.finish()?;
         let summary = BundleSummary {
             tables: self.tables.len(),
             rows: self.state.rows,
@@ -239,11 +227,7 @@ impl<'p, W: Write> BundleWriter<'p, W> {
     }
 
     /// Writes `bytes` into the open JSON entry, hashing them.
-    fn emit_json(
-        zip: &mut ZipWriter<StreamWriter<Hashing<W>>>,
-        t: &mut OpenTable,
-        bytes: &[u8],
-    ) -> io::Result<()> {
+    fn emit_json(zip: &mut ZipPipe<W>, t: &mut OpenTable, bytes: &[u8]) -> io::Result<()> {
         zip.write_all(bytes)?;
         t.json_sha.update(bytes);
         t.json_bytes += bytes.len() as u64;
@@ -251,7 +235,7 @@ impl<'p, W: Write> BundleWriter<'p, W> {
     }
 }
 
-impl<W: Write> RowSink for BundleWriter<'_, W> {
+impl<W: Write + Send + 'static> RowSink for BundleWriter<'_, W> {
     fn begin_table(
         &mut self,
         system: &SystemMap,
@@ -286,9 +270,7 @@ impl<W: Write> RowSink for BundleWriter<'_, W> {
             .buffer_capacity(64 * 1024)
             .from_writer(Hashing::new(Spool::new(&self.spool_dir)?));
         csv.write_record(columns).map_err(io::Error::other)?;
-        self.zip
-            .start_file(record.json_path.as_str(), self.options)
-            .map_err(zip_error)?;
+        self.zip.start_file(&record.json_path)?;
         let mut t = OpenTable {
             record,
             keys,
@@ -346,9 +328,7 @@ impl<W: Write> RowSink for BundleWriter<'_, W> {
         });
         let spool = t.csv.into_inner().map_err(|e| e.into_error())?;
         let (spool, sha256, bytes) = spool.into_parts();
-        self.zip
-            .start_file(t.record.csv_path.as_str(), self.options)
-            .map_err(zip_error)?;
+        self.zip.start_file(&t.record.csv_path)?;
         io::copy(&mut spool.into_reader()?, &mut self.zip)?;
         self.files.push(FileEntry {
             path: t.record.csv_path.clone(),

@@ -2,7 +2,7 @@
 //! chosen by the URL's scheme, always read-only.
 //!
 //! Owns opening a connection, the read-only snapshot, reading the catalog and running the
-//! page queries that [`sql`](super::sql) generates. Read-only by construction (processing
+//! queries that [`sql`](super::sql) generates, one statement per table. Read-only by construction (processing
 //! agreement art. 7.5: the processor hands over a copy, it changes nothing):
 //! - PostgreSQL: `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, one snapshot per system;
 //! - MySQL/MariaDB: `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` at REPEATABLE READ;
@@ -22,9 +22,12 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::sql::{Bind, CatalogColumn, Dialect, mysql_column, pg_column, sqlite_column};
+use super::TenantDataError;
+use super::sql::{
+    Bind, CatalogColumn, Dialect, KeyKind, TableQuery, mysql_column, pg_column, sqlite_column,
+};
 
-/// One row of a page: the key as text (for the next page) and the row as JSON text.
+/// One row: the key as text (to check the order) and the row as JSON text.
 #[derive(Debug, QueryableByName)]
 pub struct PageRow {
     #[diesel(sql_type = Nullable<Text>)]
@@ -32,6 +35,89 @@ pub struct PageRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub r: Option<String>,
 }
+
+/// One key of the subject's rows (MySQL reads the keys first).
+#[derive(Debug, QueryableByName)]
+struct KeyRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    k: Option<String>,
+}
+
+/// Why reading a table stopped: the database failed, or the row handler refused a row.
+#[derive(Debug)]
+pub enum ReadError {
+    Db(diesel::result::Error),
+    /// The primary key cannot order the rows (NULL, duplicate, too large).
+    Key(&'static str),
+    Stop(TenantDataError),
+}
+
+/// The key problems [`ReadError::Key`] names.
+pub const NULL_KEY: &str =
+    "the primary key has NULL values; the export needs a unique, non-null key";
+pub const DUPLICATE_KEY: &str =
+    "the primary key has duplicate values; the export needs a unique key";
+pub const WIDE_KEY: &str = "an integer primary key does not fit in 64 bits";
+
+impl From<diesel::result::Error> for ReadError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<TenantDataError> for ReadError {
+    fn from(e: TenantDataError) -> Self {
+        Self::Stop(e)
+    }
+}
+
+/// The subject's keys of one table, in key order (MySQL reads them before the rows).
+enum Keys {
+    Integer(Vec<i64>),
+    Text(Vec<String>),
+}
+
+impl Keys {
+    fn new(kind: &KeyKind) -> Self {
+        match kind {
+            KeyKind::Integer => Self::Integer(Vec::new()),
+            KeyKind::Text { .. } => Self::Text(Vec::new()),
+        }
+    }
+
+    fn push(&mut self, k: &str) -> Result<(), ReadError> {
+        match self {
+            Self::Integer(v) => v.push(k.parse().map_err(|_| ReadError::Key(WIDE_KEY))?),
+            Self::Text(v) => v.push(k.to_owned()),
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Integer(v) => v.len(),
+            Self::Text(v) => v.len(),
+        }
+    }
+
+    /// Up to `n` keys from `start`, to bind.
+    fn binds(&self, start: usize, n: usize) -> Vec<Bind> {
+        let end = start.saturating_add(n).min(self.len());
+        match self {
+            Self::Integer(v) => v[start.min(end)..end]
+                .iter()
+                .map(|k| Bind::Int(*k))
+                .collect(),
+            Self::Text(v) => v[start.min(end)..end]
+                .iter()
+                .map(|k| Bind::Text(k.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// The cursor a PostgreSQL table is read through (one at a time, closed after each table).
+const CURSOR: &str = "inzage_rows";
 
 #[derive(QueryableByName)]
 struct PgCatalogRow {
@@ -140,6 +226,19 @@ macro_rules! load_page {
     }};
 }
 
+macro_rules! bound {
+    ($db:ty, $sql:expr, $binds:expr) => {{
+        let mut q = diesel::sql_query($sql).into_boxed::<$db>();
+        for b in $binds {
+            q = match b {
+                Bind::Text(s) => q.bind::<Text, _>(s.clone()),
+                Bind::Int(i) => q.bind::<BigInt, _>(*i),
+            };
+        }
+        q
+    }};
+}
+
 impl TenantConnection {
     /// Connects to a resolved URL and makes the session read-only; the error message is
     /// already scrubbed of the URL.
@@ -203,8 +302,11 @@ impl TenantConnection {
     pub fn begin_snapshot(&mut self) -> diesel::QueryResult<()> {
         match self {
             // Times with a zone come out in UTC, whatever the server's default.
+            // The rows are read through a cursor to the end: plan for all of them, not for
+            // the first few (the default fraction, 0.1, favours fast-start plans).
             Self::Pg(c) => c.batch_execute(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TIME ZONE 'UTC'",
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TIME ZONE 'UTC'; \
+                 SET LOCAL cursor_tuple_fraction = 1.0",
             ),
             Self::Mysql(c) => {
                 c.batch_execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
@@ -268,7 +370,74 @@ impl TenantConnection {
         Ok((!cols.is_empty()).then_some(cols))
     }
 
-    /// Runs one page query.
+    /// Hands every row of `q` to `each`, in key order, holding at most `batch` rows at a time:
+    /// PostgreSQL through a cursor (`FETCH batch`), SQLite stepping the statement, MySQL —
+    /// whose client keeps a whole result in memory — reading the keys first and then the
+    /// rows of `batch` keys at a time. Each way runs the subject's query once.
+    pub fn for_each_row(
+        &mut self,
+        q: &TableQuery,
+        batch: usize,
+        each: &mut dyn FnMut(PageRow) -> Result<(), TenantDataError>,
+    ) -> Result<(), ReadError> {
+        let batch = batch.max(1);
+        match self {
+            Self::Pg(c) => {
+                bound!(
+                    Pg,
+                    format!("DECLARE {CURSOR} NO SCROLL CURSOR FOR {}", q.rows),
+                    &q.binds
+                )
+                .execute(c)?;
+                loop {
+                    let page = diesel::sql_query(format!("FETCH {batch} FROM {CURSOR}"))
+                        .load::<PageRow>(c)?;
+                    let n = page.len();
+                    for row in page {
+                        each(row)?;
+                    }
+                    if n < batch {
+                        break;
+                    }
+                }
+                c.batch_execute(&format!("CLOSE {CURSOR}"))?;
+            }
+            Self::Sqlite(c) => {
+                let rows = bound!(Sqlite, q.rows.as_str(), &q.binds)
+                    .load_iter::<PageRow, diesel::connection::DefaultLoadingMode>(c)?;
+                for row in rows {
+                    each(row?)?;
+                }
+            }
+            Self::Mysql(c) => {
+                // The keys are held compactly (integers as such) while the rows follow.
+                let mut keys = Keys::new(&q.key);
+                {
+                    let rows = bound!(Mysql, q.keys.as_str(), &q.binds)
+                        .load_iter::<KeyRow, diesel::connection::DefaultLoadingMode>(c)?;
+                    let mut previous: Option<String> = None;
+                    for row in rows {
+                        let k = row?.k.ok_or(ReadError::Key(NULL_KEY))?;
+                        if previous.as_deref() == Some(k.as_str()) {
+                            return Err(ReadError::Key(DUPLICATE_KEY));
+                        }
+                        keys.push(&k)?;
+                        previous = Some(k);
+                    }
+                }
+                for start in (0..keys.len()).step_by(batch) {
+                    let chunk = keys.binds(start, batch);
+                    let page = bound!(Mysql, q.by_keys(chunk.len()), &chunk).load::<PageRow>(c)?;
+                    for row in page {
+                        each(row)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one query that returns rows (`k`, `r`) and holds them all.
     pub fn page(&mut self, sql: &str, binds: &[Bind]) -> diesel::QueryResult<Vec<PageRow>> {
         match self {
             Self::Pg(c) => load_page!(c, Pg, sql, binds),

@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
-use connector::{TenantConnection, scrub, url_password};
-use sql::{Bind, CatalogColumn, KeyKind, Needles};
+use connector::{PageRow, ReadError, TenantConnection, scrub, url_password};
+use sql::{CatalogColumn, Needles};
 
 pub use datamap::{DataMap, DataMapError, Follow, SystemMap, TableMap};
 
@@ -85,16 +85,17 @@ pub struct ExportSummary {
     pub rows: u64,
 }
 
-/// Rows read per query; keyset pages keep memory flat however many rows a subject has.
-pub const DEFAULT_PAGE_SIZE: usize = 2000;
+/// Rows held at a time (a PostgreSQL `FETCH`, a MySQL batch of keys): memory stays flat
+/// however many rows a subject has.
+pub const DEFAULT_PAGE_SIZE: usize = 5000;
 
-/// The smallest page: a later page repeats the previous page's last row.
+/// The smallest batch (the tests read with tiny batches to cross many batch boundaries).
 pub const MIN_PAGE_SIZE: usize = 2;
 
 /// How an export runs. `Default` is what production uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOptions {
-    /// Rows per keyset page (at least [`MIN_PAGE_SIZE`]).
+    /// Rows held at a time (at least [`MIN_PAGE_SIZE`]).
     pub page_size: usize,
     /// Values for `env:VAR` URLs, looked up before the process environment (a running
     /// process cannot change its own environment safely; the demo uses this).
@@ -278,114 +279,91 @@ impl SystemReader<'_> {
         let names: Vec<String> = cols.exported.iter().map(|c| c.name.clone()).collect();
         sink.begin_table(self.system, table, &names)
             .map_err(TenantDataError::Sink)?;
-        let Some(q) = sql::page_query(
-            d,
-            self.system,
-            table,
-            &cols.exported,
-            &cols.pk,
-            needles,
-            page_size,
-        ) else {
+        let Some(q) = sql::table_query(d, self.system, table, &cols.exported, &cols.pk, needles)
+        else {
             sink.end_table(0).map_err(TenantDataError::Sink)?;
             return Ok(0);
         };
-        // Later pages start at the previous page's last key (`>=`, so that row comes back
-        // first and is skipped): a second row with that key shows the key is not unique,
-        // which a plain `>` would hide by skipping it.
+        // One statement per table, read in key order; consecutive keys must differ (a key
+        // that is not unique, or NULL, could not order the rows and is refused).
+        let ctx = ErrorContext {
+            system: &self.system.name,
+            table: &table.name,
+            secrets: self.secrets,
+        };
         let mut rows = 0u64;
-        let mut last: Option<(Bind, String)> = None;
-        loop {
-            let page = match &last {
-                None => self.conn.page(&q.first, &q.binds),
-                Some((key, _)) => {
-                    let mut binds = q.binds.clone();
-                    binds.push(key.clone());
-                    self.conn.page(&q.next, &binds)
-                }
+        let mut previous: Option<String> = None;
+        let mut each = |row: PageRow| -> Result<(), TenantDataError> {
+            let k = row.k.ok_or_else(|| ctx.error(connector::NULL_KEY))?;
+            if previous.as_deref() == Some(k.as_str()) {
+                return Err(ctx.error(connector::DUPLICATE_KEY));
             }
-            .map_err(|e| self.query_error(table, e))?;
-            let full = page.len() >= page_size;
-            let duplicate = || {
-                self.query_error(
-                    table,
-                    "the primary key has duplicate values; keyset paging needs a unique key",
-                )
-            };
-            let mut seen_last = false;
-            let mut previous: Option<&str> = None;
-            for row in &page {
-                let Some(k) = row.k.as_deref() else {
-                    return Err(self.query_error(
-                        table,
-                        "the primary key has NULL values; keyset paging needs a unique, \
-                         non-null key",
-                    ));
-                };
-                if last.as_ref().is_some_and(|(_, l)| l == k) {
-                    if seen_last {
-                        return Err(duplicate());
-                    }
-                    seen_last = true;
-                    continue;
-                }
-                if previous == Some(k) {
-                    return Err(duplicate());
-                }
-                let json = row.r.as_deref().ok_or_else(|| {
-                    self.query_error(table, "the database rendered a row as NULL")
-                })?;
-                self.emit(table, json, q.nested, names.len(), sink)?;
-                rows += 1;
-                previous = Some(k);
-            }
-            if !full {
-                break;
-            }
-            let Some(k) = previous else { break };
-            let bind = match q.key {
-                KeyKind::Integer => Bind::Int(k.parse::<i64>().map_err(|_| {
-                    self.query_error(table, "an integer primary key does not fit in 64 bits")
-                })?),
-                KeyKind::Text { .. } => Bind::Text(k.to_owned()),
-            };
-            last = Some((bind, k.to_owned()));
-        }
+            let json = row
+                .r
+                .as_deref()
+                .ok_or_else(|| ctx.error("the database rendered a row as NULL"))?;
+            emit(&ctx, json, q.nested, names.len(), sink)?;
+            rows += 1;
+            previous = Some(k);
+            Ok(())
+        };
+        self.conn
+            .for_each_row(&q, page_size, &mut each)
+            .map_err(|e| match e {
+                ReadError::Db(e) => ctx.error(e),
+                ReadError::Key(message) => ctx.error(message),
+                ReadError::Stop(e) => e,
+            })?;
         sink.end_table(rows).map_err(TenantDataError::Sink)?;
         tracing::debug!(system = %self.system.name, table = %table.name, rows, "table exported");
         Ok(rows)
     }
+}
 
-    /// Splits the database's JSON array into values (exactly as the database wrote them) and
-    /// hands them to the sink.
-    fn emit(
-        &self,
-        table: &TableMap,
-        json: &str,
-        nested: bool,
-        expected: usize,
-        sink: &mut dyn RowSink,
-    ) -> Result<(), TenantDataError> {
-        // serde_json's messages give a position, never the text.
-        let bad =
-            |e: serde_json::Error| self.query_error(table, format!("unreadable row JSON: {e}"));
-        let values: Vec<&RawValue> = if nested {
-            serde_json::from_str::<Vec<Vec<&RawValue>>>(json)
-                .map_err(bad)?
-                .into_iter()
-                .flatten()
-                .collect()
-        } else {
-            serde_json::from_str(json).map_err(bad)?
-        };
-        if values.len() != expected {
-            return Err(self.query_error(
-                table,
-                format!("a row has {} values, expected {expected}", values.len()),
-            ));
+/// Names the system and table in an error, with the secrets scrubbed.
+struct ErrorContext<'a> {
+    system: &'a str,
+    table: &'a str,
+    secrets: &'a [&'a str],
+}
+
+impl ErrorContext<'_> {
+    fn error(&self, message: impl std::fmt::Display) -> TenantDataError {
+        TenantDataError::Query {
+            system: self.system.to_owned(),
+            table: self.table.to_owned(),
+            message: scrub(&message.to_string(), self.secrets),
         }
-        sink.row(&values).map_err(TenantDataError::Sink)
     }
+}
+
+/// Splits the database's JSON array into values (exactly as the database wrote them) and
+/// hands them to the sink.
+fn emit(
+    ctx: &ErrorContext<'_>,
+    json: &str,
+    nested: bool,
+    expected: usize,
+    sink: &mut dyn RowSink,
+) -> Result<(), TenantDataError> {
+    // serde_json's messages give a position, never the text.
+    let bad = |e: serde_json::Error| ctx.error(format!("unreadable row JSON: {e}"));
+    let values: Vec<&RawValue> = if nested {
+        serde_json::from_str::<Vec<Vec<&RawValue>>>(json)
+            .map_err(bad)?
+            .into_iter()
+            .flatten()
+            .collect()
+    } else {
+        serde_json::from_str(json).map_err(bad)?
+    };
+    if values.len() != expected {
+        return Err(ctx.error(format!(
+            "a row has {} values, expected {expected}",
+            values.len()
+        )));
+    }
+    sink.row(&values).map_err(TenantDataError::Sink)
 }
 
 /// What `inzage datamap check --connect` found.
@@ -497,9 +475,9 @@ pub fn check_connect(map: &DataMap, options: &ExportOptions) -> CheckReport {
                     .collect();
                 let pk = cols.iter().find(|c| d.same_column(&c.name, &t.primary_key));
                 if let Some(pk) = pk
-                    && let Some(q) = sql::page_query(d, system, t, &exported, pk, &probe, 1)
+                    && let Some(q) = sql::table_query(d, system, t, &exported, pk, &probe)
                 {
-                    let limit0 = format!("{} LIMIT 0", q.first.trim_end_matches(" LIMIT 1"));
+                    let limit0 = format!("{} LIMIT 0", q.rows);
                     if let Err(e) = conn.page(&limit0, &q.binds) {
                         problems.push(format!(
                             "{}: the export query fails: {}",

@@ -473,62 +473,84 @@ fn condition_at(
     }
 }
 
-/// The queries that read the subject's rows of one table, a page at a time.
+/// The queries that read the subject's rows of one table, in primary-key order, as one
+/// statement the database plans once (a statement re-run per page with `LIMIT` makes the
+/// database find, render and sort the subject's remaining rows again for every page:
+/// quadratic in the subject's rows).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageQuery {
-    /// The first page.
-    pub first: String,
-    /// Every later page: the same with `pk >= <last key>`, bound after [`PageQuery::binds`]
-    /// (the previous page's last row comes back first; the reader skips it and so notices a
-    /// key that is not unique).
-    pub next: String,
-    /// The subject's values, in placeholder order.
+pub struct TableQuery {
+    /// `SELECT <key as text> AS k, <row as JSON> AS r FROM t WHERE <subject> ORDER BY pk`:
+    /// streamed through a cursor (PostgreSQL) or row by row (SQLite).
+    pub rows: String,
+    /// `SELECT <key as text> AS k FROM t WHERE <subject> ORDER BY pk`: MySQL's client keeps a
+    /// whole result in memory, so there the keys come first and the rows follow by key.
+    pub keys: String,
+    /// The subject's values, in placeholder order (for `rows` and `keys`).
     pub binds: Vec<Bind>,
-    /// How the last key is bound.
+    /// How a key is bound in [`TableQuery::by_keys`].
     pub key: KeyKind,
     /// Whether each row's JSON is an array of arrays (wide tables).
     pub nested: bool,
+    dialect: Dialect,
+    head: String,
+    qpk: String,
 }
 
-/// Builds the page queries for `table`: `SELECT <key as text> AS k, <row as JSON> AS r FROM t
-/// WHERE <subject> [AND pk >= ?] ORDER BY pk LIMIT n`. `columns` are the exported columns in
-/// table order; `pk` is the primary key as the catalog spells it. None when the subject can
-/// have no rows in the table.
-pub fn page_query(
+impl TableQuery {
+    /// The rows of `n` keys (bound in key order): `SELECT k, r FROM t WHERE pk IN (…) ORDER
+    /// BY pk`. The keys came from [`TableQuery::keys`] in the same snapshot.
+    pub fn by_keys(&self, n: usize) -> String {
+        let placeholders: Vec<String> = (1..=n)
+            .map(|i| {
+                let p = match self.dialect {
+                    Dialect::Postgres => format!("${i}"),
+                    Dialect::Mysql | Dialect::Sqlite => "?".to_owned(),
+                };
+                match (&self.key, self.dialect) {
+                    (KeyKind::Text { pg_type: Some(t) }, Dialect::Postgres) => {
+                        format!("CAST({p} AS {t})")
+                    }
+                    _ => p,
+                }
+            })
+            .collect();
+        format!(
+            "{} WHERE {} IN ({}) ORDER BY {}",
+            self.head,
+            self.qpk,
+            placeholders.join(", "),
+            self.qpk
+        )
+    }
+}
+
+/// Builds the queries for `table`. `columns` are the exported columns in table order; `pk`
+/// is the primary key as the catalog spells it. None when the subject can have no rows in
+/// the table.
+pub fn table_query(
     d: Dialect,
     system: &SystemMap,
     table: &TableMap,
     columns: &[CatalogColumn],
     pk: &CatalogColumn,
     needles: &Needles,
-    page_size: usize,
-) -> Option<PageQuery> {
+) -> Option<TableQuery> {
     let mut params = Params::new(d);
     let cond = subject_condition(d, system, table, needles, &mut params)?;
     let (row, nested) = row_expr(d, columns);
     let qpk = d.quote(&pk.name);
-    let head = format!(
-        "SELECT {} AS k, {row} AS r FROM {} WHERE {cond}",
-        key_text(d, &pk.name),
-        d.quote(&table.name)
-    );
-    let tail = format!("ORDER BY {qpk} LIMIT {}", page_size.max(1));
-    let placeholder = match d {
-        Dialect::Postgres => format!("${}", params.values.len() + 1),
-        Dialect::Mysql | Dialect::Sqlite => "?".to_owned(),
-    };
-    let last = match (&pk.key, d) {
-        (KeyKind::Text { pg_type: Some(t) }, Dialect::Postgres) => {
-            format!("CAST({placeholder} AS {t})")
-        }
-        _ => placeholder,
-    };
-    Some(PageQuery {
-        first: format!("{head} {tail}"),
-        next: format!("{head} AND {qpk} >= {last} {tail}"),
+    let qtable = d.quote(&table.name);
+    let key = key_text(d, &pk.name);
+    let head = format!("SELECT {key} AS k, {row} AS r FROM {qtable}");
+    Some(TableQuery {
+        rows: format!("{head} WHERE {cond} ORDER BY {qpk}"),
+        keys: format!("SELECT {key} AS k FROM {qtable} WHERE {cond} ORDER BY {qpk}"),
         binds: params.values,
         key: pk.key.clone(),
         nested,
+        dialect: d,
+        head,
+        qpk,
     })
 }
 
@@ -690,38 +712,34 @@ follows = [
     }
 
     #[test]
-    fn page_queries_key_on_the_primary_key() {
+    fn table_queries_key_on_the_primary_key() {
         let m = map();
         let sys = &m.systems[0];
         let t = sys.table("members").unwrap();
         let cols = vec![pg_column("id", "bigint"), pg_column("email", "text")];
-        let q = page_query(
-            Dialect::Postgres,
-            sys,
-            t,
-            &cols,
-            &cols[0],
-            &email("a@b.nl"),
-            500,
-        )
-        .unwrap();
+        let q = table_query(Dialect::Postgres, sys, t, &cols, &cols[0], &email("a@b.nl")).unwrap();
         assert_eq!(
-            q.first,
+            q.rows,
             "SELECT CAST(\"id\" AS text) AS k, CAST(json_build_array(\"id\", \"email\") AS text) \
              AS r FROM \"members\" WHERE lower(btrim(CAST(\"email\" AS text))) IN \
-             (lower(btrim($1))) ORDER BY \"id\" LIMIT 500"
+             (lower(btrim($1))) ORDER BY \"id\""
+        );
+        assert_eq!(
+            q.keys,
+            "SELECT CAST(\"id\" AS text) AS k FROM \"members\" WHERE \
+             lower(btrim(CAST(\"email\" AS text))) IN (lower(btrim($1))) ORDER BY \"id\""
         );
         assert!(
-            q.next
-                .contains(" AND \"id\" >= $2 ORDER BY \"id\" LIMIT 500")
+            q.by_keys(2)
+                .ends_with(" WHERE \"id\" IN ($1, $2) ORDER BY \"id\"")
         );
         assert_eq!(q.key, KeyKind::Integer);
         assert!(!q.nested);
 
         // A text key on PostgreSQL is cast to the column's type.
         let uuid = pg_column("id", "uuid");
-        let q = page_query(Dialect::Postgres, sys, t, &cols, &uuid, &email("a"), 10).unwrap();
-        assert!(q.next.contains("\"id\" >= CAST($2 AS uuid)"));
+        let q = table_query(Dialect::Postgres, sys, t, &cols, &uuid, &email("a")).unwrap();
+        assert!(q.by_keys(1).contains("\"id\" IN (CAST($1 AS uuid))"));
         let vc = pg_column("code", "character varying(20)");
         assert_eq!(
             vc.key,
@@ -734,22 +752,25 @@ follows = [
             mysql_column("id", "varchar", "varchar(20)", 0),
             mysql_column("ok", "tinyint", "tinyint(1)", 0),
         ];
-        let q = page_query(Dialect::Mysql, sys, t, &m_cols, &m_cols[0], &email("a"), 7).unwrap();
+        let q = table_query(Dialect::Mysql, sys, t, &m_cols, &m_cols[0], &email("a")).unwrap();
         assert!(
-            q.first
+            q.rows
                 .starts_with("SELECT CAST(`id` AS CHAR) AS k, CAST(JSON_ARRAY(`id`, IF(")
         );
-        assert!(q.next.ends_with("AND `id` >= ? ORDER BY `id` LIMIT 7"));
+        assert!(
+            q.by_keys(3)
+                .ends_with("WHERE `id` IN (?, ?, ?) ORDER BY `id`")
+        );
         assert_eq!(q.key, KeyKind::Text { pg_type: None });
     }
 
     #[test]
-    fn a_table_the_subject_cannot_reach_has_no_page_query() {
+    fn a_table_the_subject_cannot_reach_has_no_query() {
         let m = map();
         let sys = &m.systems[0];
         let cols = vec![sqlite_column("id", "INTEGER")];
         let calls = sys.table("calls").unwrap();
-        assert!(page_query(Dialect::Sqlite, sys, calls, &cols, &cols[0], &email("a"), 5).is_none());
+        assert!(table_query(Dialect::Sqlite, sys, calls, &cols, &cols[0], &email("a")).is_none());
     }
 
     #[test]
