@@ -7,6 +7,10 @@
 //! by a plain diesel loop, one transaction each, from 32 threads; and on PostgreSQL also by
 //! pgbench with 32 clients), then `POST /api/v1/requests` over HTTP at concurrency 1, 8 and
 //! 32 against the real server, with p50/p99 latency. Prints a Markdown table.
+//!
+//! The HTTP load comes from `wrk` (a separate process, as pgbench is for the raw limit;
+//! `apt-get install wrk`), else from a client inside this process. `INZAGE_RUN_JOBS=false`
+//! measures the request path alone, without the outbox sender delivering the mail meanwhile.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -132,7 +136,81 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx].as_secs_f64() * 1000.0
 }
 
+/// The HTTP load from wrk, a separate process (as pgbench is for the raw limit), with a Lua
+/// script that gives every request its own address.
+fn wrk_load(base: &str, concurrency: usize, secs: u64) -> Option<Run> {
+    let script = std::env::temp_dir().join(format!("inzage-intake-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        r#"counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"kind":"access","subject":{"name":"Bench Subject","email":"b' .. counter .. 'x' .. math.random(1, 1000000000) .. '@example.nl"}}'
+  return wrk.format("POST", "/api/v1/requests", {["Content-Type"] = "application/json"}, body)
+end
+"#,
+    )
+    .ok()?;
+    let threads = concurrency.min(2).to_string();
+    let out = std::process::Command::new("wrk")
+        .args([
+            "-t",
+            &threads,
+            "-c",
+            &concurrency.to_string(),
+            "-d",
+            &format!("{secs}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(base)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("Non-2xx"),
+        "intake answered errors under load:\n{text}"
+    );
+    let ms = |label: &str| -> Option<f64> {
+        let v = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))?
+            .split_whitespace()
+            .nth(1)?
+            .to_owned();
+        if let Some(x) = v.strip_suffix("ms") {
+            x.parse().ok()
+        } else if let Some(x) = v.strip_suffix("us") {
+            x.parse::<f64>().ok().map(|x| x / 1000.0)
+        } else {
+            v.strip_suffix('s')?.parse::<f64>().ok().map(|x| x * 1000.0)
+        }
+    };
+    let rate = text
+        .lines()
+        .find(|l| l.starts_with("Requests/sec:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(Run {
+        label: format!("HTTP intake (wrk), concurrency {concurrency}"),
+        rate,
+        p50_ms: ms("50%"),
+        p99_ms: ms("99%"),
+    })
+}
+
 async fn http_load(base: &str, concurrency: usize, secs: u64) -> Run {
+    let b = base.to_owned();
+    if let Some(run) = tokio::task::spawn_blocking(move || wrk_load(&b, concurrency, secs))
+        .await
+        .unwrap()
+    {
+        return run;
+    }
+    eprintln!("wrk not found (apt-get install wrk): the load comes from this process");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::auth::Principal;
+use crate::domain::Reference;
 use crate::domain::deadline::{Deadline, amsterdam_date};
 use crate::domain::reminders::next_reminder_at;
 use crate::domain::{
@@ -12,7 +13,9 @@ use crate::error::{AppError, AppResult};
 use crate::service::notify;
 use crate::state::AppState;
 use crate::store::events::{EventActor, NewEvent};
-use crate::store::requests::{NewRequest, RequestRow, next_reference, remember_idempotency_key};
+use crate::store::intake::{self as store_intake, IntakeRows};
+use crate::store::outbox::NewOutbox;
+use crate::store::requests::{NewRequest, RequestRow, next_reference, next_reference_from};
 use crate::store::tenants::Tenant;
 use crate::store::{DbConnection, new_id, now, write_tx};
 
@@ -100,19 +103,12 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
     let at = now();
     let id = new_id();
     let year = received_on.year();
-    let reference = match conn {
-        DbConnection::Postgresql(_) => Some(next_reference(conn, year)?),
-        DbConnection::Sqlite(_) => None,
-    };
     let actor = match &intake.staff {
         Some(p) => EventActor::staff(&p.user_id, &p.email),
         None => EventActor::subject(),
     };
-    let result = write_tx(conn, |conn| -> AppResult<RequestRow> {
-        let reference = match reference {
-            Some(r) => r,
-            None => next_reference(conn, year)?,
-        };
+    // The rows of the request, once its reference is allocated.
+    let rows = |reference: Reference| -> AppResult<(NewRequest, NewEvent, Vec<NewOutbox>)> {
         let new = NewRequest {
             id: id.clone(),
             reference: reference.to_string(),
@@ -146,10 +142,6 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             created_at: at,
             updated_at: at,
         };
-        new.insert(conn)?;
-        if let Some((key, hash)) = &intake.idempotency {
-            remember_idempotency_key(conn, key, &id, hash, at)?;
-        }
         let mut event = NewEvent::new(&id, &actor, "received", at);
         event.to_status = Some(status.as_str().to_owned());
         event.public = true;
@@ -161,11 +153,41 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             })
             .to_string(),
         );
-        event.insert(conn)?;
-        let row = new.into_row();
-        notify::on_intake(conn, state, &row, intake.received_at.max(Utc::now()))?;
-        Ok(row)
-    });
+        let mail = notify::on_intake(
+            state,
+            &new.clone().into_row(),
+            tenant.as_ref(),
+            intake.received_at.max(Utc::now()),
+        )?;
+        Ok((new, event, mail))
+    };
+    let write = |conn: &mut DbConnection, reference: Reference| -> AppResult<RequestRow> {
+        let (new, event, mail) = rows(reference)?;
+        store_intake::insert(
+            conn,
+            &IntakeRows {
+                request: &new,
+                event: &event,
+                mail: &mail,
+                idempotency: intake
+                    .idempotency
+                    .as_ref()
+                    .map(|(k, h)| (k.as_str(), h.as_str())),
+            },
+        )?;
+        Ok(new.into_row())
+    };
+    let result = match conn {
+        // A sequence outside any transaction, then one atomic statement (see store::intake).
+        DbConnection::Postgresql(_) => next_reference_from(conn, state.db.reference_blocks(), year)
+            .map_err(AppError::from)
+            .and_then(|r| write(conn, r)),
+        // One writer: the counter and the rows in one immediate transaction.
+        DbConnection::Sqlite(_) => write_tx(conn, |conn| {
+            let reference = next_reference(conn, year)?;
+            write(conn, reference)
+        }),
+    };
     match result {
         Ok(request) => Ok(Filed {
             request,

@@ -28,9 +28,20 @@ pub fn queue_mail(
     language: Language,
     message: &MailMessage,
 ) -> AppResult<()> {
+    outbox_row(request_id, to, language, message)?.insert(conn)?;
+    Ok(())
+}
+
+/// The outbox row of a message, for the caller to write in its transaction.
+pub fn outbox_row(
+    request_id: Option<&str>,
+    to: &str,
+    language: Language,
+    message: &MailMessage,
+) -> AppResult<NewOutbox> {
     let payload = serde_json::to_string(message).map_err(|e| AppError::Internal(e.to_string()))?;
     let at = now();
-    NewOutbox {
+    Ok(NewOutbox {
         id: new_id(),
         request_id: request_id.map(str::to_owned),
         template: message.name().to_owned(),
@@ -42,9 +53,7 @@ pub fn queue_mail(
         attempts: 0,
         next_attempt_at: at,
         created_at: at,
-    }
-    .insert(conn)?;
-    Ok(())
+    })
 }
 
 /// A staff link to a request (the API's view of it).
@@ -87,32 +96,51 @@ fn receipt(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let tenant = tenant_of(conn, row)?;
+    let message = receipt_message(state, row, tenant, forwarded, now)?;
+    to_subject(conn, row, message)
+}
+
+fn receipt_message(
+    state: &AppState,
+    row: &RequestRow,
+    tenant: Option<Tenant>,
+    forwarded: bool,
+    now: DateTime<Utc>,
+) -> AppResult<MailMessage> {
     let forwarding = match (tenant, forwarded) {
         (Some(t), true) => Forwarding::Forwarded { controller: t.name },
         (Some(t), false) => Forwarding::Assigned { controller: t.name },
         (None, _) => Forwarding::Unassigned,
     };
-    let message = MailMessage::from(Receipt {
+    Ok(MailMessage::from(Receipt {
         reference: row.reference.clone(),
         kind: kind_of(row)?,
         received_on: row.received_on,
         due_on: row.deadline()?.target(),
         status_url: status_url(state, &row.id, &row.reference, now)?,
         forwarding,
-    });
-    to_subject(conn, row, message)
+    }))
 }
 
-/// Mail for a new request: the confirmation link for a public intake, the receipt for one
-/// entered by staff.
+/// Mail for a new request, to write with it: the confirmation link for a public intake, the
+/// receipt for one entered by staff. `tenant` is the request's tenant, if any.
 pub fn on_intake(
-    conn: &mut DbConnection,
     state: &AppState,
     row: &RequestRow,
+    tenant: Option<&Tenant>,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Vec<NewOutbox>> {
+    let to_subject = |message: MailMessage| {
+        outbox_row(
+            Some(&row.id),
+            &row.subject_email,
+            subject_language(row),
+            &message,
+        )
+    };
     if row.status()? != Status::AwaitingVerification {
-        return receipt(conn, state, row, false, now);
+        let message = receipt_message(state, row, tenant.cloned(), false, now)?;
+        return Ok(vec![to_subject(message)?]);
     }
     let lifetime = Purpose::Verify.lifetime();
     let (token, _) = state
@@ -126,7 +154,7 @@ pub fn on_intake(
         valid_days: u32::try_from(lifetime.num_days()).unwrap_or(7),
         expires_at: now + lifetime,
     });
-    to_subject(conn, row, message)
+    Ok(vec![to_subject(message)?])
 }
 
 /// Mail an action causes, written in the action's transaction.

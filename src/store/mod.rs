@@ -12,6 +12,7 @@ pub mod files;
 pub mod grants;
 pub mod id_documents;
 pub mod identities;
+pub mod intake;
 pub mod jobs;
 pub mod outbox;
 pub mod reminders;
@@ -167,6 +168,8 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// Reference numbers this process took from the store ahead (PostgreSQL), per year.
+    references: std::sync::Arc<std::sync::Mutex<requests::ReferenceBlocks>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -204,7 +207,16 @@ impl Db {
             .build_unchecked(ConnectionManager {
                 backend: backend.clone(),
             });
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            references: Default::default(),
+        })
+    }
+
+    /// The reference numbers taken ahead (see [`requests::next_reference_from`]).
+    pub fn reference_blocks(&self) -> &std::sync::Mutex<requests::ReferenceBlocks> {
+        &self.references
     }
 
     pub fn backend(&self) -> &Backend {
@@ -284,15 +296,57 @@ impl DbConnection {
 
 use diesel::RunQueryDsl;
 
+/// SQLite has one writer at a time; its busy handler makes a waiting writer sleep in steps of
+/// up to 100 ms, so under load some writers starve for a second. Writers of this process queue
+/// on this lock instead and SQLite's own lock is free when they get it. (One process per
+/// SQLite store: DESIGN.md; other processes — `inzage` commands — still meet the busy handler.)
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// Whether this thread holds [`SQLITE_WRITER`] (a write transaction never waits for itself).
+    static HOLDS_SQLITE_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Holds [`SQLITE_WRITER`] for this thread until dropped.
+struct SqliteWriterGuard {
+    _guard: Option<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl SqliteWriterGuard {
+    fn acquire() -> Self {
+        if HOLDS_SQLITE_WRITER.with(std::cell::Cell::get) {
+            return Self { _guard: None };
+        }
+        // A panic while holding it leaves nothing half-written (the transaction rolls back).
+        let guard = SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HOLDS_SQLITE_WRITER.with(|h| h.set(true));
+        Self {
+            _guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for SqliteWriterGuard {
+    fn drop(&mut self) {
+        if self._guard.is_some() {
+            HOLDS_SQLITE_WRITER.with(|h| h.set(false));
+        }
+    }
+}
+
 /// A write transaction. On SQLite it begins `IMMEDIATE`, taking the write lock before the
 /// first read, so two writers never deadlock upgrading a read lock (which `busy_timeout`
-/// cannot resolve). On PostgreSQL it is an ordinary transaction.
+/// cannot resolve), and the writers of this process queue in turn ([`SQLITE_WRITER`]). On
+/// PostgreSQL it is an ordinary transaction.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     if let DbConnection::Sqlite(lite) = conn {
+        let _writer = SqliteWriterGuard::acquire();
         AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
         let result = f(conn);
         let DbConnection::Sqlite(lite) = conn else {

@@ -233,6 +233,74 @@ struct NextValue {
     n: i64,
 }
 
+/// Reference numbers taken from PostgreSQL's sequence ahead of use, per year: one round trip
+/// yields [`REFERENCE_BLOCK`] numbers. Numbers a process never used (it stopped) leave gaps,
+/// which is harmless: a reference is unique, not a count.
+#[derive(Debug, Default)]
+pub struct ReferenceBlocks {
+    taken: std::collections::HashMap<i32, std::collections::VecDeque<i64>>,
+}
+
+/// Numbers taken from the sequence per round trip.
+pub const REFERENCE_BLOCK: i64 = 32;
+
+#[derive(QueryableByName)]
+struct SequenceValue {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The next reference of `year`, from `blocks` when this process holds numbers ahead
+/// (PostgreSQL), else as [`next_reference`] allocates it.
+pub fn next_reference_from(
+    conn: &mut DbConnection,
+    blocks: &std::sync::Mutex<ReferenceBlocks>,
+    year: i32,
+) -> StoreResult<Reference> {
+    if !conn.is_postgres() {
+        return next_reference(conn, year);
+    }
+    let held = |blocks: &std::sync::Mutex<ReferenceBlocks>| {
+        blocks
+            .lock()
+            .ok()
+            .and_then(|mut b| b.taken.get_mut(&year).and_then(|q| q.pop_front()))
+    };
+    let n = match held(blocks) {
+        Some(n) => n,
+        None => {
+            let sequence = format!("inzage_reference_{year}");
+            let take = |conn: &mut DbConnection| {
+                diesel::sql_query(
+                    "SELECT nextval($1::regclass) AS n FROM generate_series(1, $2) ORDER BY 1",
+                )
+                .bind::<Text, _>(&sequence)
+                .bind::<BigInt, _>(REFERENCE_BLOCK)
+                .load::<SequenceValue>(conn)
+            };
+            let mut values = match take(conn) {
+                Ok(v) => v,
+                Err(_) => {
+                    // The year's first request: its sequence (IF NOT EXISTS settles a race).
+                    next_reference(conn, year)?;
+                    take(conn)?
+                }
+            }
+            .into_iter()
+            .map(|v| v.n);
+            let first = values.next().ok_or(StoreError::Config(
+                "the reference sequence returned no value".to_owned(),
+            ))?;
+            if let Ok(mut b) = blocks.lock() {
+                b.taken.entry(year).or_default().extend(values);
+            }
+            first
+        }
+    };
+    let number = u64::try_from(n).map_err(|_| corrupt("reference counter", &n.to_string()))?;
+    Reference::new(year, number).map_err(|_| corrupt("reference counter", &n.to_string()))
+}
+
 /// Allocates the next reference number of `year`.
 ///
 /// SQLite: a counter row, inside the caller's write transaction (there is one writer).

@@ -1,0 +1,223 @@
+//! Writing a new request: the request row, its first event, its mail and its idempotency key,
+//! atomically. On PostgreSQL that is one statement (data-modifying CTEs, checked as one): one
+//! round trip instead of six (BEGIN, three or four INSERTs, COMMIT), which is most of what an
+//! intake costs. On SQLite (one writer, no network) the same rows are inserted one by one
+//! inside the caller's write transaction.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::RunQueryDsl;
+use diesel::pg::Pg;
+use diesel::sql_types::{Bool, Date, Integer, Nullable, Text, Timestamp};
+
+use super::events::NewEvent;
+use super::outbox::NewOutbox;
+use super::requests::{NewRequest, remember_idempotency_key};
+use super::{DbConnection, StoreResult};
+
+/// What one intake writes.
+pub struct IntakeRows<'a> {
+    pub request: &'a NewRequest,
+    pub event: &'a NewEvent,
+    pub mail: &'a [NewOutbox],
+    /// The `Idempotency-Key` and the hash of the body it came with.
+    pub idempotency: Option<(&'a str, &'a str)>,
+}
+
+/// One bound value of the PostgreSQL statement.
+enum Val {
+    Text(String),
+    OptText(Option<String>),
+    Int(i32),
+    Bool(bool),
+    Ts(NaiveDateTime),
+    OptTs(Option<NaiveDateTime>),
+    Date(NaiveDate),
+    OptDate(Option<NaiveDate>),
+}
+
+/// Placeholders and values of one `INSERT … VALUES (…)`.
+#[derive(Default)]
+struct Binds {
+    values: Vec<Val>,
+}
+
+impl Binds {
+    fn row(&mut self, values: Vec<Val>) -> String {
+        let start = self.values.len();
+        let placeholders: Vec<String> = (start + 1..=start + values.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        self.values.extend(values);
+        format!("({})", placeholders.join(", "))
+    }
+}
+
+fn request_values(r: &NewRequest) -> Vec<Val> {
+    use Val::*;
+    vec![
+        Text(r.id.clone()),
+        Text(r.reference.clone()),
+        OptText(r.tenant_id.clone()),
+        Text(r.kind.clone()),
+        Text(r.status.clone()),
+        Text(r.channel.clone()),
+        Text(r.language.clone()),
+        Text(r.subject_name.clone()),
+        Text(r.subject_email.clone()),
+        Text(r.subject_email_norm.clone()),
+        OptText(r.subject_phone.clone()),
+        OptText(r.details.clone()),
+        Ts(r.received_at),
+        Date(r.received_on),
+        Date(r.legal_due),
+        Date(r.promised_due),
+        OptDate(r.extended_due),
+        Int(r.paused_days),
+        OptDate(r.paused_since),
+        Bool(r.identity_pending),
+        Ts(r.due_at),
+        OptTs(r.next_reminder_at),
+        Int(r.version),
+        Ts(r.created_at),
+        Ts(r.updated_at),
+    ]
+}
+
+const REQUEST_COLUMNS: &str = "id, reference, tenant_id, kind, status, channel, language, \
+    subject_name, subject_email, subject_email_norm, subject_phone, details, received_at, \
+    received_on, legal_due, promised_due, extended_due, paused_days, paused_since, \
+    identity_pending, due_at, next_reminder_at, version, created_at, updated_at";
+
+fn event_values(e: &NewEvent) -> Vec<Val> {
+    use Val::*;
+    vec![
+        Text(e.request_id.clone()),
+        Ts(e.at),
+        Text(e.actor_kind.clone()),
+        OptText(e.actor_id.clone()),
+        Text(e.actor_label.clone()),
+        Text(e.kind.clone()),
+        OptText(e.from_status.clone()),
+        OptText(e.to_status.clone()),
+        OptText(e.note.clone()),
+        OptText(e.data.clone()),
+        Bool(e.public),
+    ]
+}
+
+const EVENT_COLUMNS: &str = "request_id, at, actor_kind, actor_id, actor_label, kind, \
+    from_status, to_status, note, data, public";
+
+fn outbox_values(m: &NewOutbox) -> Vec<Val> {
+    use Val::*;
+    vec![
+        Text(m.id.clone()),
+        OptText(m.request_id.clone()),
+        Text(m.template.clone()),
+        Text(m.recipient.clone()),
+        Text(m.language.clone()),
+        Text(m.payload.clone()),
+        Text(m.message_id.clone()),
+        Text(m.state.clone()),
+        Int(m.attempts),
+        Ts(m.next_attempt_at),
+        Ts(m.created_at),
+    ]
+}
+
+const OUTBOX_COLUMNS: &str = "id, request_id, template, recipient, language, payload, \
+    message_id, state, attempts, next_attempt_at, created_at";
+
+/// The one PostgreSQL statement for `rows`, and its values in placeholder order.
+fn pg_statement(rows: &IntakeRows<'_>) -> (String, Vec<Val>) {
+    let mut b = Binds::default();
+    let mut parts = vec![
+        format!(
+            "r AS (INSERT INTO requests ({REQUEST_COLUMNS}) VALUES {})",
+            b.row(request_values(rows.request))
+        ),
+        format!(
+            "e AS (INSERT INTO request_events ({EVENT_COLUMNS}) VALUES {})",
+            b.row(event_values(rows.event))
+        ),
+    ];
+    if !rows.mail.is_empty() {
+        let values: Vec<String> = rows.mail.iter().map(|m| b.row(outbox_values(m))).collect();
+        parts.push(format!(
+            "m AS (INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES {})",
+            values.join(", ")
+        ));
+    }
+    if let Some((key, hash)) = rows.idempotency {
+        let v = b.row(vec![
+            Val::Text(key.to_owned()),
+            Val::Text(rows.request.id.clone()),
+            Val::Text(hash.to_owned()),
+            Val::Ts(rows.request.created_at),
+        ]);
+        parts.push(format!(
+            "k AS (INSERT INTO idempotency_keys (key, request_id, body_hash, created_at) VALUES {v})"
+        ));
+    }
+    // Every data-modifying CTE runs, referenced or not; the foreign keys are checked at the
+    // end of the statement, when all rows are there.
+    (format!("WITH {} SELECT 1", parts.join(", ")), b.values)
+}
+
+/// Writes the intake's rows. On SQLite call it inside the write transaction that allocated
+/// the reference; on PostgreSQL outside any transaction (the statement is atomic by itself).
+pub fn insert(conn: &mut DbConnection, rows: &IntakeRows<'_>) -> StoreResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let (sql, values) = pg_statement(rows);
+            let mut q = diesel::sql_query(sql).into_boxed::<Pg>();
+            for v in values {
+                q = match v {
+                    Val::Text(s) => q.bind::<Text, _>(s),
+                    Val::OptText(s) => q.bind::<Nullable<Text>, _>(s),
+                    Val::Int(i) => q.bind::<Integer, _>(i),
+                    Val::Bool(x) => q.bind::<Bool, _>(x),
+                    Val::Ts(t) => q.bind::<Timestamp, _>(t),
+                    Val::OptTs(t) => q.bind::<Nullable<Timestamp>, _>(t),
+                    Val::Date(d) => q.bind::<Date, _>(d),
+                    Val::OptDate(d) => q.bind::<Nullable<Date>, _>(d),
+                };
+            }
+            q.execute(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            rows.request.insert(conn)?;
+            if let Some((key, hash)) = rows.idempotency {
+                remember_idempotency_key(
+                    conn,
+                    key,
+                    &rows.request.id,
+                    hash,
+                    rows.request.created_at,
+                )?;
+            }
+            rows.event.insert(conn)?;
+            for m in rows.mail {
+                m.insert(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_statement_binds_every_column_once() {
+        // Each column list has as many names as its values have entries.
+        let count = |cols: &str| cols.split(',').count();
+        assert_eq!(count(REQUEST_COLUMNS), 25);
+        assert_eq!(count(EVENT_COLUMNS), 11);
+        assert_eq!(count(OUTBOX_COLUMNS), 11);
+        let mut b = Binds::default();
+        assert_eq!(b.row(vec![Val::Int(1), Val::Int(2)]), "($1, $2)");
+        assert_eq!(b.row(vec![Val::Bool(true)]), "($3)");
+    }
+}
