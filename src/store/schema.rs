@@ -251,6 +251,16 @@ diesel::joinable!(access_grants -> tenants (tenant_id));
 diesel::joinable!(file_chunks -> stored_files (file_id));
 diesel::joinable!(id_documents -> requests (request_id));
 
+diesel::table! {
+    request_counts (tenant_id, status, kind, shard) {
+        tenant_id -> Text,
+        status -> Text,
+        kind -> Text,
+        shard -> Integer,
+        n -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -269,4 +279,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     file_chunks,
     bundles,
     id_documents,
+    request_counts,
 );

@@ -5,7 +5,10 @@ use serde_json::json;
 use crate::helpers::{Backend, spawn_app};
 use inzage::domain::Role;
 
-crate::on_both_backends!(the_queue_filters_pages_and_sorts);
+crate::on_both_backends!(
+    the_queue_filters_pages_and_sorts,
+    totals_from_the_counts_match_counting_the_requests,
+);
 
 async fn the_queue_filters_pages_and_sorts(backend: Backend) {
     let Some(app) = spawn_app(backend, "queue").await else {
@@ -92,4 +95,77 @@ async fn the_queue_filters_pages_and_sorts(backend: Backend) {
             .await;
         assert_eq!(s, 422, "{bad}: {v}");
     }
+}
+
+/// The queue's `total` comes from counts that triggers keep; after intakes, assignments,
+/// transitions and closings every filter's total equals counting the requests themselves.
+async fn totals_from_the_counts_match_counting_the_requests(backend: Backend) {
+    let Some(app) = spawn_app(backend, "queue_totals").await else {
+        return;
+    };
+    app.tenant("acme").await;
+    app.tenant("beta").await;
+    let support = app.user(Role::Support, None).await;
+    let mut refs = Vec::new();
+    for (tenant, kind) in [
+        (Some("acme"), "erasure"),
+        (Some("beta"), "access"),
+        (None, "access"),
+        (Some("acme"), "access"),
+        (None, "portability"),
+    ] {
+        let v = app
+            .file_as(&support.token, tenant, json!({"kind": kind}))
+            .await;
+        refs.push(v["reference"].as_str().unwrap().to_owned());
+    }
+    app.file(Some("beta"), "public@example.nl").await;
+    let act = |r: usize, action: &'static str, body: serde_json::Value| {
+        let (app, token, r) = (&app, support.token.clone(), refs[r].clone());
+        async move {
+            let (s, v) = app.act(&token, &r, action, body).await;
+            assert_eq!(s, 200, "{action}: {v}");
+        }
+    };
+    act(2, "assign", json!({"tenant": "beta"})).await;
+    act(0, "forward", json!({})).await;
+    act(
+        1,
+        "refuse",
+        json!({"ground": "manifestly_unfounded", "reason": "test"}),
+    )
+    .await;
+    act(3, "withdraw", json!({})).await;
+
+    let queries = [
+        "",
+        "?open=true",
+        "?tenant=acme",
+        "?tenant=beta",
+        "?kind=access",
+        "?kind=erasure",
+        "?status=received",
+        "?status=forwarded,refused",
+        "?status=awaiting_verification",
+        "?tenant=beta&kind=access&open=true",
+        "?status=withdrawn&tenant=acme",
+    ];
+    for q in queries {
+        let sep = if q.is_empty() { "?" } else { "&" };
+        let (s, v) = app
+            .get(
+                &format!("/api/v1/requests{q}{sep}per_page=200"),
+                Some(&support.token),
+            )
+            .await;
+        assert_eq!(s, 200, "{q}: {v}");
+        let listed = v["items"].as_array().unwrap().len() as i64;
+        assert_eq!(
+            v["total"].as_i64().unwrap(),
+            listed,
+            "{q}: the total counts what is listed"
+        );
+    }
+    let (_, v) = app.get("/api/v1/requests", Some(&support.token)).await;
+    assert_eq!(v["total"], 6);
 }
