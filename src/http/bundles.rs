@@ -10,11 +10,10 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::Staff;
+use super::extract::{Staff, link_error, reference_path, token_param};
 use super::file_body::file_body;
 use super::views::local;
-use crate::auth::token::{Purpose, TokenError};
-use crate::domain::Reference;
+use crate::auth::token::Purpose;
 use crate::error::{AppError, AppResult};
 use crate::service::bundles::{BundleState, bundle_state, open_download, request_bundle};
 use crate::state::AppState;
@@ -95,12 +94,6 @@ impl BundleView {
     }
 }
 
-fn parse_reference(raw: &str) -> AppResult<String> {
-    raw.parse::<Reference>()
-        .map(|r| r.to_string())
-        .map_err(|_| AppError::NotFound)
-}
-
 /// Compile the request's bundle from its tenant's data map (queued as a job).
 #[utoipa::path(
     post, path = "/api/v1/requests/{reference}/bundle", tag = "bundles",
@@ -116,7 +109,7 @@ pub async fn create(
     Staff(principal): Staff,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let reference = parse_reference(&path)?;
+    let reference = reference_path(&path)?;
     let st = state.clone();
     let view = state
         .db
@@ -142,7 +135,7 @@ pub async fn show(
     Staff(principal): Staff,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let reference = parse_reference(&path)?;
+    let reference = reference_path(&path)?;
     let st = state.clone();
     let view = state
         .db
@@ -164,20 +157,11 @@ pub async fn download(
     state: web::Data<AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
-    let token = q
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::field("token", "is required"))?;
+    let token = token_param(&q)?;
     let claims = state
         .tokens
-        .check_link(token, Purpose::Bundle)
-        .map_err(|e| match e {
-            TokenError::Expired => AppError::Gone {
-                code: "link_expired",
-                message: "this download link has expired; ask for a new one".to_owned(),
-            },
-            _ => AppError::Unauthorized("this link is not valid".to_owned()),
-        })?;
+        .check_link(&token, Purpose::Bundle)
+        .map_err(|e| link_error(e, "this download link has expired; ask for a new one"))?;
     let user = claims.by.clone().ok_or_else(AppError::unauthorized)?;
     let bundle_id = claims.sub.clone();
     let d = state

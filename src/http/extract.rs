@@ -77,3 +77,29 @@ impl FromRequest for MaybeStaff {
         })
     }
 }
+
+/// A request reference from the path; one that is not a reference is simply not found.
+pub fn reference_path(raw: &str) -> Result<String, AppError> {
+    raw.parse::<crate::domain::Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| AppError::NotFound)
+}
+
+/// The `token` query parameter of a link.
+pub fn token_param(q: &std::collections::HashMap<String, String>) -> Result<String, AppError> {
+    q.get("token")
+        .filter(|t| !t.is_empty())
+        .cloned()
+        .ok_or_else(|| AppError::field("token", "is required"))
+}
+
+/// A link token that does not open: 410 when it expired (saying what to do then), else 401.
+pub fn link_error(e: crate::auth::token::TokenError, when_expired: &str) -> AppError {
+    match e {
+        crate::auth::token::TokenError::Expired => AppError::Gone {
+            code: "link_expired",
+            message: when_expired.to_owned(),
+        },
+        _ => AppError::Unauthorized("this link is not valid".to_owned()),
+    }
+}

@@ -20,12 +20,12 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::Staff;
+use super::extract::{Staff, link_error, reference_path, token_param};
 use super::file_body::file_body;
 use super::pages::{self, UploadPage, UploadProblem, UploadState, wants_html};
 use super::views::local;
-use crate::auth::token::{Purpose, TokenError};
-use crate::domain::{Language, Reference};
+use crate::auth::token::Purpose;
+use crate::domain::Language;
 use crate::error::{AppError, AppResult};
 use crate::mail::labels;
 use crate::service::id_documents::{
@@ -46,21 +46,7 @@ pub struct UploadedView {
     pub uploaded_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
-fn parse_reference(raw: &str) -> AppResult<String> {
-    raw.parse::<Reference>()
-        .map(|r| r.to_string())
-        .map_err(|_| AppError::NotFound)
-}
-
-fn link_error(e: TokenError) -> AppError {
-    match e {
-        TokenError::Expired => AppError::Gone {
-            code: "link_expired",
-            message: "this link has expired; ask us for a new one".to_owned(),
-        },
-        _ => AppError::Unauthorized("this link is not valid".to_owned()),
-    }
-}
+const LINK_EXPIRED: &str = "this link has expired; ask us for a new one";
 
 /// The request a subject's upload link opens: the token's request, which must be the one in
 /// the path (a token for one request never opens another).
@@ -69,15 +55,12 @@ async fn linked_request(
     q: &HashMap<String, String>,
     reference: &str,
 ) -> AppResult<RequestRow> {
-    let token = q
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::field("token", "is required"))?;
+    let token = token_param(q)?;
     let claims = state
         .tokens
-        .check_link(token, Purpose::IdDocument)
-        .map_err(link_error)?;
-    let reference = parse_reference(reference)?;
+        .check_link(&token, Purpose::IdDocument)
+        .map_err(|e| link_error(e, LINK_EXPIRED))?;
+    let reference = reference_path(reference)?;
     state
         .db
         .run(move |conn| {
@@ -214,7 +197,7 @@ async fn staff_view(
     principal: crate::auth::Principal,
     reference: &str,
 ) -> AppResult<HttpResponse> {
-    let reference = parse_reference(reference)?;
+    let reference = reference_path(reference)?;
     let st = state.clone();
     let view = tokio::task::spawn_blocking(move || open_for_staff(&st, &principal, &reference))
         .await

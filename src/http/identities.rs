@@ -7,9 +7,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::body::{Fields, JSON_LIMIT, read_json};
-use super::extract::Staff;
+use super::extract::{Staff, reference_path};
 use super::views::local;
-use crate::domain::{IdentityKind, Reference};
+use crate::domain::IdentityKind;
 use crate::error::{AppError, AppResult};
 use crate::service::identities;
 use crate::state::AppState;
@@ -49,12 +49,6 @@ pub struct IdentityBody {
     value: String,
 }
 
-fn parse_reference(raw: &str) -> AppResult<String> {
-    raw.parse::<Reference>()
-        .map(|r| r.to_string())
-        .map_err(|_| AppError::NotFound)
-}
-
 /// The identifiers staff added to the request (the e-mail address it came with is always used).
 #[utoipa::path(
     get, path = "/api/v1/requests/{reference}/identities", tag = "bundles",
@@ -68,7 +62,7 @@ pub async fn list(
     Staff(principal): Staff,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let reference = parse_reference(&path)?;
+    let reference = reference_path(&path)?;
     let items = state
         .db
         .run(move |conn| identities::list(conn, &principal, &reference))
@@ -96,7 +90,7 @@ pub async fn add(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let reference = parse_reference(&path)?;
+    let reference = reference_path(&path)?;
     let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
     let mut f = Fields::new(&body);
     let kind = f.parse("kind", true, str::parse::<IdentityKind>);
@@ -136,7 +130,7 @@ pub async fn remove(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (reference, id) = path.into_inner();
-    let reference = parse_reference(&reference)?;
+    let reference = reference_path(&reference)?;
     state
         .db
         .run(move |conn| identities::remove(conn, &principal, &reference, &id))

@@ -7,12 +7,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::ToSchema;
 
 use super::body::{Fields, JSON_LIMIT, read_json};
-use super::extract::Staff;
+use super::extract::{Staff, reference_path};
 use super::views::{ListView, RequestSummary, RequestView};
 use crate::domain::deadline::ExtensionMonths;
 use crate::domain::lifecycle::Command;
 use crate::domain::request::staff_text;
-use crate::domain::{Action, Reference, RefusalGround, RequestKind, Status};
+use crate::domain::{Action, RefusalGround, RequestKind, Status};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::service::actions::{ActionRequest, act};
 use crate::service::queries::{QueueQuery, detail, queue};
@@ -162,12 +162,6 @@ pub async fn list(
     }))
 }
 
-fn parse_reference(raw: &str) -> AppResult<String> {
-    raw.parse::<Reference>()
-        .map(|r| r.to_string())
-        .map_err(|_| AppError::NotFound)
-}
-
 /// One request with its full history. The read is audited.
 #[utoipa::path(
     get, path = "/api/v1/requests/{reference}", tag = "requests",
@@ -181,23 +175,18 @@ pub async fn get_request(
     Staff(principal): Staff,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let reference = parse_reference(&path)?;
+    let reference = reference_path(&path)?;
     let who = principal.clone();
     let d = state
         .db
         .run(move |conn| detail(conn, &who, &reference))
         .await?;
-    Ok(HttpResponse::Ok().json(
-        RequestView::of(
-            &d.request,
-            d.tenant.as_ref(),
-            &d.events,
-            &principal,
-            &state.calendar,
-            now(),
-        )
-        .with_identities(&d.identities),
-    ))
+    Ok(HttpResponse::Ok().json(RequestView::of_detail(
+        &d,
+        &principal,
+        &state.calendar,
+        now(),
+    )))
 }
 
 /// The body of an action, per action (CONTRACT.md).
@@ -306,7 +295,7 @@ pub async fn perform(
 ) -> AppResult<HttpResponse> {
     let (reference, action) = path.into_inner();
     let action = Action::parse_staff(&action).ok_or(AppError::NotFound)?;
-    let reference = parse_reference(&reference)?;
+    let reference = reference_path(&reference)?;
     let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
     let request = parse_action(action, &body)?;
     let (st, who) = (state.clone(), principal.clone());
@@ -318,17 +307,12 @@ pub async fn perform(
         })
         .await?;
     tracing::info!(reference = %d.request.reference, action = %action, status = %d.request.status, "action performed");
-    Ok(HttpResponse::Ok().json(
-        RequestView::of(
-            &d.request,
-            d.tenant.as_ref(),
-            &d.events,
-            &principal,
-            &state.calendar,
-            now(),
-        )
-        .with_identities(&d.identities),
-    ))
+    Ok(HttpResponse::Ok().json(RequestView::of_detail(
+        &d,
+        &principal,
+        &state.calendar,
+        now(),
+    )))
 }
 
 #[cfg(test)]

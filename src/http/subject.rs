@@ -14,9 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::extract::{link_error, token_param};
 use super::pages::{self, HistoryLine, Notice, StatusPage, wants_html};
 use super::views::PublicStatusView;
-use crate::auth::token::{Purpose, TokenError};
+use crate::auth::token::Purpose;
 use crate::domain::{Language, Status};
 use crate::error::{AppError, AppResult};
 use crate::mail::labels;
@@ -28,22 +29,7 @@ use crate::store::events::Event;
 use crate::store::requests::RequestRow;
 use crate::store::tokens;
 
-fn token_of(q: &HashMap<String, String>) -> AppResult<String> {
-    q.get("token")
-        .filter(|t| !t.is_empty())
-        .cloned()
-        .ok_or_else(|| AppError::field("token", "is required"))
-}
-
-fn link_error(e: TokenError) -> AppError {
-    match e {
-        TokenError::Expired => AppError::Gone {
-            code: "link_expired",
-            message: "this link has expired; file the request again or contact us".to_owned(),
-        },
-        _ => AppError::Unauthorized("this link is not valid".to_owned()),
-    }
-}
+const LINK_EXPIRED: &str = "this link has expired; file the request again or contact us";
 
 /// The language to answer in when the link could not be used: the request's, if the token
 /// is ours (even expired), else the browser's.
@@ -86,11 +72,11 @@ async fn confirm_link(
     q: &HashMap<String, String>,
 ) -> AppResult<RequestRow> {
     state.limits.check_ip(req)?;
-    let token = token_of(q)?;
+    let token = token_param(q)?;
     let claims = state
         .tokens
         .check_link(&token, Purpose::Verify)
-        .map_err(link_error)?;
+        .map_err(|e| link_error(e, LINK_EXPIRED))?;
     let expires = DateTime::<Utc>::from_timestamp(claims.exp, 0)
         .unwrap_or_else(Utc::now)
         .naive_utc();
@@ -170,11 +156,11 @@ async fn load_status(
     q: &HashMap<String, String>,
 ) -> AppResult<Loaded> {
     state.limits.check_ip(req)?;
-    let token = token_of(q)?;
+    let token = token_param(q)?;
     let claims = state
         .tokens
         .check_link(&token, Purpose::Status)
-        .map_err(link_error)?;
+        .map_err(|e| link_error(e, LINK_EXPIRED))?;
     state
         .db
         .run(move |conn| {

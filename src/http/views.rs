@@ -260,12 +260,20 @@ impl RequestView {
         }
     }
 
-    pub fn with_identities(mut self, ids: &[crate::store::identities::RequestIdentity]) -> Self {
-        self.identities = ids
+    /// The view of a request as `service::queries::detail` loaded it, identities included.
+    pub fn of_detail(
+        d: &crate::service::queries::RequestDetail,
+        who: &Principal,
+        cal: &Calendar,
+        now: NaiveDateTime,
+    ) -> Self {
+        let mut view = Self::of(&d.request, d.tenant.as_ref(), &d.events, who, cal, now);
+        view.identities = d
+            .identities
             .iter()
             .map(super::identities::IdentityValueView::of)
             .collect();
-        self
+        view
     }
 }
 

@@ -108,6 +108,16 @@ async fn anna_request(app: &TestApp, support: &str, tenant: &str) -> String {
     filed["reference"].as_str().unwrap().to_owned()
 }
 
+/// Asks for the request's bundle (`POST …/bundle`).
+async fn ask_bundle(app: &TestApp, token: &str, reference: &str) -> (u16, Value) {
+    app.post(
+        &format!("/api/v1/requests/{reference}/bundle"),
+        Some(token),
+        &json!({}),
+    )
+    .await
+}
+
 /// Polls the bundle until it is no longer queued or running.
 async fn wait_bundle(app: &TestApp, token: &str, reference: &str) -> Value {
     for _ in 0..200 {
@@ -159,26 +169,14 @@ async fn a_bundle_is_compiled_polled_and_downloaded(backend: Backend) {
     let controller = app.user(Role::Controller, Some("shop")).await;
     let r = anna_request(&app, &support.token, "shop").await;
 
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/requests/{r}/bundle"),
-            Some(&controller.token),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = ask_bundle(&app, &controller.token, &r).await;
     assert_eq!(s, 202, "{v}");
     assert!(
         matches!(v["status"].as_str(), Some("queued" | "running")),
         "{v}"
     );
     // asking again while it runs answers the same bundle
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/requests/{r}/bundle"),
-            Some(&controller.token),
-            &json!({}),
-        )
-        .await;
+    let (s, _) = ask_bundle(&app, &controller.token, &r).await;
     assert_eq!(s, 202);
 
     let v = wait_bundle(&app, &controller.token, &r).await;
@@ -313,34 +311,16 @@ async fn only_those_who_may_reach_the_data_get_a_bundle(backend: Backend) {
     // not for a public intake before the e-mail address is confirmed
     let public = app.file(Some("shop"), "anna@example.nl").await;
     let p = public["reference"].as_str().unwrap();
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/requests/{p}/bundle"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = ask_bundle(&app, &admin.token, p).await;
     assert_eq!(s, 409, "{v}");
 
     // not for a tenant without a data map, nor for an unassigned request
     let other = anna_request(&app, &support.token, "other").await;
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/requests/{other}/bundle"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = ask_bundle(&app, &admin.token, &other).await;
     assert_eq!(s, 409, "{v}");
     let unassigned = app.file_as(&support.token, None, json!({})).await;
     let u = unassigned["reference"].as_str().unwrap();
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/requests/{u}/bundle"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = ask_bundle(&app, &admin.token, u).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (409, Some("no_tenant")),
@@ -375,13 +355,7 @@ async fn a_tenant_database_that_is_down_fails_then_is_retried(backend: Backend) 
     tenant_with_map(&app, "shop", &map).await;
     let admin = app.user(Role::Admin, None).await;
     let r = anna_request(&app, &admin.token, "shop").await;
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/requests/{r}/bundle"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let (s, _) = ask_bundle(&app, &admin.token, &r).await;
     assert_eq!(s, 202);
     let v = wait_bundle(&app, &admin.token, &r).await;
     assert_eq!(v["status"], "failed", "{v}");
@@ -427,12 +401,7 @@ async fn bundles_past_retention_are_removed(backend: Backend) {
     tenant_with_map(&app, "shop", &map).await;
     let admin = app.user(Role::Admin, None).await;
     let r = anna_request(&app, &admin.token, "shop").await;
-    app.post(
-        &format!("/api/v1/requests/{r}/bundle"),
-        Some(&admin.token),
-        &json!({}),
-    )
-    .await;
+    ask_bundle(&app, &admin.token, &r).await;
     let v = wait_bundle(&app, &admin.token, &r).await;
     let link = v["download_url"].as_str().unwrap().to_owned();
 

@@ -24,20 +24,26 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL server for tests, or None (with a loud note) on a laptop without one.
-/// Under CI (`CI` set) a missing URL is a failure, never a skip.
-pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
+/// The database server for tests named by `var` (e.g. `TEST_DATABASE_URL`), or None (with a
+/// loud note) on a laptop without one. Under CI (`CI` set) a missing URL is a failure, never a
+/// skip.
+pub fn server_url(var: &str, server: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
             assert!(
                 std::env::var("CI").is_err(),
-                "TEST_DATABASE_URL must be set under CI (PostgreSQL variants may not be skipped)"
+                "{var} must be set under CI ({server} variants may not be skipped)"
             );
-            eprintln!("SKIPPED {test} on PostgreSQL: TEST_DATABASE_URL is not set");
+            eprintln!("SKIPPED {test} on {server}: {var} is not set");
             None
         }
     }
+}
+
+/// The PostgreSQL server for tests (`TEST_DATABASE_URL`); see [`server_url`].
+pub fn postgres_url(test: &str) -> Option<String> {
+    server_url("TEST_DATABASE_URL", "PostgreSQL", test)
 }
 
 /// A fresh database on the test server; dropped (with FORCE) when the guard goes.

@@ -26,7 +26,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, MysqlConnection, PgConnection, RunQueryDsl, SqliteConnection};
 use inzage::tenant_data::{DataMap, SubjectIdentities};
 
-use crate::helpers::{PgDatabase, postgres_url};
+use crate::helpers::{PgDatabase, postgres_url, server_url};
 
 /// Which database a tenant system runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,20 +36,9 @@ pub enum TenantBackend {
     Mariadb,
 }
 
-/// The MariaDB/MySQL server for tests, or None (with a loud note) without one. Under CI
-/// (`CI` set) a missing URL is a failure, never a skip.
+/// The MariaDB/MySQL server for tests (`TEST_MYSQL_URL`); see [`server_url`].
 pub fn mysql_url(test: &str) -> Option<String> {
-    match std::env::var("TEST_MYSQL_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").is_err(),
-                "TEST_MYSQL_URL must be set under CI (MariaDB variants may not be skipped)"
-            );
-            eprintln!("SKIPPED {test} on MariaDB: TEST_MYSQL_URL is not set");
-            None
-        }
-    }
+    server_url("TEST_MYSQL_URL", "MariaDB", test)
 }
 
 /// A fresh database on the MariaDB/MySQL test server; dropped when the guard goes.
