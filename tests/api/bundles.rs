@@ -19,6 +19,7 @@ crate::on_both_backends!(
     a_tenant_database_that_is_down_fails_then_is_retried,
     bundles_past_retention_are_removed,
     the_export_command_writes_the_same_bundle,
+    identifiers_staff_add_are_used_by_the_bundle,
 );
 
 /// A small tenant database (SQLite) with two subjects whose addresses look alike.
@@ -509,4 +510,120 @@ async fn the_export_command_writes_the_same_bundle(backend: Backend) {
     ])
     .await;
     assert_eq!(o.status.code(), Some(2));
+}
+
+async fn identifiers_staff_add_are_used_by_the_bundle(backend: Backend) {
+    let Some(app) = spawn_app(backend, "bundle_identities").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("calls.db");
+    let mut c = SqliteConnection::establish(&db.to_string_lossy()).unwrap();
+    c.batch_execute(
+        "CREATE TABLE calls (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, minutes INTEGER);
+         INSERT INTO calls VALUES (1, '+31 6 11111111', 3), (2, '+31 6 22222222', 9), (3, ' +31 6 11111111 ', 4);",
+    )
+    .unwrap();
+    let map = dir.path().join("calls.toml");
+    std::fs::write(
+        &map,
+        format!(
+            "tenant = \"calls\"\n[[systems]]\nname = \"pbx\"\nurl = \"sqlite://{}\"\ndescription = \"Telephone exchange\"\n\
+             [[systems.tables]]\nname = \"calls\"\nprimary_key = \"id\"\nidentity = {{ phone = \"phone\" }}\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    tenant_with_map(&app, "calls", &map).await;
+    app.tenant("other").await;
+    let support = app.user(Role::Support, None).await;
+    let admin = app.user(Role::Admin, None).await;
+    let stranger = app.user(Role::Controller, Some("other")).await;
+    let r = anna_request(&app, &support.token, "calls").await;
+    let path = format!("/api/v1/requests/{r}/identities");
+
+    // validation, isolation
+    let (s, v) = app
+        .post(
+            &path,
+            Some(&support.token),
+            &json!({"kind": "phone", "value": "call me"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["error"]["fields"]["value"].is_string());
+    let (s, _) = app
+        .post(
+            &path,
+            Some(&support.token),
+            &json!({"kind": "shoe_size", "value": "42"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .post(
+            &path,
+            Some(&stranger.token),
+            &json!({"kind": "phone", "value": "+31 6 11111111"}),
+        )
+        .await;
+    assert_eq!(
+        s, 404,
+        "another tenant's controller does not learn the request exists"
+    );
+
+    // without the phone number the bundle finds nothing in the phone-rooted table
+    ask_bundle(&app, &admin.token, &r).await;
+    let v = wait_bundle(&app, &admin.token, &r).await;
+    assert_eq!(v["progress"]["rows"], 0, "{v}");
+
+    let (s, added) = app
+        .post(
+            &path,
+            Some(&support.token),
+            &json!({"kind": "phone", "value": " +31 6 11111111 "}),
+        )
+        .await;
+    assert_eq!(s, 201, "{added}");
+    assert_eq!(added["value"], "+31 6 11111111");
+    let (s, v) = app
+        .post(
+            &path,
+            Some(&support.token),
+            &json!({"kind": "phone", "value": "+31 6 11111111"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("identity_exists"))
+    );
+    let (_, d) = app
+        .get(&format!("/api/v1/requests/{r}"), Some(&support.token))
+        .await;
+    assert_eq!(d["identities"][0]["kind"], "phone");
+    assert!(event_kinds(&d).contains(&"identity_added".to_owned()));
+
+    ask_bundle(&app, &admin.token, &r).await;
+    let v = wait_bundle(&app, &admin.token, &r).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    assert_eq!(
+        v["progress"]["rows"], 2,
+        "both of Anna's calls, not the other number's: {v}"
+    );
+    let (_, zip) = download(&app, v["download_url"].as_str().unwrap()).await;
+    let manifest: Value = serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
+    assert_eq!(manifest["identities"]["phone"], json!(["+31 6 11111111"]));
+
+    // removed again
+    let id = added["id"].as_str().unwrap();
+    let r2 = app
+        .client
+        .delete(app.url(&format!("{path}/{id}")))
+        .bearer_auth(&support.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r2.status(), 204);
+    let (_, v) = app.get(&path, Some(&support.token)).await;
+    assert_eq!(v["items"], json!([]));
 }
