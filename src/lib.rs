@@ -1,5 +1,5 @@
 //! inzage: GDPR (AVG) data-subject requests for a processor that hosts many controllers'
-//! apps. See README.md for what it does and ../shared/DESIGN.md for how it is laid out.
+//! apps. See README.md for what it does and docs/architecture.md for how it is laid out.
 
 pub mod auth;
 pub mod bundle;

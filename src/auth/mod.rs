@@ -1,7 +1,7 @@
 //! Who is asking, and what they may see: passwords (argon2), signed tokens (jsonwebtoken),
 //! the staff principal and tenant scoping.
 //!
-//! Tenant isolation rule (CONTRACT.md, Roles): a controller sees only its own tenant; a
+//! Tenant isolation rule (docs/api.md, "Roles"): a controller sees only its own tenant; a
 //! request of another tenant answers 404 to it, exactly as a request that does not exist.
 
 pub mod password;

@@ -1,6 +1,6 @@
 //! Compiling a bundle (exportpakket): the zip handed to the controller with a copy of every
 //! row of one subject plus an overview of every system holding it (processing agreement
-//! art. 7.5/7.6; GDPR art. 15(1) and (3), art. 20(1)). Layout per CONTRACT.md:
+//! art. 7.5/7.6; GDPR art. 15(1) and (3), art. 20(1)). Layout (docs/api.md, "Bundles"):
 //!
 //! ```text
 //! manifest.json                 request, controller, every system and table, counts, SHA-256s

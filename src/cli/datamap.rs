@@ -1,7 +1,7 @@
 //! `inzage datamap check FILE [--connect]`: validates a data map and, with `--connect`, that
 //! every table and column it names exists in the tenant's databases.
 //!
-//! Exit codes (CONTRACT.md): 0 the map is fine; 2 the map has a problem (the file, or a table
+//! Exit codes (README, "Command line"): 0 the map is fine; 2 the map has a problem (the file, or a table
 //! or column the database does not have); 1 a system could not be reached (and the map has no
 //! problem found so far). Never prints a URL.
 

@@ -1,4 +1,4 @@
-//! The command line (CONTRACT.md): argument types and one function per command.
+//! The command line (README, "Command line"): argument types and one function per command.
 //! Exit codes: 0 done; 1 runtime failure; 2 bad usage or invalid input.
 
 pub mod args;

@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn identity_pauses_and_resumes_the_clock() {
-        // DESIGN.md: 2026-03-02, ID asked 03-03 and received 03-10 → legal 2026-04-09.
+        // Worked example: 2026-03-02, ID asked 03-03 and received 03-10 → legal 2026-04-09.
         let cal = Calendar::dutch();
         let f = facts(Status::Forwarded, "2026-03-02");
         let asked = plan(

@@ -2,7 +2,7 @@
 //!
 //! Nothing here does I/O, reads a clock or knows about diesel or actix: callers pass in
 //! `today`/`now`. Every value type is built only by `parse`/`TryFrom`, so a caller that holds
-//! one knows it is valid (STYLE.md, "parse, don't validate").
+//! one knows it is valid ("parse, don't validate").
 
 pub mod deadline;
 pub mod lifecycle;

@@ -290,7 +290,7 @@ impl SubjectEmail {
     }
 
     /// The form used to match the subject's rows and for per-address limits:
-    /// trimmed and lower-cased (CONTRACT.md: e-mail matched case-insensitively).
+    /// trimmed and lower-cased (docs/api.md, "Data maps": e-mail matched case-insensitively).
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
     }

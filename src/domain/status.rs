@@ -76,7 +76,7 @@ impl fmt::Display for Status {
     }
 }
 
-/// Staff roles (CONTRACT.md, Roles).
+/// Staff roles (docs/api.md, "Roles").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -239,7 +239,7 @@ use Status::{
 const WORKING: &[Status] = &[Received, Forwarded, Ack, InProgress];
 const OPEN: &[Status] = &[Awaiting, Received, Forwarded, Ack, InProgress];
 
-/// The transition table (DESIGN.md, Request lifecycle).
+/// The transition table (docs/api.md, "Statuses and the lifecycle").
 const RULES: &[(&[Status], Action, Who, To)] = &[
     (
         &[Awaiting],
@@ -341,7 +341,8 @@ mod tests {
     const CONTROLLER: Actor = Actor::Staff(Role::Controller);
     const STAFF: [Actor; 3] = [ADMIN, SUPPORT, CONTROLLER];
 
-    /// Every allowed (from, action, actor) → to, written out by hand from DESIGN.md.
+    /// Every allowed (from, action, actor) → to, written out by hand from the lifecycle in
+    /// docs/api.md.
     fn allowed() -> Vec<(Status, Action, Actor, Status)> {
         let mut v = vec![
             (Awaiting, Action::Verify, Actor::Subject, Received),

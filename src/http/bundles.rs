@@ -28,7 +28,7 @@ pub struct ProgressView {
     pub rows: i64,
 }
 
-/// A bundle as staff see it (CONTRACT.md).
+/// A bundle as staff see it (docs/api.md).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BundleView {
     /// `queued`, `running`, `ready`, `failed` (the last try; see `retry_at`) or `expired`.

@@ -189,7 +189,7 @@ pub async fn get_request(
     )))
 }
 
-/// The body of an action, per action (CONTRACT.md).
+/// The body of an action, per action (docs/api.md, "Action bodies").
 #[derive(serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ActionBody {

@@ -1,4 +1,4 @@
-//! JSON shapes of the API (CONTRACT.md). Times are stored in UTC and shown in
+//! JSON shapes of the API (docs/api.md). Times are stored in UTC and shown in
 //! Europe/Amsterdam with their offset; dates are Europe/Amsterdam calendar dates.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};

@@ -1,5 +1,5 @@
 //! The deadline sweep: for every request whose next reminder moment has passed, record the
-//! reminder stages reached (GDPR art. 12(3) deadline, DESIGN.md "Deadlines"), send the latest
+//! reminder stages reached (GDPR art. 12(3) deadline, README "Deadlines"), send the latest
 //! one to the tenant and to support, flag it when overdue, and set the next moment.
 //!
 //! Exactly once, whatever the number of instances: a stage is sent only by the transaction

@@ -4,7 +4,7 @@
 //!
 //! The article numbers come from the domain (`RequestKind::article`, `RefusalGround::article`),
 //! so a label can never cite another article than the rule it describes. Dates are calendar days
-//! in Europe/Amsterdam (DESIGN.md, "Deadlines"); instants are converted to Europe/Amsterdam here
+//! in Europe/Amsterdam (README, "Deadlines"); instants are converted to Europe/Amsterdam here
 //! and nowhere else in `mail`.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};

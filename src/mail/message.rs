@@ -13,8 +13,8 @@
 //!   verzoek doorsturen aan Verwerkingsverantwoordelijke […] Verwerker mag de betrokkene daarvan
 //!   op de hoogte stellen"). The article number differs per agreement, so the text names the
 //!   agreement, not the article.
-//! - [`VerificationLink`]: the purpose-bound link and its validity (DESIGN.md, "Identity
-//!   verification").
+//! - [`VerificationLink`]: the purpose-bound link and its validity (README, "Identity and
+//!   ID copies").
 //! - [`Forwarded`]: what the controller needs to act, and no personal data of the subject
 //!   (data minimisation, GDPR art. 5(1)(c)): the controller reads name, e-mail and details in
 //!   inzage.

@@ -9,7 +9,7 @@
 //!   [`OutgoingMail`], with [`SendError`] telling a retry from a dead letter.
 //!
 //! This module does not decide *when* a message is sent nor keep it: the outbox table and its
-//! worker (DESIGN.md, "Background work") write the message in the transaction that causes it
+//! worker (`mail::outbox`; docs/architecture.md) write the message in the transaction that causes it
 //! and call [`MailTransport::send`] until it succeeds. It never logs addresses, names or bodies;
 //! only the Message-ID and the outcome.
 //!

@@ -1,7 +1,7 @@
 //! Bundles as staff ask for them: compile one (queued as a job), see how far it is, and
 //! download it by a signed, expiring link — every download an event on the request.
 //!
-//! Who may reach tenant data (CONTRACT.md, Roles): admin; the tenant's own controller;
+//! Who may reach tenant data (docs/api.md, "Roles"): admin; the tenant's own controller;
 //! support only while an access grant of the controller runs.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};

@@ -1,5 +1,5 @@
-//! Copies of identity documents, only where a tenant's policy asks for one (DESIGN.md,
-//! "Identity verification").
+//! Copies of identity documents, only where a tenant's policy asks for one (README,
+//! "Identity and ID copies").
 //!
 //! The EDPB (Guidelines 01/2022 on the right of access, §§58-79) holds that asking for an ID
 //! copy is as a rule disproportionate where less intrusive means (the mailed link) suffice, and

@@ -1,7 +1,7 @@
 //! Files at rest (bundles, ID copies) behind one small interface, encrypted before they
 //! reach storage (`crate::crypto`): a local directory under `INZAGE_DATA_DIR` when the store
 //! is SQLite (one instance), chunks in the `file_chunks` table when it is PostgreSQL, so any
-//! instance serves any download and a database backup holds everything (DESIGN.md).
+//! instance serves any download and a database backup holds everything (README, "Files at rest").
 //!
 //! Every file has a `stored_files` row on both backends: its purpose, plaintext size, whether
 //! it is complete, and the salt of its own key. Writing streams: plaintext is sealed segment by

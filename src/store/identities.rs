@@ -1,5 +1,5 @@
 //! Extra identifiers of a request's subject (phone, customer id, another e-mail) that staff
-//! add so a bundle finds every row of the person (CONTRACT.md: e-mail always; phone and
+//! add so a bundle finds every row of the person (docs/api.md, "Data maps": e-mail always; phone and
 //! customer id when staff add them).
 
 use chrono::NaiveDateTime;

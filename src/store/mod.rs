@@ -299,7 +299,7 @@ use diesel::RunQueryDsl;
 /// SQLite has one writer at a time; its busy handler makes a waiting writer sleep in steps of
 /// up to 100 ms, so under load some writers starve for a second. Writers of this process queue
 /// on this lock instead and SQLite's own lock is free when they get it. (One process per
-/// SQLite store: DESIGN.md; other processes — `inzage` commands — still meet the busy handler.)
+/// SQLite store: README, "Architecture"; other processes — `inzage` commands — still meet the busy handler.)
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 thread_local! {

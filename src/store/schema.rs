@@ -1,5 +1,6 @@
 //! One schema for both backends, in the types `MultiConnection` shares
-//! (Text ids, naive UTC Timestamp, Date, JSON as Text; Bool through `store::bool_sql`).
+//! (Text ids, naive UTC Timestamp, Date, JSON as Text; Bool as SQLite INTEGER 0/1 and PostgreSQL
+//! BOOLEAN, through diesel's own mapping).
 
 diesel::table! {
     tenants (id) {

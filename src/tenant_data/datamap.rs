@@ -1,4 +1,4 @@
-//! Data maps (`exports/<tenant>.toml`, CONTRACT.md "Data maps"): where one tenant's personal
+//! Data maps (`exports/<tenant>.toml`, every key in exports/README.md): where one tenant's personal
 //! data lives, parsed into a typed, validated graph.
 //!
 //! Owns the file format: TOML read into raw structs (`serde(deny_unknown_fields)`, one piece

@@ -29,7 +29,7 @@ use sql::{CatalogColumn, Needles};
 
 pub use datamap::{DataMap, DataMapError, Follow, SystemMap, TableMap};
 
-/// Who the rows are about: the request's identities (CONTRACT.md: e-mail always; phone and
+/// Who the rows are about: the request's identities (docs/api.md, "Data maps": e-mail always; phone and
 /// customer id when staff add them). E-mail matches case-insensitively and trimmed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubjectIdentities {

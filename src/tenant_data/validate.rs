@@ -18,7 +18,7 @@ pub const MAX_IDENTIFIER_CHARS: usize = 64;
 /// per path, so this bounds the size of the generated SQL.
 pub const MAX_PATHS_PER_TABLE: u64 = 64;
 
-/// URL schemes a system may use (CONTRACT.md).
+/// URL schemes a system may use (exports/README.md, "url").
 pub const URL_SCHEMES: [&str; 5] = [
     "postgres://",
     "postgresql://",

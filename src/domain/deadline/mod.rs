@@ -127,7 +127,7 @@ fn public_holiday(d: NaiveDate) -> Option<&'static str> {
     }
     let easter = easter_sunday(d.year())?;
     match d.signed_duration_since(easter).num_days() {
-        // Good Friday is not in Atw art. 3(1); DESIGN.md keeps it as a non-working day (the
+        // Good Friday is not in Atw art. 3(1); inzage keeps it as a non-working day (the
         // processor's office is closed). So when a month ends on Good Friday, `legal`/`extended`
         // come out one working day later than a strict reading of the law; the promised date,
         // the target unless extended, does not roll and is unaffected.

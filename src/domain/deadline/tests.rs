@@ -15,7 +15,7 @@ fn utc(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-// ---- the worked examples of DESIGN.md ----
+// ---- worked examples, each checked by hand against the Dutch calendar ----
 
 #[test]
 fn easter_sunday_and_monday_roll_the_legal_deadline() {
