@@ -39,7 +39,8 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("the service is temporarily unavailable")]
     Unavailable(String),
-    #[error("internal error")]
+    /// Shown to a client as a fixed text; the cause is for the log (and a job's stored error).
+    #[error("internal error: {0}")]
     Internal(String),
     /// A store failure, kept whole so callers can tell e.g. a unique violation.
     #[error("store: {0}")]
@@ -183,5 +184,44 @@ impl From<PlanError> for AppError {
             | PlanError::NoIdentityRequested => Self::InvalidTransition(e.to_string()),
             PlanError::Deadline(_) => Self::field("received_at", e.to_string()),
         }
+    }
+}
+
+/// An error and its causes as one line, outermost first (`bundle failed: store: database
+/// error: …`), for the log and for a job's stored error. A cause whose text the line already
+/// holds (an error that prints its source in its own message) is not repeated.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
+    }
+    line
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the map failed")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the file: {0}")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn every_cause_once_outermost_first() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        assert_eq!(
+            chain(&Outer(Middle(io))),
+            "reading the map failed: the file: no such file"
+        );
     }
 }

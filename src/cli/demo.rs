@@ -35,7 +35,8 @@ pub fn seed(state: &AppState) -> Result<Seeded, CliError> {
     // The demo tenant's own database and its data map, under the data dir so the demo works
     // from any working directory (the map is built into the binary).
     let db_path = demo_database_path(&state.settings.data_dir);
-    create_demo_database(&db_path, DEMO_PEOPLE).map_err(|e| CliError::Runtime(e.to_string()))?;
+    create_demo_database(&db_path, DEMO_PEOPLE)
+        .map_err(|e| CliError::Runtime(crate::error::chain(&e)))?;
     let map_path = db_path.with_file_name("demo.toml");
     std::fs::write(&map_path, DEMO_DATAMAP)
         .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", map_path.display())))?;

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::CliError;
 use crate::bundle::{self, Progress};
 use crate::domain::Reference;
+use crate::error::chain;
 use crate::jobs::bundle::{export_options, load_map, meta, subject_identities};
 use crate::service::bundles::refusal_to_compile;
 use crate::state::AppState;
@@ -39,9 +40,9 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
     if let Some(why) = refusal_to_compile(&request, &tenant).map_err(CliError::from)? {
         return Err(CliError::Usage(format!("no bundle for {reference}: {why}")));
     }
-    let map = load_map(&tenant).map_err(CliError::Usage)?;
-    let subject = subject_identities(&mut conn, &request).map_err(CliError::Runtime)?;
-    let meta = meta(state, &request, &tenant).map_err(CliError::Runtime)?;
+    let map = load_map(&tenant).map_err(|e| CliError::Usage(chain(&e)))?;
+    let subject = subject_identities(&mut conn, &request)?;
+    let meta = meta(state, &request, &tenant)?;
 
     let partial = out.with_extension("zip.partial");
     let file = OpenOptions::new()

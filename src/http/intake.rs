@@ -50,25 +50,38 @@ pub struct IntakeBody {
 const MAX_BACKDATE_DAYS: i64 = 366;
 const CLOCK_SKEW_MINUTES: i64 = 5;
 
-fn parse_received_at(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+/// Why a `received_at` is refused (the field's 422 message).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum ReceivedAtError {
+    #[error("must be an RFC 3339 time or a YYYY-MM-DD date")]
+    Format,
+    #[error("is not a valid date")]
+    InvalidDate,
+    #[error("must not be in the future")]
+    Future,
+    #[error("must be within the last {MAX_BACKDATE_DAYS} days")]
+    TooOld,
+}
+
+fn parse_received_at(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ReceivedAtError> {
     let at = if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         t.with_timezone(&Utc)
     } else if let Ok(d) = raw.parse::<NaiveDate>() {
         // A date alone is that day in Europe/Amsterdam (where midnight always exists).
-        let start = d.and_hms_opt(0, 0, 0).ok_or("is not a valid date")?;
+        let start = d.and_hms_opt(0, 0, 0).ok_or(ReceivedAtError::InvalidDate)?;
         chrono_tz::Europe::Amsterdam
             .from_local_datetime(&start)
             .earliest()
-            .ok_or("is not a valid date")?
+            .ok_or(ReceivedAtError::InvalidDate)?
             .with_timezone(&Utc)
     } else {
-        return Err("must be an RFC 3339 time or a YYYY-MM-DD date".to_owned());
+        return Err(ReceivedAtError::Format);
     };
     if at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
-        return Err("must not be in the future".to_owned());
+        return Err(ReceivedAtError::Future);
     }
     if at < now - Duration::days(MAX_BACKDATE_DAYS) {
-        return Err(format!("must be within the last {MAX_BACKDATE_DAYS} days"));
+        return Err(ReceivedAtError::TooOld);
     }
     Ok(at)
 }

@@ -13,19 +13,65 @@ use serde::Deserialize;
 use crate::bundle::{self, BundleError, BundleMeta, Progress};
 use crate::config::Settings;
 use crate::domain::IdentityKind;
-use crate::error::AppError;
+use crate::error::{AppError, chain};
 use crate::service::bundles::refusal_to_compile;
 use crate::state::AppState;
 use crate::store::bundles::{self, BundleRow, BundleStatus, ReadyBundle};
 use crate::store::events::{EventActor, NewEvent};
-use crate::store::files::FilePurpose;
+use crate::store::files::{FileError, FilePurpose};
 use crate::store::identities::RequestIdentity;
 use crate::store::jobs::JobRow;
 use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, now, write_tx};
+use crate::store::{DbConnection, StoreError, now, write_tx};
 use crate::tenant_data::demo::{DEMO_URL_VAR, demo_database_path, sqlite_url};
-use crate::tenant_data::{DataMap, ExportOptions, SubjectIdentities};
+use crate::tenant_data::{DataMap, DataMapError, ExportOptions, SubjectIdentities};
+
+/// Why a bundle was not compiled. Each variant keeps its cause; [`chain`] renders the whole
+/// of it, which is also what staff see as the bundle's `error`: it names the system and
+/// table, never a URL or the subject's data (tenant data errors are scrubbed where they arise).
+#[derive(Debug, thiserror::Error)]
+pub enum BundleJobError {
+    #[error("tenant {0} has no data map")]
+    NoDataMap(String),
+    #[error("{path}: the data map is for tenant {map_tenant:?}, not for {tenant:?}")]
+    OtherTenantsMap {
+        path: String,
+        map_tenant: String,
+        tenant: String,
+    },
+    #[error(transparent)]
+    DataMap(#[from] DataMapError),
+    #[error("bad payload")]
+    Payload(#[source] serde_json::Error),
+    #[error("the request is gone")]
+    RequestGone,
+    #[error("the request has no tenant")]
+    NoTenant,
+    #[error(transparent)]
+    Compile(#[from] BundleError),
+    #[error("store")]
+    Store(#[from] StoreError),
+    #[error("file storage")]
+    Files(#[from] FileError),
+    #[error("{0}")]
+    Service(#[source] AppError),
+}
+
+impl From<AppError> for BundleJobError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => Self::Store(e),
+            other => Self::Service(other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for BundleJobError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
 
 #[derive(Deserialize)]
 struct Payload {
@@ -37,17 +83,18 @@ const PROGRESS_INTERVAL: StdDuration = StdDuration::from_secs(1);
 
 /// The tenant's data map, which must be the tenant's own: a map naming another tenant is
 /// never used (tenant isolation).
-pub fn load_map(tenant: &Tenant) -> Result<DataMap, String> {
+pub fn load_map(tenant: &Tenant) -> Result<DataMap, BundleJobError> {
     let path = tenant
         .datamap_path
         .as_deref()
-        .ok_or_else(|| format!("tenant {} has no data map", tenant.slug))?;
-    let map = DataMap::load(Path::new(path)).map_err(|e| e.to_string())?;
+        .ok_or_else(|| BundleJobError::NoDataMap(tenant.slug.clone()))?;
+    let map = DataMap::load(Path::new(path))?;
     if map.tenant != tenant.slug {
-        return Err(format!(
-            "{path}: the data map is for tenant {:?}, not for {:?}",
-            map.tenant, tenant.slug
-        ));
+        return Err(BundleJobError::OtherTenantsMap {
+            path: path.to_owned(),
+            map_tenant: map.tenant,
+            tenant: tenant.slug.clone(),
+        });
     }
     Ok(map)
 }
@@ -56,7 +103,7 @@ pub fn load_map(tenant: &Tenant) -> Result<DataMap, String> {
 pub fn subject_identities(
     conn: &mut DbConnection,
     request: &RequestRow,
-) -> Result<SubjectIdentities, String> {
+) -> Result<SubjectIdentities, StoreError> {
     let mut ids = SubjectIdentities {
         emails: vec![request.subject_email.clone()],
         ..SubjectIdentities::default()
@@ -64,7 +111,7 @@ pub fn subject_identities(
     if let Some(phone) = &request.subject_phone {
         ids.phones.push(phone.clone());
     }
-    for extra in RequestIdentity::for_request(conn, &request.id).map_err(|e| e.to_string())? {
+    for extra in RequestIdentity::for_request(conn, &request.id)? {
         let list = match extra.kind.parse::<IdentityKind>() {
             Ok(IdentityKind::Email) => &mut ids.emails,
             Ok(IdentityKind::Phone) => &mut ids.phones,
@@ -92,10 +139,14 @@ pub fn export_options(settings: &Settings) -> ExportOptions {
 }
 
 /// What the bundle says about the request and its controller.
-pub fn meta(state: &AppState, request: &RequestRow, tenant: &Tenant) -> Result<BundleMeta, String> {
+pub fn meta(
+    state: &AppState,
+    request: &RequestRow,
+    tenant: &Tenant,
+) -> Result<BundleMeta, StoreError> {
     Ok(BundleMeta {
         reference: request.reference.clone(),
-        kind: request.kind().map_err(|e| e.to_string())?,
+        kind: request.kind()?,
         received_at: request.received_at.and_utc(),
         controller_slug: tenant.slug.clone(),
         controller_name: tenant.name.clone(),
@@ -105,30 +156,24 @@ pub fn meta(state: &AppState, request: &RequestRow, tenant: &Tenant) -> Result<B
     })
 }
 
-fn store_err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-pub fn run(state: &AppState, job: &JobRow) -> Result<(), String> {
-    let payload: Payload =
-        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-    let mut conn = state.db.conn().map_err(store_err)?;
-    let Some(bundle) = BundleRow::find(&mut conn, &payload.bundle_id).map_err(store_err)? else {
+pub fn run(state: &AppState, job: &JobRow) -> Result<(), BundleJobError> {
+    let payload: Payload = serde_json::from_str(&job.payload).map_err(BundleJobError::Payload)?;
+    let mut conn = state.db.conn()?;
+    let Some(bundle) = BundleRow::find(&mut conn, &payload.bundle_id)? else {
         return Ok(()); // removed meanwhile: nothing to do
     };
     if bundle.is(BundleStatus::Ready) || bundle.is(BundleStatus::Expired) {
         return Ok(()); // an earlier try finished; only its job's completion was lost
     }
-    let request = RequestRow::find(&mut conn, &bundle.request_id)
-        .map_err(store_err)?
-        .ok_or("the request is gone")?;
+    let request =
+        RequestRow::find(&mut conn, &bundle.request_id)?.ok_or(BundleJobError::RequestGone)?;
     let tenant = match &request.tenant_id {
-        Some(id) => Tenant::find(&mut conn, id).map_err(store_err)?,
+        Some(id) => Tenant::find(&mut conn, id)?,
         None => None,
     }
-    .ok_or("the request has no tenant")?;
+    .ok_or(BundleJobError::NoTenant)?;
     // The request may have changed since the bundle was asked for (withdrawn, say).
-    if let Some(why) = refusal_to_compile(&request, &tenant).map_err(store_err)? {
+    if let Some(why) = refusal_to_compile(&request, &tenant)? {
         finish_failed(
             &mut conn,
             &bundle,
@@ -142,7 +187,7 @@ pub fn run(state: &AppState, job: &JobRow) -> Result<(), String> {
     match compile(state, &mut conn, &bundle, &request, &tenant) {
         Ok(()) => Ok(()),
         Err(error) => {
-            finish_failed(&mut conn, &bundle, &request, &error, final_try)?;
+            finish_failed(&mut conn, &bundle, &request, &chain(&error), final_try)?;
             Err(error)
         }
     }
@@ -154,8 +199,8 @@ fn finish_failed(
     request: &RequestRow,
     error: &str,
     final_try: bool,
-) -> Result<(), String> {
-    write_tx(conn, |conn| -> Result<(), AppError> {
+) -> Result<(), StoreError> {
+    write_tx(conn, |conn| -> Result<(), StoreError> {
         bundles::failed(conn, &bundle.id, error, now())?;
         if final_try {
             let mut event =
@@ -165,7 +210,6 @@ fn finish_failed(
         }
         Ok(())
     })
-    .map_err(store_err)
 }
 
 fn compile(
@@ -174,14 +218,14 @@ fn compile(
     bundle: &BundleRow,
     request: &RequestRow,
     tenant: &Tenant,
-) -> Result<(), String> {
+) -> Result<(), BundleJobError> {
     let map = load_map(tenant)?;
     let subject = subject_identities(conn, request)?;
     let meta = meta(state, request, tenant)?;
     let tables_total = i32::try_from(map.table_count()).unwrap_or(i32::MAX);
-    bundles::start(conn, &bundle.id, tables_total, now()).map_err(store_err)?;
+    bundles::start(conn, &bundle.id, tables_total, now())?;
 
-    let file = state.files.create(FilePurpose::Bundle).map_err(store_err)?;
+    let file = state.files.create(FilePurpose::Bundle)?;
     let mut last = Instant::now();
     let mut progress = |p: Progress| {
         if last.elapsed() < PROGRESS_INTERVAL && p.tables_done < p.tables_total {
@@ -192,22 +236,17 @@ fn compile(
         let rows = i64::try_from(p.rows).unwrap_or(i64::MAX);
         // Progress is a courtesy: a failed update does not fail the bundle.
         if let Err(e) = bundles::progress(conn, &bundle.id, done, rows) {
-            tracing::warn!(error = %e, "recording bundle progress failed");
+            tracing::warn!(error = %chain(&e), "recording bundle progress failed");
         }
     };
     let spool = state.settings.data_dir.join("tmp");
     let options = export_options(&state.settings);
     let (summary, file) =
-        bundle::compile(&map, &meta, &subject, &options, &spool, file, &mut progress).map_err(
-            |e| match e {
-                BundleError::TenantData(e) => e.to_string(),
-                BundleError::Write(e) => format!("writing the bundle failed: {e}"),
-            },
-        )?;
-    let stored = file.finish().map_err(store_err)?;
+        bundle::compile(&map, &meta, &subject, &options, &spool, file, &mut progress)?;
+    let stored = file.finish()?;
     let finished = now();
     let expires_at = finished + Duration::days(i64::from(state.settings.bundle_retention_days));
-    write_tx(conn, |conn| -> Result<(), AppError> {
+    write_tx(conn, |conn| -> Result<(), StoreError> {
         bundles::ready(
             conn,
             &bundle.id,
@@ -234,21 +273,20 @@ fn compile(
         );
         event.insert(conn)?;
         Ok(())
-    })
-    .map_err(store_err)?;
+    })?;
     tracing::info!(bundle = %bundle.id, tables = summary.tables, rows = summary.rows, bytes = summary.size_bytes, "bundle ready");
     Ok(())
 }
 
 /// Removes the files of bundles past their retention period (hourly, from the retention job).
-pub fn expire(state: &AppState) -> Result<usize, String> {
-    let mut conn = state.db.conn().map_err(store_err)?;
-    let due = BundleRow::past_retention(&mut conn, now()).map_err(store_err)?;
+pub fn expire(state: &AppState) -> Result<usize, BundleJobError> {
+    let mut conn = state.db.conn()?;
+    let due = BundleRow::past_retention(&mut conn, now())?;
     for b in &due {
         if let Some(file) = &b.file_id {
-            state.files.delete(file).map_err(store_err)?;
+            state.files.delete(file)?;
         }
-        bundles::expired(&mut conn, &b.id).map_err(store_err)?;
+        bundles::expired(&mut conn, &b.id)?;
     }
     Ok(due.len())
 }

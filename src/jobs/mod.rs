@@ -13,10 +13,48 @@ use std::time::Duration as StdDuration;
 use chrono::{Duration, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
+use crate::error::{AppError, chain};
 use crate::state::AppState;
+use crate::store::files::FileError;
 use crate::store::jobs::{self, JobRow, JobState, NewJob};
-use crate::store::now;
+use crate::store::{StoreError, now};
+
+/// Why a job failed. Every variant keeps its cause: [`chain`] renders the whole of it for the
+/// log and the job's stored error (`last_error`).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("store")]
+    Store(#[from] StoreError),
+    #[error("file storage")]
+    Files(#[from] FileError),
+    #[error("{0}")]
+    Service(#[source] AppError),
+    #[error("bundle")]
+    Bundle(#[from] bundle::BundleJobError),
+    #[error("unknown job kind {0:?}")]
+    UnknownKind(String),
+    #[error("abandoned: {0} tries, the last by a worker that stopped mid-job")]
+    Abandoned(i32),
+    #[error("the job panicked")]
+    Panicked(#[source] tokio::task::JoinError),
+}
+
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => Self::Store(e),
+            other => Self::Service(other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for JobError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
 
 /// Kinds of job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,15 +91,17 @@ impl JobKind {
 }
 
 /// Runs one claimed job to its end (on a blocking thread).
-fn run(state: &AppState, job: &JobRow) -> Result<(), String> {
+fn run(state: &AppState, job: &JobRow) -> Result<(), JobError> {
     match JobKind::parse(&job.kind) {
-        Some(JobKind::DeadlineSweep) => sweep::run(state, Utc::now()).map(|report| {
+        Some(JobKind::DeadlineSweep) => {
+            let report = sweep::run(state, Utc::now())?;
             tracing::info!(job = %job.id, requests = report.requests, reminders = report.sent, "deadline sweep done");
-        }),
+            Ok(())
+        }
         Some(JobKind::Maintenance) => maintenance::run(state),
         Some(JobKind::Retention) => retention::run(state),
-        Some(JobKind::Bundle) => bundle::run(state, job),
-        None => Err(format!("unknown job kind {:?}", job.kind)),
+        Some(JobKind::Bundle) => Ok(bundle::run(state, job)?),
+        None => Err(JobError::UnknownKind(job.kind.clone())),
     }
 }
 
@@ -154,38 +194,46 @@ async fn worker_loop(state: AppState, worker: String, mut stop: watch::Receiver<
 
 async fn execute(state: &AppState, worker: &str, job: JobRow, lease: Duration) {
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
-    let _g = span.enter();
+    // The span follows the future across its awaits (a guard held over an `.await` would
+    // mark whatever else the thread runs meanwhile) and the blocking thread that runs the job.
+    execute_in_span(state, worker, job, lease)
+        .instrument(span)
+        .await
+}
+
+async fn execute_in_span(state: &AppState, worker: &str, job: JobRow, lease: Duration) {
     // A job whose workers kept dying is not tried again and again: past its tries it is dead.
     let result = if job.attempts > job.max_attempts {
-        Err(format!(
-            "abandoned: {} tries, the last by a worker that stopped mid-job",
-            job.attempts - 1
-        ))
+        Err(JobError::Abandoned(job.attempts - 1))
     } else {
         // Keep the lease while the job runs, so no other instance takes it over.
         let heartbeat = {
             let (state, worker, id) = (state.clone(), worker.to_owned(), job.id.clone());
-            tokio::spawn(async move {
-                let every = (lease / 3).to_std().unwrap_or(StdDuration::from_secs(10));
-                loop {
-                    tokio::time::sleep(every).await;
-                    let (w, i) = (worker.clone(), id.clone());
-                    match state
-                        .db
-                        .run(move |c| jobs::heartbeat(c, &i, &w, now() + lease))
-                        .await
-                    {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => tracing::warn!(error = %e, "lease renewal failed"),
+            tokio::spawn(
+                async move {
+                    let every = (lease / 3).to_std().unwrap_or(StdDuration::from_secs(10));
+                    loop {
+                        tokio::time::sleep(every).await;
+                        let (w, i) = (worker.clone(), id.clone());
+                        match state
+                            .db
+                            .run(move |c| jobs::heartbeat(c, &i, &w, now() + lease))
+                            .await
+                        {
+                            Ok(true) => {}
+                            Ok(false) => break,
+                            Err(e) => tracing::warn!(error = %chain(&e), "lease renewal failed"),
+                        }
                     }
                 }
-            })
+                .in_current_span(),
+            )
         };
         let (st, j) = (state.clone(), job.clone());
-        let result = tokio::task::spawn_blocking(move || run(&st, &j))
+        let span = tracing::Span::current();
+        let result = tokio::task::spawn_blocking(move || span.in_scope(|| run(&st, &j)))
             .await
-            .unwrap_or_else(|e| Err(format!("the job panicked: {e}")));
+            .unwrap_or_else(|e| Err(JobError::Panicked(e)));
         heartbeat.abort();
         result
     };
@@ -198,6 +246,7 @@ async fn execute(state: &AppState, worker: &str, job: JobRow, lease: Duration) {
                 .await
         }
         Err(error) => {
+            let error = chain(&error);
             tracing::warn!(%error, "job failed");
             state
                 .db
@@ -211,7 +260,7 @@ async fn execute(state: &AppState, worker: &str, job: JobRow, lease: Duration) {
         }
         Ok(_) => {}
         Err(e) => {
-            tracing::warn!(error = %e, "recording the job's outcome failed; its lease will expire")
+            tracing::warn!(error = %chain(&e), "recording the job's outcome failed; its lease will expire")
         }
     }
 }

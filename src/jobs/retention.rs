@@ -5,10 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
+use super::JobError;
+use super::bundle::BundleJobError;
 use crate::service::id_documents::{RetentionReport, enforce_retention};
 use crate::state::AppState;
 
-pub fn run(state: &AppState) -> Result<(), String> {
+pub fn run(state: &AppState) -> Result<(), JobError> {
     id_documents(state, Utc::now())?;
     bundles(state)?;
     Ok(())
@@ -16,7 +18,7 @@ pub fn run(state: &AppState) -> Result<(), String> {
 
 /// Removes the files of bundles past their retention period (`INZAGE_BUNDLE_RETENTION_DAYS`,
 /// GDPR art. 5(1)(e)): the bundle row stays, as `expired`, for the request's history.
-pub fn bundles(state: &AppState) -> Result<usize, String> {
+pub fn bundles(state: &AppState) -> Result<usize, BundleJobError> {
     let removed = crate::jobs::bundle::expire(state)?;
     tracing::info!(removed, "bundle retention done");
     Ok(removed)
@@ -25,8 +27,8 @@ pub fn bundles(state: &AppState) -> Result<usize, String> {
 /// Deletes every ID copy uploaded more than 30 days before `now`, whatever its request's state
 /// (GDPR art. 5(1)(e); EDPB Guidelines 01/2022 §§58-79), copies still held for requests that
 /// no longer wait for identity, and ID copy files a crash left unrecorded.
-pub fn id_documents(state: &AppState, now: DateTime<Utc>) -> Result<RetentionReport, String> {
-    let report = enforce_retention(state, now).map_err(|e| e.to_string())?;
+pub fn id_documents(state: &AppState, now: DateTime<Utc>) -> Result<RetentionReport, JobError> {
+    let report = enforce_retention(state, now)?;
     tracing::info!(
         expired = report.expired,
         not_needed = report.not_needed,

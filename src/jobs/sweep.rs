@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use crate::domain::Language;
 use crate::domain::deadline::{ReminderStage, amsterdam_date, plan_reminders};
 use crate::domain::reminders::next_reminder_at;
-use crate::error::AppResult;
+use crate::error::{AppResult, chain};
 use crate::mail::{DeadlineReminder, MailMessage};
 use crate::service::notify::{queue_mail, request_url};
 use crate::state::AppState;
@@ -24,7 +24,7 @@ use crate::store::events::{EventActor, NewEvent};
 use crate::store::requests::{RequestRow, due_for_reminder, set_next_reminder};
 use crate::store::schema::{reminders, requests};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, now, reminders as reminders_store, write_tx};
+use crate::store::{DbConnection, StoreError, now, reminders as reminders_store, write_tx};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SweepReport {
@@ -39,22 +39,20 @@ pub struct SweepReport {
 /// Requests per transaction.
 const BATCH: i64 = 50;
 
-pub fn run(state: &AppState, now_utc: DateTime<Utc>) -> Result<SweepReport, String> {
-    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
+pub fn run(state: &AppState, now_utc: DateTime<Utc>) -> Result<SweepReport, StoreError> {
+    let mut conn = state.db.conn()?;
     let mut report = SweepReport::default();
     let mut sweep = Sweep {
         state,
         now_utc,
         today: amsterdam_date(now_utc),
-        tenants: Tenant::all(&mut conn)
-            .map_err(|e| e.to_string())?
+        tenants: Tenant::all(&mut conn)?
             .into_iter()
             .map(|t| (t.id.clone(), t))
             .collect(),
     };
     loop {
-        let due =
-            due_for_reminder(&mut conn, now_utc.naive_utc(), BATCH).map_err(|e| e.to_string())?;
+        let due = due_for_reminder(&mut conn, now_utc.naive_utc(), BATCH)?;
         if due.is_empty() {
             break;
         }
@@ -62,16 +60,15 @@ pub fn run(state: &AppState, now_utc: DateTime<Utc>) -> Result<SweepReport, Stri
         match write_tx(&mut conn, |c| sweep.batch(c, &due)) {
             Ok(sent) => report.sent += sent,
             Err(e) => {
-                tracing::warn!(error = %e, "a sweep batch failed; handling its requests one by one");
+                tracing::warn!(error = %chain(&e), "a sweep batch failed; handling its requests one by one");
                 for id in &due {
                     match write_tx(&mut conn, |c| sweep.batch(c, std::slice::from_ref(id))) {
                         Ok(sent) => report.sent += sent,
                         Err(e) => {
                             // Put it off, so it cannot hold up the sweep; an operator sees the log.
-                            tracing::error!(request = %id, error = %e, "reminder failed; retrying in an hour");
+                            tracing::error!(request = %id, error = %chain(&e), "reminder failed; retrying in an hour");
                             let later = now_utc.naive_utc() + chrono::Duration::hours(1);
-                            set_next_reminder(&mut conn, id, Some(later))
-                                .map_err(|e| e.to_string())?;
+                            set_next_reminder(&mut conn, id, Some(later))?;
                             report.failed += 1;
                         }
                     }

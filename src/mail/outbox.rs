@@ -8,42 +8,55 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use tokio::sync::watch;
 
-use super::{MailMessage, MailTransport, OutgoingMail, RenderedMail};
+use super::{MailError, MailMessage, MailTransport, OutgoingMail, RenderedMail};
 use crate::domain::Language;
+use crate::error::chain;
 use crate::state::AppState;
-use crate::store::now;
 use crate::store::outbox::{self, OutboxRow};
+use crate::store::{StoreError, now};
 
 const LEASE_SECS: i64 = 120;
+
+/// Why the sender could not handle a message. Each variant keeps its cause ([`chain`] renders
+/// it); a failed delivery is not one of them: it is recorded on the message and retried.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("store")]
+    Store(#[from] StoreError),
+    #[error("stored message unreadable")]
+    Unreadable(#[source] serde_json::Error),
+    #[error("rendering the message failed")]
+    Render(#[source] MailError),
+    #[error("the sender's task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
 
 /// Sends one due message, if any; Ok(true) when one was handled.
 pub fn deliver_one(
     state: &AppState,
     transport: &MailTransport,
     worker: &str,
-) -> Result<bool, String> {
-    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
-    let Some(row) = outbox::claim(&mut conn, worker, Duration::seconds(LEASE_SECS), now())
-        .map_err(|e| e.to_string())?
-    else {
+) -> Result<bool, OutboxError> {
+    let mut conn = state.db.conn()?;
+    let Some(row) = outbox::claim(&mut conn, worker, Duration::seconds(LEASE_SECS), now())? else {
         return Ok(false);
     };
     let mail = match outgoing(state, &row) {
         Ok(m) => m,
-        Err(reason) => {
-            outbox::fail(&mut conn, &row, &reason, true, now()).map_err(|e| e.to_string())?;
+        Err(e) => {
+            let reason = chain(&e);
+            outbox::fail(&mut conn, &row, &reason, true, now())?;
             tracing::error!(message_id = %row.message_id, template = %row.template, %reason, "mail cannot be rendered");
             return Ok(true);
         }
     };
     match transport.send(&mail) {
         Ok(()) => {
-            outbox::mark_sent(&mut conn, &row.id, now()).map_err(|e| e.to_string())?;
+            outbox::mark_sent(&mut conn, &row.id, now())?;
             tracing::info!(message_id = %row.message_id, template = %row.template, "mail sent");
         }
         Err(e) => {
-            let state = outbox::fail(&mut conn, &row, e.reason(), !e.is_transient(), now())
-                .map_err(|e| e.to_string())?;
+            let state = outbox::fail(&mut conn, &row, e.reason(), !e.is_transient(), now())?;
             tracing::warn!(message_id = %row.message_id, attempt = row.attempts, outcome = state, reason = e.reason(), "mail not sent");
         }
     }
@@ -51,16 +64,16 @@ pub fn deliver_one(
 }
 
 /// The message as it leaves: rendered from its stored context in the recipient's language.
-pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, String> {
-    let message: MailMessage = serde_json::from_str(&row.payload)
-        .map_err(|e| format!("stored message unreadable: {e}"))?;
+pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, OutboxError> {
+    let message: MailMessage =
+        serde_json::from_str(&row.payload).map_err(OutboxError::Unreadable)?;
     let language = row.language.parse().unwrap_or(Language::Nl);
     message
         .render(language, &state.settings.processor_name)
-        .map_err(|e| e.to_string())
+        .map_err(OutboxError::Render)
 }
 
-fn outgoing(state: &AppState, row: &OutboxRow) -> Result<OutgoingMail, String> {
+fn outgoing(state: &AppState, row: &OutboxRow) -> Result<OutgoingMail, OutboxError> {
     Ok(OutgoingMail {
         message_id: row.message_id.clone(),
         from: state.settings.mail_from.clone(),
@@ -94,12 +107,12 @@ pub async fn sender_loop(state: AppState, worker: String, mut stop: watch::Recei
         let (st, t, w) = (state.clone(), transport.clone(), worker.clone());
         let handled = tokio::task::spawn_blocking(move || deliver_one(&st, &t, &w))
             .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+            .unwrap_or_else(|e| Err(OutboxError::Task(e)));
         let wait = match handled {
             Ok(true) => continue,
             Ok(false) => StdDuration::from_secs(1),
             Err(e) => {
-                tracing::warn!(error = %e, "mail sender");
+                tracing::warn!(error = %chain(&e), "mail sender");
                 StdDuration::from_secs(5)
             }
         };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::{Principal, password};
-use crate::domain::{Language, Role};
+use crate::domain::{InvalidValue, Language, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::tenants::{NewTenant, Tenant};
@@ -11,7 +11,7 @@ use crate::store::users::{NewUser, User};
 use crate::store::{DbConnection, new_id, now};
 
 /// A tenant slug: 2-40 lower-case letters, digits and dashes, starting with a letter.
-pub fn parse_slug(raw: &str) -> Result<String, String> {
+pub fn parse_slug(raw: &str) -> Result<String, InvalidValue> {
     let s = raw.trim();
     let ok = (2..=40).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -20,7 +20,9 @@ pub fn parse_slug(raw: &str) -> Result<String, String> {
     if ok {
         Ok(s.to_owned())
     } else {
-        Err("must be 2-40 lower-case letters, digits or dashes, starting with a letter".to_owned())
+        Err(InvalidValue::new(
+            "must be 2-40 lower-case letters, digits or dashes, starting with a letter",
+        ))
     }
 }
 
@@ -37,7 +39,7 @@ pub struct TenantInput {
 pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<Tenant> {
     let mut fields = crate::error::FieldErrors::new();
     let slug = parse_slug(&input.slug)
-        .map_err(|e| fields.insert("slug".into(), e))
+        .map_err(|e| fields.insert("slug".into(), e.to_string()))
         .ok();
     let name = crate::domain::request::staff_text(&input.name, 200)
         .map_err(|e| fields.insert("name".into(), e.to_string()))

@@ -239,38 +239,49 @@ macro_rules! bound {
     }};
 }
 
+/// Why a tenant database could not be opened. The database's own message may hold the URL and
+/// its password, so it is kept as text scrubbed of both, never as the error itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("the URL must start with postgres://, postgresql://, mysql:// or sqlite://")]
+    UnknownScheme,
+    #[error("sqlite:// needs a path")]
+    SqliteWithoutPath,
+    /// The database refused the connection (message scrubbed).
+    #[error("{0}")]
+    Refused(String),
+    /// The session could not be made read-only (message scrubbed).
+    #[error("cannot make the session read-only: {0}")]
+    ReadOnly(String),
+}
+
 impl TenantConnection {
     /// Connects to a resolved URL and makes the session read-only; the error message is
     /// already scrubbed of the URL.
-    pub fn open(url: &str) -> Result<Self, String> {
+    pub fn open(url: &str) -> Result<Self, OpenError> {
         let secrets: Vec<&str> = [Some(url), url_password(url)]
             .into_iter()
             .flatten()
             .collect();
         let fail = |e: &dyn std::fmt::Display| scrub(&e.to_string(), &secrets);
+        let refused = |e: diesel::ConnectionError| OpenError::Refused(fail(&e));
         let mut conn = match Dialect::from_url(url) {
             Some(Dialect::Postgres) => PgConnection::establish(&with_connect_timeout(url))
                 .map(Self::Pg)
-                .map_err(|e| fail(&e))?,
+                .map_err(refused)?,
             Some(Dialect::Mysql) => MysqlConnection::establish(url)
                 .map(Self::Mysql)
-                .map_err(|e| fail(&e))?,
+                .map_err(refused)?,
             Some(Dialect::Sqlite) => {
-                let uri =
-                    sqlite_readonly_uri(url).ok_or_else(|| "sqlite:// needs a path".to_owned())?;
+                let uri = sqlite_readonly_uri(url).ok_or(OpenError::SqliteWithoutPath)?;
                 SqliteConnection::establish(&uri)
                     .map(Self::Sqlite)
-                    .map_err(|e| fail(&e))?
+                    .map_err(refused)?
             }
-            None => {
-                return Err(
-                    "the URL must start with postgres://, postgresql://, mysql:// or sqlite://"
-                        .to_owned(),
-                );
-            }
+            None => return Err(OpenError::UnknownScheme),
         };
         conn.read_only_session()
-            .map_err(|e| format!("cannot make the session read-only: {}", fail(&e)))?;
+            .map_err(|e| OpenError::ReadOnly(fail(&e)))?;
         Ok(conn)
     }
 

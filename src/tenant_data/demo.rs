@@ -50,10 +50,24 @@ pub fn sqlite_url(path: &Path) -> String {
 
 /// The demo database could not be made.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot create the demo database {path}: {message}")]
+#[error("cannot create the demo database {path}")]
 pub struct DemoError {
     pub path: String,
-    pub message: String,
+    #[source]
+    pub cause: DemoCause,
+}
+
+/// What went wrong creating the demo database.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoCause {
+    #[error("the path is not valid UTF-8")]
+    Path,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
 }
 
 const SCHEMA: &str = r#"
@@ -286,23 +300,20 @@ struct Person {
 /// moved into place at the end, so a reader never sees half a database; an existing file at
 /// `path` is replaced (it is demo data).
 pub fn create_demo_database(path: &Path, people: usize) -> Result<(), DemoError> {
-    let fail = |message: String| DemoError {
+    let fail = |cause: DemoCause| DemoError {
         path: path.display().to_string(),
-        message,
+        cause,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
     }
     let tmp = PathBuf::from(format!("{}.tmp-{}", path.display(), std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    let tmp_str = tmp
-        .to_str()
-        .ok_or_else(|| fail("the path is not valid UTF-8".to_owned()))?;
-    let result = (|| -> Result<(), String> {
-        let mut conn = SqliteConnection::establish(tmp_str).map_err(|e| e.to_string())?;
-        conn.batch_execute(SCHEMA).map_err(|e| e.to_string())?;
-        conn.transaction(|c| fill(c, people.max(1)))
-            .map_err(|e| e.to_string())?;
+    let tmp_str = tmp.to_str().ok_or_else(|| fail(DemoCause::Path))?;
+    let result = (|| -> Result<(), DemoCause> {
+        let mut conn = SqliteConnection::establish(tmp_str)?;
+        conn.batch_execute(SCHEMA)?;
+        conn.transaction(|c| fill(c, people.max(1)))?;
         Ok(())
     })();
     if let Err(e) = result {
@@ -311,7 +322,7 @@ pub fn create_demo_database(path: &Path, people: usize) -> Result<(), DemoError>
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        fail(e.to_string())
+        fail(e.into())
     })
 }
 

@@ -188,7 +188,7 @@ fn open_system(system: &SystemMap, url: &str) -> Result<TenantConnection, Tenant
         system: system.name.clone(),
         message,
     };
-    let mut conn = TenantConnection::open(url).map_err(connect)?;
+    let mut conn = TenantConnection::open(url).map_err(|e| connect(e.to_string()))?;
     let secrets: Vec<&str> = [Some(url), url_password(url)]
         .into_iter()
         .flatten()

@@ -369,6 +369,30 @@ async fn a_tenant_database_that_is_down_fails_then_is_retried(backend: Backend) 
         !error.contains("anna"),
         "no personal data in the error: {error}"
     );
+    // the job keeps the whole chain of causes, outermost first (recorded just after the
+    // bundle's own failure)
+    let mut last_error = Value::Null;
+    for _ in 0..100 {
+        let (_, jobs) = app.get("/api/v1/jobs", Some(&admin.token)).await;
+        last_error = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["kind"] == "bundle")
+            .map(|j| j["last_error"].clone())
+            .unwrap_or_default();
+        if last_error.is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let last_error = last_error.as_str().unwrap_or_default();
+    assert!(
+        last_error.starts_with("bundle: system shop: cannot connect"),
+        "{last_error}"
+    );
+    assert!(!last_error.contains("anna"), "{last_error}");
+    let v = wait_bundle(&app, &admin.token, &r).await;
     assert!(v["retry_at"].is_string(), "it will be tried again: {v}");
     assert_eq!(v["attempts"], 1);
 
