@@ -29,6 +29,9 @@ pub enum JobKind {
     Retention,
     /// Compiles one request's bundle (payload `{"bundle_id"}`).
     Bundle,
+    /// Once per rule change: recomputes the dates of open requests (the early reading of the
+    /// holidays; `service::recompute`).
+    DeadlineRecompute,
 }
 
 impl JobKind {
@@ -38,6 +41,7 @@ impl JobKind {
             Self::Maintenance => "maintenance",
             Self::Retention => "retention",
             Self::Bundle => "bundle",
+            Self::DeadlineRecompute => "deadline_recompute",
         }
     }
 
@@ -47,6 +51,7 @@ impl JobKind {
             "maintenance" => Some(Self::Maintenance),
             "retention" => Some(Self::Retention),
             "bundle" => Some(Self::Bundle),
+            "deadline_recompute" => Some(Self::DeadlineRecompute),
             _ => None,
         }
     }
@@ -61,9 +66,23 @@ fn run(state: &AppState, job: &JobRow) -> Result<(), String> {
         Some(JobKind::Maintenance) => maintenance::run(state),
         Some(JobKind::Retention) => retention::run(state),
         Some(JobKind::Bundle) => bundle::run(state, job),
+        Some(JobKind::DeadlineRecompute) => recompute_deadlines(state),
         None => Err(format!("unknown job kind {:?}", job.kind)),
     }
 }
+
+/// Recomputes the dates of open requests under the current rule (idempotent).
+fn recompute_deadlines(state: &AppState) -> Result<(), String> {
+    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
+    let changed = crate::service::recompute::recompute_open_deadlines(&mut conn, &state.calendar)
+        .map_err(|e| e.to_string())?;
+    tracing::info!(changed, "open requests' dates recomputed");
+    Ok(())
+}
+
+/// The dedupe key of the one-off recomputation for the early reading of the holidays: every
+/// instance enqueues it at start, one row gets through.
+pub const RECOMPUTE_EARLY_READING: &str = "deadline_recompute:early_reading";
 
 /// Handles on the running background loops.
 pub struct Workers {
@@ -220,6 +239,18 @@ async fn execute(state: &AppState, worker: &str, job: JobRow, lease: Duration) {
 /// does this; the dedupe key (kind and period) lets one row per period through.
 async fn scheduler_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     let interval = i64::from(state.settings.sweep_interval_secs);
+    // Once: open requests stored under the older holiday rule get their dates recomputed.
+    let t = now();
+    let once = NewJob {
+        kind: JobKind::DeadlineRecompute.as_str().to_owned(),
+        payload: serde_json::json!({}),
+        dedupe_key: Some(RECOMPUTE_EARLY_READING.to_owned()),
+        run_after: t,
+        max_attempts: 5,
+    };
+    if let Err(e) = state.db.run(move |c| jobs::enqueue(c, &once, t)).await {
+        tracing::warn!(error = %e, "scheduling the deadline recomputation failed");
+    }
     loop {
         let t = now();
         let periodic = [

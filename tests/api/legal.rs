@@ -1,0 +1,127 @@
+//! The legal rules reviewed against the statutes: the early reading of the holidays, the
+//! extension notice, ID copies only by necessity, the refusal grounds, the remedies by kind of
+//! controller, and the retention of inzage's own data.
+
+use chrono::{Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+use inzage::domain::Role;
+use inzage::store::schema::requests;
+
+crate::on_both_backends!(open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs,);
+
+const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
+
+async fn row(app: &TestApp, reference: &str) -> inzage::store::requests::RequestRow {
+    let r = reference.to_owned();
+    app.with_conn(move |c| {
+        inzage::store::requests::RequestRow::find_by_reference(c, &r)
+            .unwrap()
+            .unwrap()
+    })
+    .await
+}
+
+async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::events::Event> {
+    let (id, kind) = (id.to_owned(), kind.to_owned());
+    app.with_conn(move |c| {
+        inzage::store::events::Event::for_request(c, &id)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .collect()
+    })
+    .await
+}
+
+/// Moves a stored legal date, as the older rule (rolling past Good Friday and bridge days)
+/// could have stored it.
+async fn store_legal(app: &TestApp, id: &str, legal: NaiveDate) {
+    let id = id.to_owned();
+    app.with_conn(move |c| {
+        diesel::update(requests::table.filter(requests::id.eq(&id)))
+            .set(requests::legal_due.eq(legal))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
+async fn recompute(app: &TestApp) -> usize {
+    let st = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = st.db.conn().unwrap();
+        inzage::service::recompute::recompute_open_deadlines(&mut conn, &st.calendar).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+async fn open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_recompute", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    let received = (Utc::now() - Duration::days(3)).date_naive().to_string();
+    let open = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"received_at": received}),
+        )
+        .await;
+    let open = open["reference"].as_str().unwrap().to_owned();
+    let closed = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"received_at": received}),
+        )
+        .await;
+    let closed = closed["reference"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .act(&support.token, &closed, "withdraw", json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let right = row(&app, &open).await.legal_due;
+    let later = right + Duration::days(4);
+    let (open_id, closed_id) = (row(&app, &open).await.id, row(&app, &closed).await.id);
+    store_legal(&app, &open_id, later).await;
+    store_legal(&app, &closed_id, later).await;
+
+    assert_eq!(recompute(&app).await, 1);
+    let now_open = row(&app, &open).await;
+    assert_eq!(now_open.legal_due, right);
+    let events = events_of(&app, &open_id, "deadline_recomputed").await;
+    assert_eq!(events.len(), 1);
+    let data: serde_json::Value = serde_json::from_str(events[0].data.as_deref().unwrap()).unwrap();
+    assert_eq!(data["reason"], "early_reading");
+    assert_eq!(data["legal"]["from"], later.to_string());
+    assert_eq!(data["legal"]["to"], right.to_string());
+    assert!(events[0].note.as_deref().unwrap().contains("Good Friday"));
+    // The staff view shows the corrected date and the event.
+    let (s, v) = app
+        .get(&format!("/api/v1/requests/{open}"), Some(&support.token))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["deadline"]["legal"], right.to_string());
+    assert!(v["events"].to_string().contains("deadline_recomputed"));
+
+    // Closed requests keep the dates they were answered under.
+    assert_eq!(row(&app, &closed).await.legal_due, later);
+    assert!(
+        events_of(&app, &closed_id, "deadline_recomputed")
+            .await
+            .is_empty()
+    );
+    // Idempotent: a second run changes nothing.
+    assert_eq!(recompute(&app).await, 0);
+    assert_eq!(
+        events_of(&app, &open_id, "deadline_recomputed").await.len(),
+        1
+    );
+}
