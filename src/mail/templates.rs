@@ -434,6 +434,7 @@ struct ReminderView {
     overdue: bool,
     due: String,
     request_url: String,
+    extension_notice_due: Option<String>,
 }
 
 message_templates!(
@@ -484,6 +485,7 @@ pub(super) fn deadline_reminder(
         overdue: m.stage == ReminderStage::Overdue,
         due: labels::date(m.due_on, language),
         request_url: m.request_url.clone(),
+        extension_notice_due: m.extension_notice_due.map(|d| labels::date(d, language)),
     };
     let c = Common::new(language, subject, &m.reference, processor).for_controller();
     let rendered = reminder_t::render(language, &c, &v);

@@ -98,6 +98,7 @@ fn reminder(stage: ReminderStage) -> DeadlineReminder {
         stage,
         due_on: d(2026, 4, 7),
         request_url: "https://inzage.example.nl/requests/DSR-2026-000042".to_owned(),
+        extension_notice_due: None,
     }
 }
 
@@ -562,6 +563,28 @@ fn completion_explains_how_to_get_the_bundle() {
         &en,
         &["export bundle", "dl?token=z", "9 April 2026 at 12:00"],
     );
+}
+
+#[test]
+fn reminders_show_the_extension_notice_date_while_an_extension_is_possible() {
+    let mut m = reminder(ReminderStage::SevenWorkingDays);
+    let nl = render(m.clone(), Language::Nl);
+    assert!(
+        !nl.text.contains("binnen een maand na ontvangst"),
+        "{}",
+        nl.text
+    );
+    m.extension_notice_due = Some(d(2026, 4, 5));
+    let nl = render(m.clone(), Language::Nl);
+    for part in [&nl.text, &nl.html] {
+        assert!(part.contains("uiterlijk op zondag 5 april 2026"), "{part}");
+        assert!(part.contains("binnen een maand na ontvangst"), "{part}");
+    }
+    let en = render(m, Language::En);
+    for part in [&en.text, &en.html] {
+        assert!(part.contains("no later than Sunday 5 April 2026"), "{part}");
+        assert!(part.contains("within one month of receipt"), "{part}");
+    }
 }
 
 #[test]

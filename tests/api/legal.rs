@@ -10,7 +10,10 @@ use crate::helpers::{Backend, TestApp, spawn_app_with};
 use inzage::domain::Role;
 use inzage::store::schema::requests;
 
-crate::on_both_backends!(open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs,);
+crate::on_both_backends!(
+    open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs,
+    extend_after_one_month_is_too_late_even_with_paused_days,
+);
 
 const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
 
@@ -124,4 +127,74 @@ async fn open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs(ba
         events_of(&app, &open_id, "deadline_recomputed").await.len(),
         1
     );
+}
+
+async fn extend_after_one_month_is_too_late_even_with_paused_days(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_extend_late", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    let today = inzage::domain::deadline::amsterdam_date(Utc::now());
+    // Received one month and one day ago: the notice period ended yesterday.
+    let received = (today - Duration::days(1))
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let filed = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"received_at": received.to_string()}),
+        )
+        .await;
+    let late = filed["reference"].as_str().unwrap().to_owned();
+    // Ten paused days put the legal date in the future; they do not move the notice date.
+    let id = row(&app, &late).await.id;
+    let cal = app.state.calendar.clone();
+    app.with_conn(move |c| {
+        let d = inzage::domain::deadline::Deadline::compute(&cal, received, 10, None).unwrap();
+        diesel::update(requests::table.filter(requests::id.eq(&id)))
+            .set((
+                requests::paused_days.eq(10),
+                requests::legal_due.eq(d.legal),
+                requests::due_at.eq(d.due_at().naive_utc()),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert!(row(&app, &late).await.legal_due >= today);
+    let (s, v) = app
+        .get(&format!("/api/v1/requests/{late}"), Some(&support.token))
+        .await;
+    assert_eq!(s, 200);
+    assert!(v["deadline"]["extension_notice_due"].is_null(), "{v}");
+    assert!(!v["allowed_actions"].to_string().contains("extend"), "{v}");
+    let (s, v) = app
+        .act(
+            &support.token,
+            &late,
+            "extend",
+            json!({"months": 1, "reason": "many systems"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "extension_too_late");
+
+    // A fresh request: the deadline block shows the notice date, and extending works.
+    let fresh = app.file_as(&support.token, Some("acme"), json!({})).await;
+    let notice = inzage::domain::deadline::add_months(today, 1).to_string();
+    assert_eq!(fresh["deadline"]["extension_notice_due"], notice, "{fresh}");
+    let fresh = fresh["reference"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .act(
+            &support.token,
+            &fresh,
+            "extend",
+            json!({"months": 1, "reason": "many systems"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Once extended, no further extension is possible: the block no longer shows the date.
+    assert!(v["deadline"]["extension_notice_due"].is_null(), "{v}");
 }

@@ -384,9 +384,12 @@ pub enum ExtensionError {
     /// GDPR art. 12(3) allows one extension of at most two months in total.
     #[error("the deadline has already been extended once")]
     AlreadyExtended,
-    /// GDPR art. 12(3): the subject must be told of an extension within the first month.
-    #[error("the legal deadline {legal} has passed; an extension had to be announced before it")]
-    LegalDeadlinePassed { legal: NaiveDate },
+    /// GDPR art. 12(3): the subject must be told of an extension within one month of receipt,
+    /// paused days not counted.
+    #[error(
+        "an extension had to be announced by {notice_due}, one month after receipt (GDPR art. 12(3))"
+    )]
+    TooLate { notice_due: NaiveDate },
     #[error("an extension is 1 or 2 months, not {0}")]
     InvalidMonths(i64),
     /// Only for a [`Deadline`] built by hand from out-of-range values.
@@ -462,11 +465,27 @@ impl Deadline {
         end_of_day(self.target())
     }
 
+    /// The last day the subject can be told of an extension: one month after receipt
+    /// (`add_months(d0, 1)`), paused days not counted and not rolled. GDPR art. 12(3): "within
+    /// one month of receipt of the request"; a pause for identity information suspends the
+    /// answer period, not this notice period, so the earliest reading is taken.
+    pub fn extension_notice_due(&self) -> NaiveDate {
+        add_months(self.received, 1)
+    }
+
+    /// The notice date while an extension is still possible on `today` (not extended yet and
+    /// the notice period not over), for the deadline block and reminders.
+    pub fn extension_possible_until(&self, today: NaiveDate) -> Option<NaiveDate> {
+        let due = self.extension_notice_due();
+        (self.extension.is_none() && today <= due).then_some(due)
+    }
+
     /// Extend once, by one or two months, on `today`.
     ///
-    /// GDPR art. 12(3): one extension of at most two further months, announced within the first
-    /// month; so it is refused once `today` is after the legal deadline (on the day itself it is
-    /// still allowed) or when the request was already extended.
+    /// GDPR art. 12(3): one extension of at most two further months, of which the subject is
+    /// told within one month of receipt; so it is refused once `today` is after
+    /// [`Self::extension_notice_due`] (on that day itself it is still allowed), paused days not
+    /// counted, or when the request was already extended.
     pub fn extend(
         &self,
         cal: &Calendar,
@@ -476,8 +495,9 @@ impl Deadline {
         if self.extension.is_some() {
             return Err(ExtensionError::AlreadyExtended);
         }
-        if today > self.legal {
-            return Err(ExtensionError::LegalDeadlinePassed { legal: self.legal });
+        let notice_due = self.extension_notice_due();
+        if today > notice_due {
+            return Err(ExtensionError::TooLate { notice_due });
         }
         Ok(Self::compute(
             cal,

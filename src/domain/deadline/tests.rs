@@ -343,17 +343,32 @@ fn compute_rejects_dates_outside_the_supported_range() {
 fn extension_errors() {
     let cal = Calendar::dutch();
     let dl = Deadline::compute(&cal, d("2026-03-05"), 0, None).unwrap();
-    // On the legal deadline day itself it is still allowed; the day after it is not.
+    // Art. 12(3): the notice is due one month after receipt (5 April, a Sunday, not rolled);
+    // on that day it is still allowed, the day after it is not, although legal is 7 April.
+    assert_eq!(dl.extension_notice_due(), d("2026-04-05"));
     assert!(
-        dl.extend(&cal, ExtensionMonths::One, d("2026-04-07"))
+        dl.extend(&cal, ExtensionMonths::One, d("2026-04-05"))
             .is_ok()
     );
     assert_eq!(
-        dl.extend(&cal, ExtensionMonths::One, d("2026-04-08")),
-        Err(ExtensionError::LegalDeadlinePassed {
-            legal: d("2026-04-07")
+        dl.extend(&cal, ExtensionMonths::One, d("2026-04-06")),
+        Err(ExtensionError::TooLate {
+            notice_due: d("2026-04-05")
         })
     );
+    // Paused days do not move the notice date.
+    let paused = Deadline::compute(&cal, d("2026-03-05"), 10, None).unwrap();
+    assert_eq!(paused.legal, d("2026-04-15"));
+    assert_eq!(paused.extension_notice_due(), d("2026-04-05"));
+    assert!(matches!(
+        paused.extend(&cal, ExtensionMonths::Two, d("2026-04-06")),
+        Err(ExtensionError::TooLate { .. })
+    ));
+    assert_eq!(
+        paused.extension_possible_until(d("2026-04-05")),
+        Some(d("2026-04-05"))
+    );
+    assert_eq!(paused.extension_possible_until(d("2026-04-06")), None);
     let extended = dl
         .extend(&cal, ExtensionMonths::One, d("2026-03-10"))
         .unwrap();
