@@ -181,6 +181,8 @@ pub struct ExtensionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefusalView {
     pub ground: String,
+    /// The GDPR article the ground rests on for this kind of request (`"15(4)"`, `"12(2), 12(6)"`).
+    pub article: Option<String>,
     pub reason: Option<String>,
 }
 
@@ -262,6 +264,12 @@ impl RequestView {
             outcome: r.outcome.clone(),
             refusal: r.refusal_ground.as_ref().map(|g| RefusalView {
                 ground: g.clone(),
+                article: g
+                    .parse::<crate::domain::RefusalGround>()
+                    .ok()
+                    .zip(r.kind().ok())
+                    .and_then(|(g, k)| g.article_for(k))
+                    .map(str::to_owned),
                 reason: r.refusal_reason.clone(),
             }),
             allowed_actions: actions,

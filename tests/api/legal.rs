@@ -13,6 +13,7 @@ use inzage::store::schema::requests;
 crate::on_both_backends!(
     open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs,
     extend_after_one_month_is_too_late_even_with_paused_days,
+    each_new_ground_is_refused_for_a_kind_it_does_not_answer,
 );
 
 const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
@@ -197,4 +198,88 @@ async fn extend_after_one_month_is_too_late_even_with_paused_days(backend: Backe
     assert_eq!(s, 200, "{v}");
     // Once extended, no further extension is possible: the block no longer shows the date.
     assert!(v["deadline"]["extension_notice_due"].is_null(), "{v}");
+}
+
+async fn each_new_ground_is_refused_for_a_kind_it_does_not_answer(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_grounds", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    // (ground, a kind it does not answer, a kind it answers, the article the view names)
+    for (ground, wrong, right, article) in [
+        ("rights_of_others", "erasure", "access", "15(4)"),
+        ("conditions_not_met", "access", "restriction", "18(1)"),
+        (
+            "compelling_legitimate_grounds",
+            "access",
+            "objection",
+            "21(1)",
+        ),
+        (
+            "automated_decision_exception",
+            "objection",
+            "automated_decision",
+            "22(2)",
+        ),
+        (
+            "erasure_exception_archiving",
+            "access",
+            "erasure",
+            "17(3)(d)",
+        ),
+    ] {
+        let body = json!({"ground": ground, "reason": "see the letter"});
+        let filed = app
+            .file_as(&support.token, Some("acme"), json!({"kind": wrong}))
+            .await;
+        let reference = filed["reference"].as_str().unwrap();
+        let (s, v) = app
+            .act(&support.token, reference, "refuse", body.clone())
+            .await;
+        assert_eq!(s, 422, "{ground} for {wrong}: {v}");
+        assert!(v["error"]["fields"]["ground"].is_string(), "{v}");
+        let filed = app
+            .file_as(&support.token, Some("acme"), json!({"kind": right}))
+            .await;
+        let reference = filed["reference"].as_str().unwrap();
+        let (s, v) = app.act(&support.token, reference, "refuse", body).await;
+        assert_eq!(s, 200, "{ground} for {right}: {v}");
+        assert_eq!(v["refusal"]["ground"], ground);
+        assert_eq!(v["refusal"]["article"], article, "{v}");
+    }
+    // statutory_restriction answers every kind; the identity ground cites art. 11(2) only for
+    // the rights of art. 15 to 20.
+    let filed = app
+        .file_as(&support.token, Some("acme"), json!({"kind": "objection"}))
+        .await;
+    let reference = filed["reference"].as_str().unwrap();
+    let (s, v) = app
+        .act(
+            &support.token,
+            reference,
+            "refuse",
+            json!({"ground": "identity_not_established", "reason": "no answer"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["refusal"]["article"], "12(2), 12(6)");
+    let filed = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"kind": "automated_decision"}),
+        )
+        .await;
+    let reference = filed["reference"].as_str().unwrap();
+    let (s, v) = app
+        .act(
+            &support.token,
+            reference,
+            "refuse",
+            json!({"ground": "statutory_restriction", "reason": "art. 41 UAVG"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["refusal"]["article"], "23");
 }
