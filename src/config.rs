@@ -35,7 +35,8 @@ pub struct Settings {
     /// `INZAGE_WORKERS`: HTTP worker threads. Default: the number of CPUs.
     pub workers: Option<usize>,
     /// `INZAGE_BRIDGE_DAYS`: extra non-working days (comma-separated YYYY-MM-DD), e.g.
-    /// bridge days declared by decree. Default none.
+    /// bridge days declared by decree: the office is closed (reminders skip them), but they do
+    /// not move a legal or extended date (the early reading, `domain::deadline`). Default none.
     pub bridge_days: Vec<NaiveDate>,
     /// `INZAGE_BUNDLE_RETENTION_DAYS`: days a compiled bundle is kept. Default 30.
     pub bundle_retention_days: u32,

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::deadline::ExtensionError;
 use crate::domain::lifecycle::PlanError;
 use crate::domain::status::TransitionError;
 use crate::store::StoreError;
@@ -177,6 +178,11 @@ impl From<PlanError> for AppError {
                 Self::Forbidden(e.to_string())
             }
             PlanError::GroundNotForKind => Self::field("ground", e.to_string()),
+            // GDPR art. 12(3): the extension had to be announced within one month of receipt.
+            PlanError::Extension(ExtensionError::TooLate { .. }) => Self::Conflict {
+                code: "extension_too_late",
+                message: e.to_string(),
+            },
             PlanError::Transition(TransitionError::NotInStatus { .. })
             | PlanError::TenantRequired
             | PlanError::Extension(_)

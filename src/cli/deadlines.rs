@@ -46,8 +46,9 @@ pub fn deadline(
         println!("paused    {paused_days} day(s)");
     }
     println!(
-        "legal     {}   one month, GDPR art. 12(3), past weekends and holidays",
-        d.legal
+        "legal     {}   one month, GDPR art. 12(3), past weekends and Atw art. 3(1) holidays{}",
+        d.legal,
+        note(d.legal)
     );
     println!("promised  {}   four weeks{}", d.promised, note(d.promised));
     if let Some(e) = d.extended {

@@ -105,7 +105,7 @@ pub enum PlanError {
     IdentityAlreadyRequested,
     #[error("no identity information was asked")]
     NoIdentityRequested,
-    #[error("an art. 17(3) exception only answers an erasure request")]
+    #[error("this refusal ground does not answer this kind of request")]
     GroundNotForKind,
 }
 
@@ -181,7 +181,8 @@ pub fn plan(
         }
         Command::Complete { outcome } => Some(outcome.clone()),
         Command::Refuse { ground, reason } => {
-            if ground.is_erasure_exception() && facts.kind != RequestKind::Erasure {
+            // Each exception belongs to the right it limits (art. 15(4), 17(3), 21(1), 22(2), …).
+            if !ground.answers(facts.kind) {
                 return Err(PlanError::GroundNotForKind);
             }
             Some(reason.clone())

@@ -32,16 +32,26 @@ pub struct DeadlineView {
     pub paused_days: i32,
     /// True while the clock waits (for identity information or the e-mail confirmation).
     pub paused: bool,
+    /// While an extension is still possible: the last day the subject can be told of it, one
+    /// month after receipt, paused days not counted (GDPR art. 12(3)); absent otherwise.
+    pub extension_notice_due: Option<NaiveDate>,
 }
 
 impl DeadlineView {
     pub fn of(r: &RequestRow) -> Self {
+        let today = amsterdam_date(Utc::now());
+        let open = r.closed_at.is_none();
         Self {
             legal: r.legal_due,
             promised: r.promised_due,
             extended: r.extended_due,
             paused_days: r.paused_days,
             paused: r.paused_since.is_some(),
+            extension_notice_due: r
+                .deadline()
+                .ok()
+                .filter(|_| open)
+                .and_then(|d| d.extension_possible_until(today)),
         }
     }
 }
@@ -171,6 +181,8 @@ pub struct ExtensionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefusalView {
     pub ground: String,
+    /// The GDPR article the ground rests on for this kind of request (`"15(4)"`, `"12(2), 12(6)"`).
+    pub article: Option<String>,
     pub reason: Option<String>,
 }
 
@@ -252,6 +264,12 @@ impl RequestView {
             outcome: r.outcome.clone(),
             refusal: r.refusal_ground.as_ref().map(|g| RefusalView {
                 ground: g.clone(),
+                article: g
+                    .parse::<crate::domain::RefusalGround>()
+                    .ok()
+                    .zip(r.kind().ok())
+                    .and_then(|(g, k)| g.article_for(k))
+                    .map(str::to_owned),
                 reason: r.refusal_reason.clone(),
             }),
             allowed_actions: actions,

@@ -67,6 +67,9 @@ pub enum JobKind {
     Retention,
     /// Compiles one request's bundle (payload `{"bundle_id"}`).
     Bundle,
+    /// Once per rule change: recomputes the dates of open requests (the early reading of the
+    /// holidays; `service::recompute`).
+    DeadlineRecompute,
 }
 
 impl JobKind {
@@ -76,6 +79,7 @@ impl JobKind {
             Self::Maintenance => "maintenance",
             Self::Retention => "retention",
             Self::Bundle => "bundle",
+            Self::DeadlineRecompute => "deadline_recompute",
         }
     }
 
@@ -85,6 +89,7 @@ impl JobKind {
             "maintenance" => Some(Self::Maintenance),
             "retention" => Some(Self::Retention),
             "bundle" => Some(Self::Bundle),
+            "deadline_recompute" => Some(Self::DeadlineRecompute),
             _ => None,
         }
     }
@@ -101,9 +106,22 @@ fn run(state: &AppState, job: &JobRow) -> Result<(), JobError> {
         Some(JobKind::Maintenance) => maintenance::run(state),
         Some(JobKind::Retention) => retention::run(state),
         Some(JobKind::Bundle) => Ok(bundle::run(state, job)?),
+        Some(JobKind::DeadlineRecompute) => recompute_deadlines(state),
         None => Err(JobError::UnknownKind(job.kind.clone())),
     }
 }
+
+/// Recomputes the dates of open requests under the current rule (idempotent).
+fn recompute_deadlines(state: &AppState) -> Result<(), JobError> {
+    let mut conn = state.db.conn()?;
+    let changed = crate::service::recompute::recompute_open_deadlines(&mut conn, &state.calendar)?;
+    tracing::info!(changed, "open requests' dates recomputed");
+    Ok(())
+}
+
+/// The dedupe key of the one-off recomputation for the early reading of the holidays: every
+/// instance enqueues it at start, one row gets through.
+pub const RECOMPUTE_EARLY_READING: &str = "deadline_recompute:early_reading";
 
 /// Handles on the running background loops.
 pub struct Workers {
@@ -269,6 +287,18 @@ async fn execute_in_span(state: &AppState, worker: &str, job: JobRow, lease: Dur
 /// does this; the dedupe key (kind and period) lets one row per period through.
 async fn scheduler_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     let interval = i64::from(state.settings.sweep_interval_secs);
+    // Once: open requests stored under the older holiday rule get their dates recomputed.
+    let t = now();
+    let once = NewJob {
+        kind: JobKind::DeadlineRecompute.as_str().to_owned(),
+        payload: serde_json::json!({}),
+        dedupe_key: Some(RECOMPUTE_EARLY_READING.to_owned()),
+        run_after: t,
+        max_attempts: 5,
+    };
+    if let Err(e) = state.db.run(move |c| jobs::enqueue(c, &once, t)).await {
+        tracing::warn!(error = %e, "scheduling the deadline recomputation failed");
+    }
     loop {
         let t = now();
         let periodic = [

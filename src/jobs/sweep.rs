@@ -173,6 +173,8 @@ impl Sweep<'_> {
             stage,
             due_on: target,
             request_url: request_url(self.state, &row.reference),
+            // GDPR art. 12(3): shown while an extension can still be announced.
+            extension_notice_due: row.deadline()?.extension_possible_until(self.today),
         });
         if let Some(t) = &tenant {
             let language = t.language.parse().unwrap_or(Language::Nl);

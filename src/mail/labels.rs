@@ -64,9 +64,9 @@ pub fn kind_label(kind: RequestKind, language: Language) -> String {
     format!("{name} ({})", gdpr_citation(kind.article(), language))
 }
 
-/// The refusal ground as the subject reads it, with its article where it has one
-/// (GDPR art. 12(4): the subject is told the reasons for not taking action).
-pub fn ground_label(ground: RefusalGround, language: Language) -> String {
+/// The refusal ground as the subject reads it, with its article for a request of `kind` where
+/// it has one (GDPR art. 12(4): the subject is told the reasons for not taking action).
+pub fn ground_label(ground: RefusalGround, kind: RequestKind, language: Language) -> String {
     use RefusalGround as G;
     let name = match (language, ground) {
         (Language::Nl, G::ManifestlyUnfounded) => "het verzoek is kennelijk ongegrond",
@@ -79,8 +79,8 @@ pub fn ground_label(ground: RefusalGround, language: Language) -> String {
             "uitzondering op het recht op verwijdering: vrijheid van meningsuiting en informatie"
         }
         (Language::Nl, G::ErasureExceptionLegalObligation) => {
-            "uitzondering op het recht op verwijdering: een wettelijke verplichting of een taak \
-             van algemeen belang"
+            "uitzondering op het recht op verwijdering: een wettelijke verplichting, een taak van \
+             algemeen belang of de uitoefening van openbaar gezag"
         }
         (Language::Nl, G::ErasureExceptionPublicHealth) => {
             "uitzondering op het recht op verwijdering: algemeen belang op het gebied van de \
@@ -95,6 +95,22 @@ pub fn ground_label(ground: RefusalGround, language: Language) -> String {
              rechtsvordering"
         }
         (Language::Nl, G::Other) => "een andere grond (zie de toelichting)",
+        (Language::Nl, G::RightsOfOthers) => {
+            "een kopie van de gegevens zou de rechten en vrijheden van anderen schaden"
+        }
+        (Language::Nl, G::StatutoryRestriction) => {
+            "een wettelijke beperking van uw rechten (art. 41 UAVG)"
+        }
+        (Language::Nl, G::ConditionsNotMet) => {
+            "de voorwaarden voor dit recht zijn in uw geval niet vervuld"
+        }
+        (Language::Nl, G::CompellingLegitimateGrounds) => {
+            "dwingende gerechtvaardigde gronden voor de verwerking gaan voor uw bezwaar"
+        }
+        (Language::Nl, G::AutomatedDecisionException) => {
+            "het geautomatiseerde besluit is toegestaan: nodig voor een overeenkomst, bij wet \
+             toegestaan of gebaseerd op uw uitdrukkelijke toestemming"
+        }
         (Language::En, G::ManifestlyUnfounded) => "the request is manifestly unfounded",
         (Language::En, G::Excessive) => {
             "the request is excessive, in particular because of its repetitive character"
@@ -105,8 +121,8 @@ pub fn ground_label(ground: RefusalGround, language: Language) -> String {
             "exception to the right to erasure: freedom of expression and information"
         }
         (Language::En, G::ErasureExceptionLegalObligation) => {
-            "exception to the right to erasure: a legal obligation or a task carried out in the \
-             public interest"
+            "exception to the right to erasure: a legal obligation, a task carried out in the \
+             public interest or in the exercise of official authority"
         }
         (Language::En, G::ErasureExceptionPublicHealth) => {
             "exception to the right to erasure: public interest in the area of public health"
@@ -120,8 +136,25 @@ pub fn ground_label(ground: RefusalGround, language: Language) -> String {
              exercise or defence of legal claims"
         }
         (Language::En, G::Other) => "another ground (see the explanation)",
+        (Language::En, G::RightsOfOthers) => {
+            "a copy of the data would adversely affect the rights and freedoms of others"
+        }
+        (Language::En, G::StatutoryRestriction) => {
+            "a restriction of your rights laid down by law (Art. 41 of the Dutch GDPR \
+             Implementation Act, UAVG)"
+        }
+        (Language::En, G::ConditionsNotMet) => {
+            "the conditions of this right are not met in your case"
+        }
+        (Language::En, G::CompellingLegitimateGrounds) => {
+            "compelling legitimate grounds for the processing override your objection"
+        }
+        (Language::En, G::AutomatedDecisionException) => {
+            "the automated decision is allowed: necessary for a contract, authorised by law, or \
+             based on your explicit consent"
+        }
     };
-    match ground.article() {
+    match ground.article_for(kind) {
         Some(article) => format!("{name} ({})", gdpr_citation(article, language)),
         None => name.to_owned(),
     }
@@ -293,15 +326,38 @@ mod tests {
             }
         }
         for ground in RefusalGround::ALL {
-            for lang in [Language::Nl, Language::En] {
-                let label = ground_label(ground, lang);
-                if let Some(article) = ground.article() {
-                    assert!(label.contains(&gdpr_citation(article, lang)), "{label}");
+            for kind in RequestKind::ALL {
+                for lang in [Language::Nl, Language::En] {
+                    let label = ground_label(ground, kind, lang);
+                    if let Some(article) = ground.article_for(kind) {
+                        assert!(label.contains(&gdpr_citation(article, lang)), "{label}");
+                    }
                 }
             }
         }
         assert!(
-            ground_label(RefusalGround::Excessive, Language::Nl).ends_with("(art. 12 lid 5 AVG)")
+            ground_label(RefusalGround::Excessive, RequestKind::Access, Language::Nl)
+                .ends_with("(art. 12 lid 5 AVG)")
+        );
+        let id = RefusalGround::IdentityNotEstablished;
+        assert!(
+            ground_label(id, RequestKind::Access, Language::Nl)
+                .contains("art. 11 lid 2 en 12 lid 2 en 12 lid 6 AVG")
+        );
+        let objection = ground_label(id, RequestKind::Objection, Language::En);
+        assert!(
+            objection.contains("Art. 12(2) and 12(6) GDPR"),
+            "{objection}"
+        );
+        assert!(!objection.contains("11(2)"), "{objection}");
+        let law = ground_label(
+            RefusalGround::StatutoryRestriction,
+            RequestKind::Access,
+            Language::Nl,
+        );
+        assert!(
+            law.contains("art. 41 UAVG") && law.contains("art. 23 AVG"),
+            "{law}"
         );
     }
 

@@ -173,6 +173,10 @@ pub struct DeadlineReminder {
     /// The target date the stage is counted from.
     pub due_on: NaiveDate,
     pub request_url: String,
+    /// While an extension is still possible: the last day the subject can be told of it (GDPR
+    /// art. 12(3), one month after receipt, paused days not counted).
+    #[serde(default)]
+    pub extension_notice_due: Option<NaiveDate>,
 }
 
 /// Any message inzage sends; serialised with a `"message"` tag (`"receipt"`, …) so an outbox

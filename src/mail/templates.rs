@@ -339,6 +339,8 @@ pub(super) fn extension_notice(
 // --- Refusal -------------------------------------------------------------------------------
 
 struct RefusalView {
+    /// `no_data` is an answer (no personal data processed), not a refusal.
+    no_data: bool,
     kind: String,
     controller: Option<String>,
     ground: String,
@@ -360,14 +362,18 @@ pub(super) fn refusal(
     language: Language,
     processor: &str,
 ) -> Result<RenderedMail, MailError> {
-    let subject = match language {
-        Language::Nl => format!("Verzoek {}: uw verzoek is afgewezen", m.reference),
-        Language::En => format!("Request {}: your request has been refused", m.reference),
+    let no_data = m.ground == crate::domain::RefusalGround::NoData;
+    let subject = match (language, no_data) {
+        (Language::Nl, false) => format!("Verzoek {}: uw verzoek is afgewezen", m.reference),
+        (Language::En, false) => format!("Request {}: your request has been refused", m.reference),
+        (Language::Nl, true) => format!("Verzoek {}: geen gegevens over u", m.reference),
+        (Language::En, true) => format!("Request {}: no data about you", m.reference),
     };
     let v = RefusalView {
         kind: labels::kind_label(m.kind, language),
         controller: m.controller.clone(),
-        ground: labels::ground_label(m.ground, language),
+        ground: labels::ground_label(m.ground, m.kind, language),
+        no_data: m.ground == crate::domain::RefusalGround::NoData,
         reason: m.reason.trim().to_owned(),
         status_url: m.status_url.clone(),
     };
@@ -434,6 +440,7 @@ struct ReminderView {
     overdue: bool,
     due: String,
     request_url: String,
+    extension_notice_due: Option<String>,
 }
 
 message_templates!(
@@ -484,6 +491,7 @@ pub(super) fn deadline_reminder(
         overdue: m.stage == ReminderStage::Overdue,
         due: labels::date(m.due_on, language),
         request_url: m.request_url.clone(),
+        extension_notice_due: m.extension_notice_due.map(|d| labels::date(d, language)),
     };
     let c = Common::new(language, subject, &m.reference, processor).for_controller();
     let rendered = reminder_t::render(language, &c, &v);

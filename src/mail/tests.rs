@@ -98,6 +98,7 @@ fn reminder(stage: ReminderStage) -> DeadlineReminder {
         stage,
         due_on: d(2026, 4, 7),
         request_url: "https://inzage.example.nl/requests/DSR-2026-000042".to_owned(),
+        extension_notice_due: None,
     }
 }
 
@@ -467,7 +468,7 @@ fn refusal_names_ground_reason_and_the_rights_to_complain_and_go_to_court() {
             assert_all(
                 &r,
                 &[
-                    &labels::ground_label(ground, lang),
+                    &labels::ground_label(ground, RequestKind::Erasure, lang),
                     "Wij bewaren dit wettelijk.",
                     "Autoriteit Persoonsgegevens",
                     "https://autoriteitpersoonsgegevens.nl",
@@ -492,6 +493,74 @@ fn refusal_names_ground_reason_and_the_rights_to_complain_and_go_to_court() {
         "Request DSR-2026-000042: your request has been refused"
     );
     assert_all(&en, &["On behalf of Almanapp B.V.", "(Art. 17(3)(b) GDPR)"]);
+}
+
+#[test]
+fn no_data_is_worded_as_an_answer_not_a_refusal() {
+    let mut m = refusal("Wij vonden niets.");
+    m.ground = RefusalGround::NoData;
+    let nl = render(m.clone(), Language::Nl);
+    assert_eq!(nl.subject, "Verzoek DSR-2026-000042: geen gegevens over u");
+    for part in [&nl.text, &nl.html] {
+        assert!(!part.contains("afgewezen"), "{part}");
+        assert!(
+            part.contains("er worden geen persoonsgegevens over u verwerkt"),
+            "{part}"
+        );
+    }
+    let en = render(m, Language::En);
+    assert_eq!(en.subject, "Request DSR-2026-000042: no data about you");
+    for part in [&en.text, &en.html] {
+        assert!(!part.contains("refused"), "{part}");
+        assert!(
+            part.contains("no personal data about you is processed"),
+            "{part}"
+        );
+    }
+}
+
+#[test]
+fn new_grounds_name_their_article_in_both_languages() {
+    for (ground, kind, nl, en) in [
+        (
+            RefusalGround::RightsOfOthers,
+            RequestKind::Access,
+            "art. 15 lid 4 AVG",
+            "Art. 15(4) GDPR",
+        ),
+        (
+            RefusalGround::StatutoryRestriction,
+            RequestKind::Access,
+            "art. 23 AVG",
+            "Art. 23 GDPR",
+        ),
+        (
+            RefusalGround::ConditionsNotMet,
+            RequestKind::Erasure,
+            "art. 17 lid 1 AVG",
+            "Art. 17(1) GDPR",
+        ),
+        (
+            RefusalGround::CompellingLegitimateGrounds,
+            RequestKind::Objection,
+            "art. 21 lid 1 AVG",
+            "Art. 21(1) GDPR",
+        ),
+        (
+            RefusalGround::AutomatedDecisionException,
+            RequestKind::AutomatedDecision,
+            "art. 22 lid 2 AVG",
+            "Art. 22(2) GDPR",
+        ),
+    ] {
+        let mut m = refusal("x");
+        m.ground = ground;
+        m.kind = kind;
+        let r = render(m.clone(), Language::Nl);
+        assert!(r.text.contains(nl) && r.html.contains(nl), "{}", r.text);
+        let r = render(m, Language::En);
+        assert!(r.text.contains(en) && r.html.contains(en), "{}", r.text);
+    }
 }
 
 #[test]
@@ -562,6 +631,28 @@ fn completion_explains_how_to_get_the_bundle() {
         &en,
         &["export bundle", "dl?token=z", "9 April 2026 at 12:00"],
     );
+}
+
+#[test]
+fn reminders_show_the_extension_notice_date_while_an_extension_is_possible() {
+    let mut m = reminder(ReminderStage::SevenWorkingDays);
+    let nl = render(m.clone(), Language::Nl);
+    assert!(
+        !nl.text.contains("binnen een maand na ontvangst"),
+        "{}",
+        nl.text
+    );
+    m.extension_notice_due = Some(d(2026, 4, 5));
+    let nl = render(m.clone(), Language::Nl);
+    for part in [&nl.text, &nl.html] {
+        assert!(part.contains("uiterlijk op zondag 5 april 2026"), "{part}");
+        assert!(part.contains("binnen een maand na ontvangst"), "{part}");
+    }
+    let en = render(m, Language::En);
+    for part in [&en.text, &en.html] {
+        assert!(part.contains("no later than Sunday 5 April 2026"), "{part}");
+        assert!(part.contains("within one month of receipt"), "{part}");
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod identities;
 pub mod intake;
 pub mod notify;
 pub mod queries;
+pub mod recompute;
 
 use chrono::{DateTime, Utc};
 

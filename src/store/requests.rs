@@ -674,3 +674,55 @@ pub fn open_due(
         .select(RequestRow::as_select())
         .load(conn)?)
 }
+
+/// Open requests, by id after `after`, at most `limit` of them (for jobs that walk every open
+/// request in batches).
+pub fn open_after(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<RequestRow>> {
+    let mut q = requests::table
+        .filter(requests::closed_at.is_null())
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(requests::id.gt(after.to_owned()));
+    }
+    Ok(q.order(requests::id.asc())
+        .limit(limit)
+        .select(RequestRow::as_select())
+        .load(conn)?)
+}
+
+/// Writes a deadline recomputed under a changed rule (not an action) and its event, in the
+/// caller's transaction. False when another writer changed the request since it was read
+/// (optimistic locking, as for actions).
+pub fn set_recomputed_deadline(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    deadline: &Deadline,
+    next_reminder_at: Option<NaiveDateTime>,
+    event: &NewEvent,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
+    let updated = diesel::update(
+        requests::table
+            .filter(requests::id.eq(&row.id))
+            .filter(requests::version.eq(row.version)),
+    )
+    .set((
+        requests::legal_due.eq(deadline.legal),
+        requests::promised_due.eq(deadline.promised),
+        requests::extended_due.eq(deadline.extended),
+        requests::due_at.eq(deadline.due_at().naive_utc()),
+        requests::next_reminder_at.eq(next_reminder_at),
+        requests::version.eq(row.version + 1),
+        requests::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    event.insert(conn)?;
+    Ok(true)
+}

@@ -355,6 +355,10 @@ fn the_cli_computes_the_worked_examples() {
             vec!["--received", "2026-03-02", "--paused-days", "7"],
             "2026-04-09",
         ),
+        // The early reading: Good Friday does not move a GDPR date.
+        (vec!["--received", "2026-03-03"], "2026-04-03"),
+        (vec!["--received", "2027-02-26"], "2027-03-26"),
+        (vec!["--received", "2028-03-14"], "2028-04-14"),
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_inzage"))
             .arg("deadline")
@@ -381,6 +385,14 @@ fn the_cli_computes_the_worked_examples() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["extended"], "2026-06-05");
+    // Nor does a configured bridge day (2 Jan 2026 is one month after 2 Dec 2025).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inzage"))
+        .args(["deadline", "--received", "2025-12-02", "--json"])
+        .env("INZAGE_BRIDGE_DAYS", "2026-01-02")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["legal"], "2026-01-02");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_inzage"))
         .args(["deadline", "--received", "yesterday"])
         .output()

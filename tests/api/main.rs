@@ -18,6 +18,7 @@ mod instances;
 mod intake;
 mod isolation;
 mod jobs;
+mod legal;
 mod lifecycle;
 mod mail;
 mod mail_e2e;

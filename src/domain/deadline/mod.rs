@@ -14,9 +14,16 @@
 //!   or on that month's last day if the date does not exist (art. 3(2)(c)); a period that would end
 //!   on a Saturday, Sunday or public holiday ends at the end of the next working day (art. 3(4)).
 //!   Art. 2(1) makes the public holidays those of the Member State where action is taken.
-//! - Algemene termijnenwet art. 3: the Dutch public holidays (Nieuwjaarsdag, Tweede Paasdag,
-//!   Hemelvaartsdag, Tweede Pinksterdag, both Kerstdagen, Koningsdag, 5 mei) and days declared equal
-//!   to them by decree (our configured bridge days).
+//! - Algemene termijnenwet art. 3(1): the algemeen erkende feestdagen (Nieuwjaarsdag, Tweede
+//!   Paasdag, Hemelvaartsdag, Tweede Pinksterdag, both Kerstdagen, Koningsdag, 5 mei). Art. 3(2)
+//!   equates Good Friday and art. 3(3) lets a decree equate more days (bridge days), both only "for
+//!   the application of this act", which governs periods set in Dutch statutes, not GDPR periods.
+//!
+//! The early reading: a tool people rely on must never show a date later than the law may allow,
+//! so legal and extended dates roll past weekends and the art. 3(1) days only
+//! ([`Calendar::roll_period_end`]), never past Good Friday or a configured bridge day. The office is
+//! closed on those days all the same: reminders and working-day counts ([`Calendar::is_working_day`],
+//! [`Calendar::roll`]) treat them as non-working.
 //! - EDPB Guidelines 01/2022 on the right of access, §§157-164 (timing): the clock runs from receipt
 //!   by the controller *or its processor*; it is suspended while the controller waits for identity
 //!   information it asked for without undue delay.
@@ -111,7 +118,20 @@ pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
-/// The Dutch public holiday (Algemene termijnenwet art. 3) on `d`, if any; bridge days excluded.
+/// Whether `d` is a Saturday, Sunday or one of the algemeen erkende feestdagen of Atw art. 3(1):
+/// the days that move the end of a GDPR period under Reg. 1182/71 art. 3(4) on the early reading
+/// (not Good Friday, art. 3(2), nor bridge days, art. 3(3)).
+pub fn moves_period_end(d: NaiveDate) -> bool {
+    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+        || public_holiday(d).is_some_and(|name| name != GOOD_FRIDAY)
+}
+
+/// The name [`Calendar::holiday_name`] gives Good Friday (Atw art. 3(2): equated to a feestdag only
+/// for the Atw itself, so it does not move a GDPR date; the office is closed all the same).
+pub const GOOD_FRIDAY: &str = "Goede Vrijdag";
+
+/// The Dutch public holiday (Algemene termijnenwet art. 3(1), plus Good Friday of art. 3(2)) on
+/// `d`, if any; bridge days excluded.
 fn public_holiday(d: NaiveDate) -> Option<&'static str> {
     // Fixed dates first, in the same order as `Calendar::holidays` lists them.
     match (d.month(), d.day(), d.weekday()) {
@@ -127,11 +147,9 @@ fn public_holiday(d: NaiveDate) -> Option<&'static str> {
     }
     let easter = easter_sunday(d.year())?;
     match d.signed_duration_since(easter).num_days() {
-        // Good Friday is not in Atw art. 3(1); inzage keeps it as a non-working day (the
-        // processor's office is closed). So when a month ends on Good Friday, `legal`/`extended`
-        // come out one working day later than a strict reading of the law; the promised date,
-        // the target unless extended, does not roll and is unaffected.
-        -2 => Some("Goede Vrijdag"),
+        // Good Friday is not in Atw art. 3(1): a non-working day for the office (reminders),
+        // but it does not move a legal or extended date (see `moves_period_end`).
+        -2 => Some(GOOD_FRIDAY),
         1 => Some("Tweede Paasdag"),
         39 => Some("Hemelvaartsdag"),
         50 => Some("Tweede Pinksterdag"),
@@ -193,7 +211,7 @@ impl Calendar {
             fixed(5, 5, "Bevrijdingsdag"),
             fixed(12, 25, "Eerste Kerstdag"),
             fixed(12, 26, "Tweede Kerstdag"),
-            from_easter(-2, "Goede Vrijdag"),
+            from_easter(-2, GOOD_FRIDAY),
             from_easter(1, "Tweede Paasdag"),
             from_easter(39, "Hemelvaartsdag"),
             from_easter(50, "Tweede Pinksterdag"),
@@ -217,13 +235,26 @@ impl Calendar {
         !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && self.holiday_name(d).is_none()
     }
 
-    /// `d` itself if it is a working day, else the next working day.
-    ///
-    /// Reg. 1182/71 art. 3(4): a period that would end on a Saturday, Sunday or public holiday ends
-    /// with the next working day.
+    /// `d` itself if it is a working day of the office, else the next one (Good Friday and
+    /// bridge days count as closed). For a legal or extended date use [`Self::roll_period_end`].
     pub fn roll(&self, d: NaiveDate) -> NaiveDate {
         let mut d = d;
         while !self.is_working_day(d) {
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => break,
+            }
+        }
+        d
+    }
+
+    /// `d` itself if a GDPR period may end on it, else the next such day: the early reading of
+    /// Reg. 1182/71 art. 3(4) with the Atw art. 3(1) holidays only (see [`moves_period_end`]).
+    /// Good Friday and configured bridge days do not move the date; [`Self::roll`] does, for the
+    /// office's own planning.
+    pub fn roll_period_end(&self, d: NaiveDate) -> NaiveDate {
+        let mut d = d;
+        while moves_period_end(d) {
             match d.succ_opt() {
                 Some(next) => d = next,
                 None => break,
@@ -353,9 +384,12 @@ pub enum ExtensionError {
     /// GDPR art. 12(3) allows one extension of at most two months in total.
     #[error("the deadline has already been extended once")]
     AlreadyExtended,
-    /// GDPR art. 12(3): the subject must be told of an extension within the first month.
-    #[error("the legal deadline {legal} has passed; an extension had to be announced before it")]
-    LegalDeadlinePassed { legal: NaiveDate },
+    /// GDPR art. 12(3): the subject must be told of an extension within one month of receipt,
+    /// paused days not counted.
+    #[error(
+        "an extension had to be announced by {notice_due}, one month after receipt (GDPR art. 12(3))"
+    )]
+    TooLate { notice_due: NaiveDate },
     #[error("an extension is 1 or 2 months, not {0}")]
     InvalidMonths(i64),
     /// Only for a [`Deadline`] built by hand from out-of-range values.
@@ -373,11 +407,11 @@ pub struct Deadline {
     /// Days the clock stood still for identity questions, summed over all pauses that count.
     pub paused_days: u32,
     pub extension: Option<ExtensionMonths>,
-    /// roll(add_months(d0, 1) + paused): GDPR art. 12(3), Reg. 1182/71 art. 3.
+    /// roll_period_end(add_months(d0, 1) + paused): GDPR art. 12(3), Reg. 1182/71 art. 3.
     pub legal: NaiveDate,
     /// d0 + 28 days + paused, not rolled: the processor's own, earlier promise.
     pub promised: NaiveDate,
-    /// roll(add_months(d0, 1 + m) + paused) when extended by m months.
+    /// roll_period_end(add_months(d0, 1 + m) + paused) when extended by m months.
     pub extended: Option<NaiveDate>,
 }
 
@@ -400,8 +434,10 @@ impl Deadline {
         }
         let paused = u64::from(paused_days);
         // The pause is added before rolling: the period is suspended, not restarted (EDPB
-        // 01/2022 §§157-164), and only the day it finally ends on must be a working day.
-        let period_end = |months| cal.roll(plus_days(add_months(received, months), paused));
+        // 01/2022 §§157-164), and only the day it finally ends on is rolled, on the early
+        // reading (weekends and Atw art. 3(1) days only; Reg. 1182/71 art. 3(4)).
+        let period_end =
+            |months| cal.roll_period_end(plus_days(add_months(received, months), paused));
         Ok(Self {
             received,
             paused_days,
@@ -429,11 +465,27 @@ impl Deadline {
         end_of_day(self.target())
     }
 
+    /// The last day the subject can be told of an extension: one month after receipt
+    /// (`add_months(d0, 1)`), paused days not counted and not rolled. GDPR art. 12(3): "within
+    /// one month of receipt of the request"; a pause for identity information suspends the
+    /// answer period, not this notice period, so the earliest reading is taken.
+    pub fn extension_notice_due(&self) -> NaiveDate {
+        add_months(self.received, 1)
+    }
+
+    /// The notice date while an extension is still possible on `today` (not extended yet and
+    /// the notice period not over), for the deadline block and reminders.
+    pub fn extension_possible_until(&self, today: NaiveDate) -> Option<NaiveDate> {
+        let due = self.extension_notice_due();
+        (self.extension.is_none() && today <= due).then_some(due)
+    }
+
     /// Extend once, by one or two months, on `today`.
     ///
-    /// GDPR art. 12(3): one extension of at most two further months, announced within the first
-    /// month; so it is refused once `today` is after the legal deadline (on the day itself it is
-    /// still allowed) or when the request was already extended.
+    /// GDPR art. 12(3): one extension of at most two further months, of which the subject is
+    /// told within one month of receipt; so it is refused once `today` is after
+    /// [`Self::extension_notice_due`] (on that day itself it is still allowed), paused days not
+    /// counted, or when the request was already extended.
     pub fn extend(
         &self,
         cal: &Calendar,
@@ -443,8 +495,9 @@ impl Deadline {
         if self.extension.is_some() {
             return Err(ExtensionError::AlreadyExtended);
         }
-        if today > self.legal {
-            return Err(ExtensionError::LegalDeadlinePassed { legal: self.legal });
+        let notice_due = self.extension_notice_due();
+        if today > notice_due {
+            return Err(ExtensionError::TooLate { notice_due });
         }
         Ok(Self::compute(
             cal,

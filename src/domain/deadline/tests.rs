@@ -36,6 +36,45 @@ fn kings_day_rolls_the_legal_deadline() {
 }
 
 #[test]
+fn good_friday_does_not_move_the_legal_deadline() {
+    // The early reading: Good Friday (Atw art. 3(2)) is no GDPR holiday, so no roll.
+    assert_eq!(legal("2026-03-03"), d("2026-04-03"));
+    assert_eq!(
+        d("2026-04-03"),
+        easter_sunday(2026).unwrap() - TimeDelta::days(2)
+    );
+    assert_eq!(legal("2027-02-26"), d("2027-03-26"));
+    assert_eq!(
+        d("2027-03-26"),
+        easter_sunday(2027).unwrap() - TimeDelta::days(2)
+    );
+    assert_eq!(legal("2028-03-14"), d("2028-04-14"));
+    assert_eq!(
+        d("2028-04-14"),
+        easter_sunday(2028).unwrap() - TimeDelta::days(2)
+    );
+    // The office is closed on Good Friday all the same (reminders count it as non-working).
+    let cal = Calendar::dutch();
+    assert!(!cal.is_working_day(d("2026-04-03")));
+    assert_eq!(cal.roll_period_end(d("2026-04-03")), d("2026-04-03"));
+    assert_eq!(cal.roll(d("2026-04-03")), d("2026-04-07"));
+}
+
+#[test]
+fn every_worked_example_of_the_design_holds() {
+    for (received, expected) in [
+        ("2026-03-05", "2026-04-07"),
+        ("2026-01-31", "2026-03-02"),
+        ("2026-03-26", "2026-04-28"),
+        ("2026-03-03", "2026-04-03"),
+        ("2027-02-26", "2027-03-26"),
+        ("2028-03-14", "2028-04-14"),
+    ] {
+        assert_eq!(legal(received), d(expected), "received {received}");
+    }
+}
+
+#[test]
 fn identity_question_pauses_the_clock() {
     let cal = Calendar::dutch();
     let received = d("2026-03-02");
@@ -147,13 +186,17 @@ fn bridge_days_are_not_working_days() {
         bridged.bridge_days().collect::<Vec<_>>(),
         [d("2026-01-02"), d("2026-05-15")]
     );
-    // 2 Dec 2025 + 1 month = Friday 2 Jan 2026, a bridge day → Monday 5 Jan.
+    // The early reading: a bridge day (Atw art. 3(3)) does not move a GDPR date.
+    // 2 Dec 2025 + 1 month = Friday 2 Jan 2026, a bridge day: it stays.
     let compute = |cal: &Calendar, r| Deadline::compute(cal, d(r), 0, None).unwrap().legal;
     assert_eq!(compute(&dutch, "2025-12-02"), d("2026-01-02"));
-    assert_eq!(compute(&bridged, "2025-12-02"), d("2026-01-05"));
-    // 14 Apr + 1 month = Ascension Day 14 May → Friday 15 May (bridge) → Monday 18 May.
+    assert_eq!(compute(&bridged, "2025-12-02"), d("2026-01-02"));
+    // 14 Apr + 1 month = Ascension Day 14 May → Friday 15 May (a bridge day, not skipped).
     assert_eq!(compute(&dutch, "2026-04-14"), d("2026-05-15"));
-    assert_eq!(compute(&bridged, "2026-04-14"), d("2026-05-18"));
+    assert_eq!(compute(&bridged, "2026-04-14"), d("2026-05-15"));
+    // The office is closed on it: reminders skip it.
+    assert!(!bridged.is_working_day(d("2026-01-02")));
+    assert_eq!(bridged.roll(d("2026-01-02")), d("2026-01-05"));
 }
 
 #[test]
@@ -184,8 +227,8 @@ fn add_months_clamps_to_the_end_of_the_month() {
         assert_eq!(add_months(d(from), months), d(to), "{from} + {months}");
     }
     assert_eq!(add_months(NaiveDate::MAX, 1), NaiveDate::MAX);
-    // Leap day received: legal is 29 March 2024 (Good Friday) → Tuesday 2 April (Easter Monday 1st).
-    assert_eq!(legal("2024-02-29"), d("2024-04-02"));
+    // Leap day received: legal is 29 March 2024, Good Friday, which does not move it.
+    assert_eq!(legal("2024-02-29"), d("2024-03-29"));
     assert_eq!(legal("2024-01-31"), d("2024-02-29"));
 }
 
@@ -300,17 +343,32 @@ fn compute_rejects_dates_outside_the_supported_range() {
 fn extension_errors() {
     let cal = Calendar::dutch();
     let dl = Deadline::compute(&cal, d("2026-03-05"), 0, None).unwrap();
-    // On the legal deadline day itself it is still allowed; the day after it is not.
+    // Art. 12(3): the notice is due one month after receipt (5 April, a Sunday, not rolled);
+    // on that day it is still allowed, the day after it is not, although legal is 7 April.
+    assert_eq!(dl.extension_notice_due(), d("2026-04-05"));
     assert!(
-        dl.extend(&cal, ExtensionMonths::One, d("2026-04-07"))
+        dl.extend(&cal, ExtensionMonths::One, d("2026-04-05"))
             .is_ok()
     );
     assert_eq!(
-        dl.extend(&cal, ExtensionMonths::One, d("2026-04-08")),
-        Err(ExtensionError::LegalDeadlinePassed {
-            legal: d("2026-04-07")
+        dl.extend(&cal, ExtensionMonths::One, d("2026-04-06")),
+        Err(ExtensionError::TooLate {
+            notice_due: d("2026-04-05")
         })
     );
+    // Paused days do not move the notice date.
+    let paused = Deadline::compute(&cal, d("2026-03-05"), 10, None).unwrap();
+    assert_eq!(paused.legal, d("2026-04-15"));
+    assert_eq!(paused.extension_notice_due(), d("2026-04-05"));
+    assert!(matches!(
+        paused.extend(&cal, ExtensionMonths::Two, d("2026-04-06")),
+        Err(ExtensionError::TooLate { .. })
+    ));
+    assert_eq!(
+        paused.extension_possible_until(d("2026-04-05")),
+        Some(d("2026-04-05"))
+    );
+    assert_eq!(paused.extension_possible_until(d("2026-04-06")), None);
     let extended = dl
         .extend(&cal, ExtensionMonths::One, d("2026-03-10"))
         .unwrap();
@@ -590,16 +648,45 @@ proptest! {
     }
 
     #[test]
-    fn legal_and_extended_fall_on_working_days(
+    fn legal_and_extended_fall_on_days_a_period_may_end(
         (r, cal) in received_and_calendar(), paused in 0u32..=200,
     ) {
         for dl in all(&cal, r, paused) {
             for date in [Some(dl.legal), dl.extended].into_iter().flatten() {
-                prop_assert!(cal.is_working_day(date), "{date} for {r}");
+                prop_assert!(!moves_period_end(date), "{date} for {r}");
                 prop_assert!(!matches!(date.weekday(), Weekday::Sat | Weekday::Sun));
-                prop_assert!(Calendar::holidays(date.year()).iter().all(|(h, _)| *h != date));
-                prop_assert!(cal.bridge_days().all(|b| b != date));
+                prop_assert!(Calendar::holidays(date.year())
+                    .iter()
+                    .all(|(h, name)| *h != date || *name == GOOD_FRIDAY));
             }
+        }
+    }
+
+    /// The early reading: a legal or extended date never rolls off a Good Friday or a configured
+    /// bridge day (Atw art. 3(2) and 3(3) apply to the Atw only), so it is never later than the
+    /// plain period plus the weekend and Atw art. 3(1) days that follow it.
+    #[test]
+    fn no_legal_or_extended_date_rolls_off_good_friday_or_a_bridge_day(
+        (r, cal) in received_and_calendar(), paused in 0u32..=200,
+    ) {
+        for dl in all(&cal, r, paused) {
+            let months = 1 + dl.extension.map_or(0, ExtensionMonths::months);
+            let raw = add_months(r, months) + TimeDelta::days(i64::from(paused));
+            let date = dl.extended.unwrap_or(dl.legal);
+            let mut day = raw;
+            while day < date {
+                let good_friday = easter_sunday(day.year())
+                    .is_some_and(|e| e - TimeDelta::days(2) == day);
+                prop_assert!(!good_friday, "{date} rolled off Good Friday {day} (received {r})");
+                // Only weekends and Atw art. 3(1) days are rolled off: a bridge day in between
+                // is passed only when it is one of those as well.
+                prop_assert!(moves_period_end(day), "{date} rolled off {day} (received {r})");
+                day = day.succ_opt().unwrap();
+            }
+            prop_assert!(!moves_period_end(date));
+            // Configured bridge days never change a legal or extended date.
+            let plain = Deadline::compute(&Calendar::dutch(), r, paused, dl.extension).unwrap();
+            prop_assert_eq!((plain.legal, plain.extended), (dl.legal, dl.extended));
         }
     }
 

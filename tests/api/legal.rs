@@ -1,0 +1,285 @@
+//! The legal rules reviewed against the statutes: the early reading of the holidays, the
+//! extension notice, ID copies only by necessity, the refusal grounds, the remedies by kind of
+//! controller, and the retention of inzage's own data.
+
+use chrono::{Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+use inzage::domain::Role;
+use inzage::store::schema::requests;
+
+crate::on_both_backends!(
+    open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs,
+    extend_after_one_month_is_too_late_even_with_paused_days,
+    each_new_ground_is_refused_for_a_kind_it_does_not_answer,
+);
+
+const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
+
+async fn row(app: &TestApp, reference: &str) -> inzage::store::requests::RequestRow {
+    let r = reference.to_owned();
+    app.with_conn(move |c| {
+        inzage::store::requests::RequestRow::find_by_reference(c, &r)
+            .unwrap()
+            .unwrap()
+    })
+    .await
+}
+
+async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::events::Event> {
+    let (id, kind) = (id.to_owned(), kind.to_owned());
+    app.with_conn(move |c| {
+        inzage::store::events::Event::for_request(c, &id)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .collect()
+    })
+    .await
+}
+
+/// Moves a stored legal date, as the older rule (rolling past Good Friday and bridge days)
+/// could have stored it.
+async fn store_legal(app: &TestApp, id: &str, legal: NaiveDate) {
+    let id = id.to_owned();
+    app.with_conn(move |c| {
+        diesel::update(requests::table.filter(requests::id.eq(&id)))
+            .set(requests::legal_due.eq(legal))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
+async fn recompute(app: &TestApp) -> usize {
+    let st = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = st.db.conn().unwrap();
+        inzage::service::recompute::recompute_open_deadlines(&mut conn, &st.calendar).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+async fn open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_recompute", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    let received = (Utc::now() - Duration::days(3)).date_naive().to_string();
+    let open = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"received_at": received}),
+        )
+        .await;
+    let open = open["reference"].as_str().unwrap().to_owned();
+    let closed = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"received_at": received}),
+        )
+        .await;
+    let closed = closed["reference"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .act(&support.token, &closed, "withdraw", json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let right = row(&app, &open).await.legal_due;
+    let later = right + Duration::days(4);
+    let (open_id, closed_id) = (row(&app, &open).await.id, row(&app, &closed).await.id);
+    store_legal(&app, &open_id, later).await;
+    store_legal(&app, &closed_id, later).await;
+
+    assert_eq!(recompute(&app).await, 1);
+    let now_open = row(&app, &open).await;
+    assert_eq!(now_open.legal_due, right);
+    let events = events_of(&app, &open_id, "deadline_recomputed").await;
+    assert_eq!(events.len(), 1);
+    let data: serde_json::Value = serde_json::from_str(events[0].data.as_deref().unwrap()).unwrap();
+    assert_eq!(data["reason"], "early_reading");
+    assert_eq!(data["legal"]["from"], later.to_string());
+    assert_eq!(data["legal"]["to"], right.to_string());
+    assert!(events[0].note.as_deref().unwrap().contains("Good Friday"));
+    // The staff view shows the corrected date and the event.
+    let (s, v) = app
+        .get(&format!("/api/v1/requests/{open}"), Some(&support.token))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["deadline"]["legal"], right.to_string());
+    assert!(v["events"].to_string().contains("deadline_recomputed"));
+
+    // Closed requests keep the dates they were answered under.
+    assert_eq!(row(&app, &closed).await.legal_due, later);
+    assert!(
+        events_of(&app, &closed_id, "deadline_recomputed")
+            .await
+            .is_empty()
+    );
+    // Idempotent: a second run changes nothing.
+    assert_eq!(recompute(&app).await, 0);
+    assert_eq!(
+        events_of(&app, &open_id, "deadline_recomputed").await.len(),
+        1
+    );
+}
+
+async fn extend_after_one_month_is_too_late_even_with_paused_days(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_extend_late", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    let today = inzage::domain::deadline::amsterdam_date(Utc::now());
+    // Received one month and one day ago: the notice period ended yesterday.
+    let received = (today - Duration::days(1))
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let filed = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"received_at": received.to_string()}),
+        )
+        .await;
+    let late = filed["reference"].as_str().unwrap().to_owned();
+    // Ten paused days put the legal date in the future; they do not move the notice date.
+    let id = row(&app, &late).await.id;
+    let cal = app.state.calendar.clone();
+    app.with_conn(move |c| {
+        let d = inzage::domain::deadline::Deadline::compute(&cal, received, 10, None).unwrap();
+        diesel::update(requests::table.filter(requests::id.eq(&id)))
+            .set((
+                requests::paused_days.eq(10),
+                requests::legal_due.eq(d.legal),
+                requests::due_at.eq(d.due_at().naive_utc()),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert!(row(&app, &late).await.legal_due >= today);
+    let (s, v) = app
+        .get(&format!("/api/v1/requests/{late}"), Some(&support.token))
+        .await;
+    assert_eq!(s, 200);
+    assert!(v["deadline"]["extension_notice_due"].is_null(), "{v}");
+    assert!(!v["allowed_actions"].to_string().contains("extend"), "{v}");
+    let (s, v) = app
+        .act(
+            &support.token,
+            &late,
+            "extend",
+            json!({"months": 1, "reason": "many systems"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "extension_too_late");
+
+    // A fresh request: the deadline block shows the notice date, and extending works.
+    let fresh = app.file_as(&support.token, Some("acme"), json!({})).await;
+    let notice = inzage::domain::deadline::add_months(today, 1).to_string();
+    assert_eq!(fresh["deadline"]["extension_notice_due"], notice, "{fresh}");
+    let fresh = fresh["reference"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .act(
+            &support.token,
+            &fresh,
+            "extend",
+            json!({"months": 1, "reason": "many systems"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Once extended, no further extension is possible: the block no longer shows the date.
+    assert!(v["deadline"]["extension_notice_due"].is_null(), "{v}");
+}
+
+async fn each_new_ground_is_refused_for_a_kind_it_does_not_answer(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_grounds", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    // (ground, a kind it does not answer, a kind it answers, the article the view names)
+    for (ground, wrong, right, article) in [
+        ("rights_of_others", "erasure", "access", "15(4)"),
+        ("conditions_not_met", "access", "restriction", "18(1)"),
+        (
+            "compelling_legitimate_grounds",
+            "access",
+            "objection",
+            "21(1)",
+        ),
+        (
+            "automated_decision_exception",
+            "objection",
+            "automated_decision",
+            "22(2)",
+        ),
+        (
+            "erasure_exception_archiving",
+            "access",
+            "erasure",
+            "17(3)(d)",
+        ),
+    ] {
+        let body = json!({"ground": ground, "reason": "see the letter"});
+        let filed = app
+            .file_as(&support.token, Some("acme"), json!({"kind": wrong}))
+            .await;
+        let reference = filed["reference"].as_str().unwrap();
+        let (s, v) = app
+            .act(&support.token, reference, "refuse", body.clone())
+            .await;
+        assert_eq!(s, 422, "{ground} for {wrong}: {v}");
+        assert!(v["error"]["fields"]["ground"].is_string(), "{v}");
+        let filed = app
+            .file_as(&support.token, Some("acme"), json!({"kind": right}))
+            .await;
+        let reference = filed["reference"].as_str().unwrap();
+        let (s, v) = app.act(&support.token, reference, "refuse", body).await;
+        assert_eq!(s, 200, "{ground} for {right}: {v}");
+        assert_eq!(v["refusal"]["ground"], ground);
+        assert_eq!(v["refusal"]["article"], article, "{v}");
+    }
+    // statutory_restriction answers every kind; the identity ground cites art. 11(2) only for
+    // the rights of art. 15 to 20.
+    let filed = app
+        .file_as(&support.token, Some("acme"), json!({"kind": "objection"}))
+        .await;
+    let reference = filed["reference"].as_str().unwrap();
+    let (s, v) = app
+        .act(
+            &support.token,
+            reference,
+            "refuse",
+            json!({"ground": "identity_not_established", "reason": "no answer"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["refusal"]["article"], "12(2), 12(6)");
+    let filed = app
+        .file_as(
+            &support.token,
+            Some("acme"),
+            json!({"kind": "automated_decision"}),
+        )
+        .await;
+    let reference = filed["reference"].as_str().unwrap();
+    let (s, v) = app
+        .act(
+            &support.token,
+            reference,
+            "refuse",
+            json!({"ground": "statutory_restriction", "reason": "art. 41 UAVG"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["refusal"]["article"], "23");
+}
