@@ -84,7 +84,7 @@ fn table_overview(table: &TableMap, record: Option<&TableRecord>) -> TableOvervi
         purposes: table.purposes.clone(),
         retention: table.retention.clone(),
         source: table.source.clone(),
-        recipients: table.recipients.clone(),
+        recipients: table.recipient_names(),
         files: TableFiles {
             json: record.map(|r| r.json_path.clone()).unwrap_or_default(),
             csv: record.map(|r| r.csv_path.clone()).unwrap_or_default(),

@@ -377,6 +377,10 @@ mod tests {
             source: Some("The subject".to_owned()),
             recipients: vec![],
             follows: vec![],
+            on_erasure: None,
+            keep_reason: None,
+            restriction: None,
+            rectifiable: vec![],
         }
     }
 

@@ -53,9 +53,124 @@ pub struct TableMap {
     pub purposes: Vec<String>,
     pub retention: Option<String>,
     pub source: Option<String>,
-    pub recipients: Vec<String>,
+    /// Who receives the data (art. 15(1)(c)); those with an address are told of a
+    /// rectification, erasure or restriction (art. 19).
+    pub recipients: Vec<Recipient>,
     /// Rows reached from rows of other tables of the same system.
     pub follows: Vec<Follow>,
+    /// What erasure does to the subject's rows (art. 17); `None`: the map says nothing, so
+    /// the table is only exported.
+    pub on_erasure: Option<ErasureRule>,
+    /// Why the rows are kept (`on_erasure = "keep"`), told to the subject (art. 17(3)).
+    pub keep_reason: Option<String>,
+    /// How this table marks a row whose processing is restricted (art. 18).
+    pub restriction: Option<Restriction>,
+    /// Columns staff may correct (art. 16).
+    pub rectifiable: Vec<String>,
+}
+
+/// `on_erasure`: what erasing the subject does to a table's rows (art. 17; processing
+/// agreement 7.5(ii)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErasureRule {
+    /// `"delete"`: the rows are deleted (children before parents).
+    Delete,
+    /// `"cascade"`: the database deletes the rows itself, through a foreign key with
+    /// `ON DELETE CASCADE` from the rows the table follows; inzage counts them, it issues no
+    /// statement of its own.
+    Cascade,
+    /// `"keep"`: the rows stay, for the reason in `keep_reason` (e.g. a statutory retention
+    /// period, art. 17(3)(b)).
+    Keep,
+    /// `{ mask = { column = "null" | "redact" | "hash" } }`: the rows stay, these columns are
+    /// overwritten.
+    Mask(BTreeMap<String, Mask>),
+}
+
+/// How one column is overwritten on erasure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mask {
+    /// `"null"`: set to NULL.
+    Null,
+    /// `"redact"`: replaced by a fixed text saying it was erased.
+    Redact,
+    /// `"hash"`: replaced by a keyed one-way hash, so equal values stay equal (a kept
+    /// record can still be matched) but the value cannot be read back.
+    Hash,
+}
+
+impl Mask {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Redact => "redact",
+            Self::Hash => "hash",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "null" => Some(Self::Null),
+            "redact" => Some(Self::Redact),
+            "hash" => Some(Self::Hash),
+            _ => None,
+        }
+    }
+}
+
+impl ErasureRule {
+    /// The word the data map uses for the rule.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Cascade => "cascade",
+            Self::Keep => "keep",
+            Self::Mask(_) => "mask",
+        }
+    }
+
+    /// Whether the subject's rows are gone afterwards.
+    pub fn removes_rows(&self) -> bool {
+        matches!(self, Self::Delete | Self::Cascade)
+    }
+}
+
+/// `restriction = { column = "processing_restricted", value = true }`: restricting sets
+/// `column` to `value` on the subject's rows, lifting sets it to `lifted` (art. 18(1), 18(3)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restriction {
+    pub column: String,
+    pub value: FlagValue,
+    /// The value that marks a row as no longer restricted: the opposite of a boolean
+    /// `value`; needed in the map for any other type.
+    pub lifted: FlagValue,
+}
+
+/// A value a restriction column is set to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlagValue {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+}
+
+impl FlagValue {
+    fn from_toml(v: &toml::Value) -> Option<Self> {
+        match v {
+            toml::Value::Boolean(b) => Some(Self::Bool(*b)),
+            toml::Value::Integer(i) => Some(Self::Integer(*i)),
+            toml::Value::String(s) => Some(Self::Text(s.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// A recipient of a table's data: a name (art. 15(1)(c)) and, where the controller gave one,
+/// the address that is told of a rectification, erasure or restriction (art. 19).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub name: String,
+    pub email: Option<String>,
 }
 
 /// `follows = [{ column = "member_id", table = "members", references = "id" }]`: a row of this
@@ -163,6 +278,11 @@ impl TableMap {
     pub fn excludes(&self, column: &str) -> bool {
         self.exclude.iter().any(|c| c == column)
     }
+
+    /// The recipients' names, as the bundle lists them.
+    pub fn recipient_names(&self) -> Vec<String> {
+        self.recipients.iter().map(|r| r.name.clone()).collect()
+    }
 }
 
 // ---- the file format, as read ----------------------------------------------------------
@@ -204,9 +324,134 @@ struct RawTable {
     retention: Option<String>,
     source: Option<String>,
     #[serde(default)]
-    recipients: Vec<String>,
+    recipients: Vec<toml::Value>,
     #[serde(default)]
     follows: Vec<toml::Table>,
+    on_erasure: Option<toml::Value>,
+    keep_reason: Option<String>,
+    restriction: Option<toml::Table>,
+    #[serde(default)]
+    rectifiable: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestriction {
+    column: Option<String>,
+    value: Option<toml::Value>,
+    lifted: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipient {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+const ON_ERASURE_FORMS: &str = "use \"delete\", \"cascade\", \"keep\" or \
+                                { mask = { column = \"null\" | \"redact\" | \"hash\" } }";
+
+/// `on_erasure` as written → the rule, or what is wrong with it.
+fn parse_on_erasure(v: &toml::Value) -> Result<ErasureRule, String> {
+    match v {
+        toml::Value::String(s) => match s.as_str() {
+            "delete" => Ok(ErasureRule::Delete),
+            "cascade" => Ok(ErasureRule::Cascade),
+            "keep" => Ok(ErasureRule::Keep),
+            "mask" => Err(format!(
+                "on_erasure: \"mask\" needs the columns and how: {ON_ERASURE_FORMS}"
+            )),
+            other => Err(format!(
+                "on_erasure: unknown rule \"{other}\": {ON_ERASURE_FORMS}"
+            )),
+        },
+        toml::Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| k.as_str() != "mask") {
+                return Err(format!("on_erasure: unknown key `{k}`: {ON_ERASURE_FORMS}"));
+            }
+            let Some(toml::Value::Table(cols)) = t.get("mask") else {
+                return Err(format!(
+                    "on_erasure.mask must be a table of column = \"null\" | \"redact\" | \"hash\""
+                ));
+            };
+            if cols.is_empty() {
+                return Err("on_erasure.mask names no columns".to_owned());
+            }
+            let mut out = BTreeMap::new();
+            for (col, how) in cols {
+                let m = how.as_str().and_then(Mask::parse).ok_or_else(|| {
+                    format!("on_erasure.mask.{col}: use \"null\", \"redact\" or \"hash\"")
+                })?;
+                out.insert(col.clone(), m);
+            }
+            Ok(ErasureRule::Mask(out))
+        }
+        _ => Err(format!("on_erasure: {ON_ERASURE_FORMS}")),
+    }
+}
+
+/// `restriction` as written → the typed flag, or what is wrong with it.
+fn parse_restriction(t: toml::Table) -> Result<Restriction, String> {
+    let raw: RawRestriction = toml::Value::Table(t)
+        .try_into()
+        .map_err(|e| format!("restriction: {}", shape_error(&e)))?;
+    let column = raw.column.unwrap_or_default();
+    if column.is_empty() {
+        return Err("restriction.column is missing".to_owned());
+    }
+    let value = raw
+        .value
+        .as_ref()
+        .ok_or_else(|| "restriction.value is missing".to_owned())
+        .and_then(|v| {
+            FlagValue::from_toml(v).ok_or_else(|| {
+                "restriction.value must be true/false, a whole number or a text".to_owned()
+            })
+        })?;
+    let lifted = match (&raw.lifted, &value) {
+        (Some(v), _) => FlagValue::from_toml(v).ok_or_else(|| {
+            "restriction.lifted must be true/false, a whole number or a text".to_owned()
+        })?,
+        (None, FlagValue::Bool(b)) => FlagValue::Bool(!b),
+        (None, _) => {
+            return Err(
+                "restriction.lifted is needed when value is not true or false (the value \
+                 that marks a row as no longer restricted)"
+                    .to_owned(),
+            );
+        }
+    };
+    if std::mem::discriminant(&lifted) != std::mem::discriminant(&value) {
+        return Err("restriction.lifted must be of the same type as restriction.value".to_owned());
+    }
+    if lifted == value {
+        return Err("restriction.lifted must differ from restriction.value".to_owned());
+    }
+    Ok(Restriction {
+        column,
+        value,
+        lifted,
+    })
+}
+
+/// One entry of `recipients`: a name, or `{ name, email }`.
+fn parse_recipient(v: toml::Value, i: usize) -> Result<Recipient, String> {
+    match v {
+        toml::Value::String(name) => Ok(Recipient { name, email: None }),
+        toml::Value::Table(t) => {
+            let raw: RawRecipient = toml::Value::Table(t)
+                .try_into()
+                .map_err(|e| format!("recipients[{i}]: {}", shape_error(&e)))?;
+            Ok(Recipient {
+                name: raw.name.unwrap_or_default(),
+                email: raw.email,
+            })
+        }
+        _ => Err(format!(
+            "recipients[{i}]: a name, or {{ name = \"…\", email = \"…\" }}"
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -330,6 +575,29 @@ fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
                     references: rf.references.unwrap_or_default(),
                 });
             }
+            let on_erasure = match rt.on_erasure.as_ref().map(parse_on_erasure) {
+                Some(Ok(r)) => Some(r),
+                Some(Err(p)) => {
+                    problems.push(format!("{at}: {p}"));
+                    None
+                }
+                None => None,
+            };
+            let restriction = match rt.restriction.map(parse_restriction) {
+                Some(Ok(r)) => Some(r),
+                Some(Err(p)) => {
+                    problems.push(format!("{at}: {p}"));
+                    None
+                }
+                None => None,
+            };
+            let mut recipients = Vec::new();
+            for (i, v) in rt.recipients.into_iter().enumerate() {
+                match parse_recipient(v, i) {
+                    Ok(r) => recipients.push(r),
+                    Err(p) => problems.push(format!("{at}: {p}")),
+                }
+            }
             tables.push(TableMap {
                 name: tname,
                 primary_key: rt.primary_key.unwrap_or_default(),
@@ -340,8 +608,12 @@ fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
                 purposes: rt.purposes,
                 retention: rt.retention,
                 source: rt.source,
-                recipients: rt.recipients,
+                recipients,
                 follows,
+                on_erasure,
+                keep_reason: rt.keep_reason,
+                restriction,
+                rectifiable: rt.rectifiable,
             });
         }
         systems.push(SystemMap {

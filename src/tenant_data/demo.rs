@@ -88,6 +88,7 @@ CREATE TABLE members (
     member_since DATE NOT NULL,
     is_active BOOLEAN NOT NULL,
     password_hash TEXT NOT NULL,
+    processing_restricted BOOLEAN NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP
 );

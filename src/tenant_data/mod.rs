@@ -27,7 +27,10 @@ use serde_json::value::RawValue;
 use connector::{PageRow, ReadError, TenantConnection, scrub, url_password};
 use sql::{CatalogColumn, Needles};
 
-pub use datamap::{DataMap, DataMapError, Follow, SystemMap, TableMap};
+pub use datamap::{
+    DataMap, DataMapError, ErasureRule, FlagValue, Follow, Mask, Recipient, Restriction, SystemMap,
+    TableMap,
+};
 
 /// Who the rows are about: the request's identities (docs/api.md, "Data maps": e-mail always; phone and
 /// customer id when staff add them). E-mail matches case-insensitively and trimmed.
@@ -452,6 +455,17 @@ pub fn check_connect(map: &DataMap, options: &ExportOptions) -> CheckReport {
             }
             for (i, f) in t.follows.iter().enumerate() {
                 need(format!("follows[{i}].column"), &f.column);
+            }
+            if let Some(ErasureRule::Mask(cols)) = &t.on_erasure {
+                for col in cols.keys() {
+                    need(format!("on_erasure.mask.{col}"), col);
+                }
+            }
+            if let Some(r) = &t.restriction {
+                need("restriction.column".into(), &r.column);
+            }
+            for (i, col) in t.rectifiable.iter().enumerate() {
+                need(format!("rectifiable[{i}]"), col);
             }
             for (i, f) in t.follows.iter().enumerate() {
                 if let Some(Some(parent)) = catalogs.get(f.table.as_str())

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::datamap::{DataMap, SystemMap, TableMap};
+use super::datamap::{DataMap, ErasureRule, SystemMap, TableMap};
 
 /// Longest identifier accepted (PostgreSQL truncates at 63 bytes, MySQL refuses over 64).
 pub const MAX_IDENTIFIER_CHARS: usize = 64;
@@ -150,6 +150,7 @@ fn system_problems(at: &str, sys: &SystemMap, out: &mut Vec<String>) {
         table_problems(&at, sys, t, out);
     }
     graph_problems(at, sys, out);
+    erasure_order_problems(at, sys, out);
 }
 
 fn table_problems(at: &str, sys: &SystemMap, t: &TableMap, out: &mut Vec<String>) {
@@ -232,10 +233,184 @@ fn table_problems(at: &str, sys: &SystemMap, t: &TableMap, out: &mut Vec<String>
             out.push(format!("{at}: {key} is empty (leave the key out instead)"));
         }
     }
-    for (key, list) in [("purposes", &t.purposes), ("recipients", &t.recipients)] {
-        for (i, v) in list.iter().enumerate() {
-            if v.trim().is_empty() {
-                out.push(format!("{at}: {key}[{i}] is empty"));
+    for (i, v) in t.purposes.iter().enumerate() {
+        if v.trim().is_empty() {
+            out.push(format!("{at}: purposes[{i}] is empty"));
+        }
+    }
+    for (i, r) in t.recipients.iter().enumerate() {
+        if r.name.trim().is_empty() {
+            out.push(format!("{at}: recipients[{i}] has no name"));
+        }
+        if let Some(email) = &r.email
+            && email.parse::<email_address::EmailAddress>().is_err()
+        {
+            out.push(format!(
+                "{at}: recipients[{i}].email \"{email}\" is not an e-mail address"
+            ));
+        }
+    }
+    execution_problems(at, sys, t, out);
+}
+
+/// The columns of `t` that link or identify rows: its primary key, its `follows` columns
+/// and the columns other tables' `follows` point at. Erasure and rectification must not
+/// change them (the rows would be lost to the subject, or a foreign key would break).
+fn key_columns<'a>(sys: &'a SystemMap, t: &'a TableMap) -> Vec<(String, &'a str)> {
+    let mut keys = vec![("the primary key".to_owned(), t.primary_key.as_str())];
+    for (i, f) in t.follows.iter().enumerate() {
+        keys.push((format!("follows[{i}].column"), f.column.as_str()));
+    }
+    for other in &sys.tables {
+        for (i, f) in other.follows.iter().enumerate() {
+            if f.table == t.name {
+                keys.push((
+                    format!("follows[{i}].references of table {}", other.name),
+                    f.references.as_str(),
+                ));
+            }
+        }
+    }
+    keys
+}
+
+/// The keys that say what rectification, erasure and restriction do (art. 16-18; processing
+/// agreement 7.5(ii)-(iii)).
+fn execution_problems(at: &str, sys: &SystemMap, t: &TableMap, out: &mut Vec<String>) {
+    let keys = key_columns(sys, t);
+    let key_use = |col: &str| -> Option<&str> {
+        keys.iter()
+            .find(|(_, c)| *c == col)
+            .map(|(what, _)| what.as_str())
+    };
+    match (&t.on_erasure, &t.keep_reason) {
+        (Some(ErasureRule::Keep), None) => out.push(format!(
+            "{at}: on_erasure = \"keep\" needs keep_reason (why the rows are kept; the \
+             subject is told, art. 17(3))"
+        )),
+        (Some(ErasureRule::Keep), Some(r)) if r.trim().is_empty() => {
+            out.push(format!("{at}: keep_reason is empty"));
+        }
+        (Some(ErasureRule::Keep), Some(_)) => {}
+        (_, Some(_)) => out.push(format!(
+            "{at}: keep_reason only goes with on_erasure = \"keep\""
+        )),
+        _ => {}
+    }
+    if let Some(ErasureRule::Mask(cols)) = &t.on_erasure {
+        for col in cols.keys() {
+            if let Some(p) = identifier_problem(col) {
+                out.push(format!("{at}: on_erasure.mask.{col} {p}"));
+            } else if let Some(what) = key_use(col) {
+                out.push(format!(
+                    "{at}: on_erasure.mask.{col}: the column is {what}; a column that links \
+                     rows cannot be masked (delete the rows, or mask other columns)"
+                ));
+            }
+        }
+    }
+    if matches!(t.on_erasure, Some(ErasureRule::Cascade)) && t.follows.is_empty() {
+        out.push(format!(
+            "{at}: on_erasure = \"cascade\" needs follows: the database deletes these rows \
+             with the rows they follow"
+        ));
+    }
+    if let Some(r) = &t.restriction {
+        if let Some(p) = identifier_problem(&r.column) {
+            out.push(format!("{at}: restriction.column \"{}\" {p}", r.column));
+        } else if let Some(what) = key_use(&r.column) {
+            out.push(format!(
+                "{at}: restriction.column \"{}\" is {what}; use a column of its own",
+                r.column
+            ));
+        } else if t.identity.values().any(|c| *c == r.column) {
+            out.push(format!(
+                "{at}: restriction.column \"{}\" identifies the subject; use a column of its own",
+                r.column
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, col) in t.rectifiable.iter().enumerate() {
+        if let Some(p) = identifier_problem(col) {
+            out.push(format!("{at}: rectifiable[{i}] {p}"));
+            continue;
+        }
+        if !seen.insert(col.as_str()) {
+            out.push(format!("{at}: rectifiable lists \"{col}\" twice"));
+        }
+        if let Some(what) = key_use(col) {
+            out.push(format!(
+                "{at}: rectifiable[{i}] \"{col}\" is {what}; keys cannot be corrected"
+            ));
+        }
+        if t.excludes(col) {
+            out.push(format!(
+                "{at}: rectifiable[{i}] \"{col}\" is excluded from the export; a column the \
+                 subject cannot see cannot be corrected at their request"
+            ));
+        }
+        if t.restriction.as_ref().is_some_and(|r| r.column == *col) {
+            out.push(format!(
+                "{at}: rectifiable[{i}] \"{col}\" is the restriction column"
+            ));
+        }
+    }
+}
+
+/// Deleting rows that other tables' rows point at would break their foreign keys or leave
+/// them pointing at nothing: a table deleted on erasure may only be followed by tables that
+/// are deleted too (by inzage or by the database's cascade).
+fn erasure_order_problems(at: &str, sys: &SystemMap, out: &mut Vec<String>) {
+    for parent in &sys.tables {
+        if !parent
+            .on_erasure
+            .as_ref()
+            .is_some_and(ErasureRule::removes_rows)
+        {
+            continue;
+        }
+        for child in &sys.tables {
+            if !child.follows.iter().any(|f| f.table == parent.name) {
+                continue;
+            }
+            if !child
+                .on_erasure
+                .as_ref()
+                .is_some_and(ErasureRule::removes_rows)
+            {
+                let rule = child
+                    .on_erasure
+                    .as_ref()
+                    .map_or("no on_erasure (export only)", |r| r.as_str());
+                out.push(format!(
+                    "{at}, table {}: on_erasure = \"{}\" deletes rows that table {} follows, \
+                     but table {} has {rule}: its rows would point at nothing (mask table {} \
+                     instead, or delete the rows of table {} too)",
+                    parent.name,
+                    parent.on_erasure.as_ref().map_or("", |r| r.as_str()),
+                    child.name,
+                    child.name,
+                    parent.name,
+                    child.name
+                ));
+            }
+        }
+    }
+    for t in &sys.tables {
+        if matches!(t.on_erasure, Some(ErasureRule::Cascade)) {
+            for f in &t.follows {
+                let parent_removed = sys
+                    .table(&f.table)
+                    .and_then(|p| p.on_erasure.as_ref())
+                    .is_some_and(ErasureRule::removes_rows);
+                if !parent_removed {
+                    out.push(format!(
+                        "{at}, table {}: on_erasure = \"cascade\" but table {} it follows is \
+                         not deleted on erasure, so nothing would cascade",
+                        t.name, f.table
+                    ));
+                }
             }
         }
     }
@@ -737,5 +912,243 @@ follows = [{ column = "member_id", table = "members", references = "id" }]
             });
         let e = m.validate().unwrap_err().message;
         assert!(e.contains("follows form a cycle"), "{e}");
+    }
+
+    // ---- rectification, erasure and restriction keys ------------------------------------
+
+    /// GOOD with keys added to the members table (before `[[systems.tables]]` of orders).
+    fn members_with(keys: &str) -> String {
+        good_with("recipients = []\n", &format!("recipients = []\n{keys}\n"))
+    }
+
+    /// GOOD with keys added to the orders table (at the end).
+    fn orders_with(keys: &str) -> String {
+        format!("{GOOD}{keys}\n")
+    }
+
+    #[test]
+    fn the_execution_keys_parse_into_typed_rules() {
+        use crate::tenant_data::{ErasureRule, FlagValue, Mask, Recipient};
+        let text = members_with(
+            "on_erasure = { mask = { email = \"hash\", phone = \"null\", name = \"redact\" } }\n\
+             restriction = { column = \"processing_restricted\", value = true }\n\
+             rectifiable = [\"name\", \"phone\"]",
+        )
+        .replace(
+            "recipients = []\n",
+            "recipients = [\"Betaaldienst\", { name = \"Sportbond\", email = \"privacy@sportbond.example\" }]\n",
+        );
+        let text = format!(
+            "{text}on_erasure = \"keep\"\nkeep_reason = \"Invoices: 7 years (art. 52 AWR)\"\n"
+        );
+        let m = DataMap::parse(&text, "f").unwrap();
+        let members = &m.systems[0].tables[0];
+        let ErasureRule::Mask(cols) = members.on_erasure.as_ref().unwrap() else {
+            panic!("mask");
+        };
+        assert_eq!(cols["email"], Mask::Hash);
+        assert_eq!(cols["phone"], Mask::Null);
+        assert_eq!(cols["name"], Mask::Redact);
+        let r = members.restriction.as_ref().unwrap();
+        assert_eq!(r.column, "processing_restricted");
+        assert_eq!(
+            (&r.value, &r.lifted),
+            (&FlagValue::Bool(true), &FlagValue::Bool(false))
+        );
+        assert_eq!(members.rectifiable, ["name", "phone"]);
+        assert_eq!(
+            members.recipients,
+            [
+                Recipient {
+                    name: "Betaaldienst".into(),
+                    email: None
+                },
+                Recipient {
+                    name: "Sportbond".into(),
+                    email: Some("privacy@sportbond.example".into())
+                }
+            ]
+        );
+        assert_eq!(members.recipient_names(), ["Betaaldienst", "Sportbond"]);
+        let orders = &m.systems[0].tables[1];
+        assert_eq!(orders.on_erasure, Some(ErasureRule::Keep));
+        assert_eq!(
+            orders.keep_reason.as_deref(),
+            Some("Invoices: 7 years (art. 52 AWR)")
+        );
+        // absent keys: export only
+        let plain = DataMap::parse(GOOD, "f").unwrap();
+        assert_eq!(plain.systems[0].tables[1].on_erasure, None);
+        assert!(plain.systems[0].tables[1].restriction.is_none());
+    }
+
+    #[test]
+    fn keep_needs_a_reason_and_a_reason_needs_keep() {
+        assert_err(
+            &orders_with("on_erasure = \"keep\""),
+            "exports/demo.toml: system app, table orders: on_erasure = \"keep\" needs keep_reason",
+        );
+        assert_err(
+            &orders_with("on_erasure = \"keep\"\nkeep_reason = \" \""),
+            "table orders: keep_reason is empty",
+        );
+        assert_err(
+            &orders_with("on_erasure = \"delete\"\nkeep_reason = \"7 years\""),
+            "table orders: keep_reason only goes with on_erasure = \"keep\"",
+        );
+    }
+
+    #[test]
+    fn unknown_erasure_rules_and_masks_are_named() {
+        assert_err(
+            &orders_with("on_erasure = \"shred\""),
+            "table orders: on_erasure: unknown rule \"shred\"",
+        );
+        assert_err(
+            &orders_with("on_erasure = \"mask\""),
+            "table orders: on_erasure: \"mask\" needs the columns",
+        );
+        assert_err(
+            &orders_with("on_erasure = { mask = { note = \"blur\" } }"),
+            "table orders: on_erasure.mask.note: use \"null\", \"redact\" or \"hash\"",
+        );
+        assert_err(
+            &orders_with("on_erasure = { wipe = { note = \"null\" } }"),
+            "table orders: on_erasure: unknown key `wipe`",
+        );
+        assert_err(
+            &orders_with("on_erasure = { mask = {} }"),
+            "table orders: on_erasure.mask names no columns",
+        );
+    }
+
+    #[test]
+    fn a_mask_on_a_primary_or_foreign_key_is_refused() {
+        assert_err(
+            &orders_with("on_erasure = { mask = { id = \"null\" } }"),
+            "table orders: on_erasure.mask.id: the column is the primary key",
+        );
+        assert_err(
+            &orders_with("on_erasure = { mask = { member_id = \"hash\" } }"),
+            "table orders: on_erasure.mask.member_id: the column is follows[0].column",
+        );
+    }
+
+    #[test]
+    fn deleting_a_parent_needs_its_children_deleted_too() {
+        let text = members_with("on_erasure = \"delete\"");
+        assert_err(
+            &text,
+            "table members: on_erasure = \"delete\" deletes rows that table orders follows, \
+             but table orders has no on_erasure (export only)",
+        );
+        assert_err(
+            &format!("{text}\non_erasure = \"keep\"\nkeep_reason = \"7 years\"\n"),
+            "but table orders has keep",
+        );
+        DataMap::parse(&format!("{text}\non_erasure = \"delete\"\n"), "f").unwrap();
+        DataMap::parse(&format!("{text}\non_erasure = \"cascade\"\n"), "f").unwrap();
+        // a kept child under a masked parent is fine
+        DataMap::parse(
+            &format!(
+                "{}on_erasure = \"keep\"\nkeep_reason = \"7 years\"\n",
+                members_with("on_erasure = { mask = { phone = \"null\" } }")
+            ),
+            "f",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn cascade_needs_a_deleted_parent() {
+        assert_err(
+            &orders_with("on_erasure = \"cascade\""),
+            "table orders: on_erasure = \"cascade\" but table members it follows is not deleted",
+        );
+        assert_err(
+            &members_with("on_erasure = \"cascade\""),
+            "table members: on_erasure = \"cascade\" needs follows",
+        );
+    }
+
+    #[test]
+    fn rectifiable_columns_must_be_exported_non_key_columns() {
+        assert_err(
+            &members_with("rectifiable = [\"password_hash\"]"),
+            "table members: rectifiable[0] \"password_hash\" is excluded from the export",
+        );
+        assert_err(
+            &members_with("rectifiable = [\"id\"]"),
+            "table members: rectifiable[0] \"id\" is the primary key; keys cannot be corrected",
+        );
+        assert_err(
+            &orders_with("rectifiable = [\"note\", \"member_id\"]"),
+            "table orders: rectifiable[1] \"member_id\" is follows[0].column",
+        );
+        assert_err(
+            &orders_with("rectifiable = [\"note\", \"note\"]"),
+            "table orders: rectifiable lists \"note\" twice",
+        );
+    }
+
+    #[test]
+    fn restriction_flags_are_checked() {
+        assert_err(
+            &orders_with("restriction = { value = true }"),
+            "table orders: restriction.column is missing",
+        );
+        assert_err(
+            &orders_with("restriction = { column = \"r\" }"),
+            "table orders: restriction.value is missing",
+        );
+        assert_err(
+            &orders_with("restriction = { column = \"status\", value = \"blocked\" }"),
+            "table orders: restriction.lifted is needed when value is not true or false",
+        );
+        assert_err(
+            &orders_with("restriction = { column = \"status\", value = 1, lifted = \"0\" }"),
+            "restriction.lifted must be of the same type as restriction.value",
+        );
+        assert_err(
+            &orders_with("restriction = { column = \"member_id\", value = true }"),
+            "table orders: restriction.column \"member_id\" is follows[0].column",
+        );
+        assert_err(
+            &orders_with("restriction = { column = \"r\", value = true, colour = 1 }"),
+            "table orders: restriction: unknown key `colour`",
+        );
+        let m = DataMap::parse(
+            &orders_with("restriction = { column = \"status\", value = 2, lifted = 0 }"),
+            "f",
+        )
+        .unwrap();
+        let r = m.systems[0].tables[1].restriction.as_ref().unwrap();
+        assert_eq!(
+            (&r.value, &r.lifted),
+            (
+                &crate::tenant_data::FlagValue::Integer(2),
+                &crate::tenant_data::FlagValue::Integer(0)
+            )
+        );
+    }
+
+    #[test]
+    fn recipients_take_a_name_or_a_name_and_an_address() {
+        assert_err(
+            &orders_with("recipients = [{ name = \"Bond\", email = \"not an address\" }]"),
+            "table orders: recipients[0].email \"not an address\" is not an e-mail address",
+        );
+        assert_err(
+            &orders_with("recipients = [{ email = \"a@b.example\" }]"),
+            "table orders: recipients[0] has no name",
+        );
+        assert_err(
+            &orders_with("recipients = [{ name = \"Bond\", phone = \"1\" }]"),
+            "table orders: recipients[0]: unknown key `phone`",
+        );
+        assert_err(
+            &orders_with("recipients = [3]"),
+            "table orders: recipients[0]: a name, or",
+        );
     }
 }

@@ -530,6 +530,13 @@ fn datamap_check_connect_finds_missing_tables_and_columns(b: TenantBackend) {
         .replace(
             "credit = \"Financial data\"",
             "credit = \"Financial data\", creditt = \"x\"",
+        )
+        .replace(
+            "recipients = [\"Payment provider\"]",
+            "recipients = [\"Payment provider\"]\n\
+             restriction = { column = \"restricted\", value = true }\n\
+             rectifiable = [\"nmae\"]\n\
+             on_erasure = { mask = { emial = \"hash\" } }",
         );
     std::fs::write(&file, &bad).unwrap();
     let (code, _, err) = inzage(&["datamap", "check", file_s, "--connect"]);
@@ -539,6 +546,9 @@ fn datamap_check_connect_finds_missing_tables_and_columns(b: TenantBackend) {
         "system app, table cals: the table does not exist",
         "system app, table teams: follows[0].references: column teamid does not exist in table memberships",
         "system app, table people: columns.creditt: column creditt does not exist",
+        "system app, table people: restriction.column: column restricted does not exist",
+        "system app, table people: rectifiable[0]: column nmae does not exist",
+        "system app, table people: on_erasure.mask.emial: column emial does not exist",
     ] {
         assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
     }
