@@ -24,5 +24,6 @@ mod mail_e2e;
 mod ops;
 mod queue;
 mod rate_limit;
+mod schema;
 mod subject_pages;
 mod tenant_data;
