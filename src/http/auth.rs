@@ -4,17 +4,20 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use utoipa::ToSchema;
 
-use super::body::{Fields, JSON_LIMIT, read_json};
+use super::body::{Fields, Input, JSON_LIMIT, read_body};
 use super::views::SessionView;
 use crate::error::AppResult;
 use crate::service::admin::login as sign_in;
 use crate::state::AppState;
 
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct LoginBody {
-    email: String,
-    password: String,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub email: Input,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub password: Input,
 }
 
 #[utoipa::path(
@@ -28,10 +31,10 @@ pub async fn login(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
-    let mut f = Fields::new(&body);
-    let email = f.req_str("email").map(str::to_owned);
-    let password = f.req_str("password").map(str::to_owned);
+    let (_, body) = read_body::<LoginBody>(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new();
+    let email = f.req_str("email", &body.email).map(str::to_owned);
+    let password = f.req_str("password", &body.password).map(str::to_owned);
     f.finish()?;
     let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
     let st = state.clone();

@@ -1,8 +1,12 @@
 //! Reading JSON bodies with the contract's errors: 413 over the limit, 400 for malformed
-//! JSON, and field-level 422s from [`Fields`] while parsing into domain values.
+//! JSON, and field-level 422s from [`Fields`] while parsing into domain values. A body is
+//! deserialized into its body struct (fields of type [`Input`]), the same struct the OpenAPI
+//! document is generated from, so the document cannot name a field the handler does not read.
 
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::error::{AppError, FieldErrors};
@@ -46,26 +50,62 @@ pub async fn read_json(
     Ok((body, value))
 }
 
-/// Walks a JSON object, collecting one problem per field path.
-pub struct Fields<'a> {
-    root: &'a Value,
+/// Reads the body like [`read_json`] and deserializes it into `T`: a body struct whose fields
+/// are [`Input`]s (all `#[serde(default)]`), the same struct the OpenAPI document shows. Any
+/// JSON object fits such a struct, so every problem with a field is left to [`Fields`] and
+/// comes back as a field error, all at once.
+pub async fn read_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(web::Bytes, T), AppError> {
+    let (raw, value) = read_json(req, payload, limit).await?;
+    Ok((raw, from_value(value)?))
+}
+
+/// A JSON object (or `null`, as `{}`) into the body struct `T`.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
+    let value = if value.is_null() {
+        Value::Object(Map::new())
+    } else {
+        value
+    };
+    serde_json::from_value(value).map_err(|e| AppError::MalformedBody(e.to_string()))
+}
+
+/// One field of a body as the client sent it: absent (or `null`), or any JSON value. The
+/// handler parses it into its domain value through [`Fields`], so a value of the wrong type
+/// is a field error naming the field, not a 400 for the whole body. The field's documented
+/// type is its `#[schema(value_type = …)]`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Input(Option<Value>);
+
+impl<'de> Deserialize<'de> for Input {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(Self((!v.is_null()).then_some(v)))
+    }
+}
+
+impl Input {
+    pub fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+
+    pub fn value(&self) -> Option<&Value> {
+        self.0.as_ref()
+    }
+}
+
+/// Collects one problem per field path while a body's [`Input`]s are parsed.
+#[derive(Default)]
+pub struct Fields {
     pub errors: FieldErrors,
 }
 
-impl<'a> Fields<'a> {
-    pub fn new(root: &'a Value) -> Self {
-        Self {
-            root,
-            errors: FieldErrors::new(),
-        }
-    }
-
-    fn lookup(&self, path: &str) -> Option<&'a Value> {
-        let mut v = self.root;
-        for part in path.split('.') {
-            v = v.get(part)?;
-        }
-        (!v.is_null()).then_some(v)
+impl Fields {
+    pub fn new() -> Self {
+        Self::default()
     }
 
     pub fn error(&mut self, path: &str, problem: impl Into<String>) {
@@ -74,13 +114,9 @@ impl<'a> Fields<'a> {
             .or_insert_with(|| problem.into());
     }
 
-    pub fn present(&self, path: &str) -> bool {
-        self.lookup(path).is_some()
-    }
-
     /// An optional string; a non-string is a field error.
-    pub fn opt_str(&mut self, path: &str) -> Option<&'a str> {
-        match self.lookup(path) {
+    pub fn opt_str<'a>(&mut self, path: &str, input: &'a Input) -> Option<&'a str> {
+        match input.value() {
             None => None,
             Some(Value::String(s)) => Some(s.as_str()),
             Some(_) => {
@@ -91,16 +127,16 @@ impl<'a> Fields<'a> {
     }
 
     /// A required string.
-    pub fn req_str(&mut self, path: &str) -> Option<&'a str> {
-        if self.lookup(path).is_none() {
+    pub fn req_str<'a>(&mut self, path: &str, input: &'a Input) -> Option<&'a str> {
+        if !input.is_present() {
             self.error(path, "is required");
             return None;
         }
-        self.opt_str(path)
+        self.opt_str(path, input)
     }
 
-    pub fn opt_bool(&mut self, path: &str) -> Option<bool> {
-        match self.lookup(path) {
+    pub fn opt_bool(&mut self, path: &str, input: &Input) -> Option<bool> {
+        match input.value() {
             None => None,
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => {
@@ -110,8 +146,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn opt_i64(&mut self, path: &str) -> Option<i64> {
-        match self.lookup(path) {
+    pub fn opt_i64(&mut self, path: &str, input: &Input) -> Option<i64> {
+        match input.value() {
             None => None,
             Some(v) => match v.as_i64() {
                 Some(n) => Some(n),
@@ -123,17 +159,45 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A nested object, deserialized into its body struct `T` (whose fields are [`Input`]s);
+    /// absent or not an object is a field error, and then `T::default()` is parsed on, so
+    /// that its required fields are named too.
+    pub fn object<T: DeserializeOwned + Default>(
+        &mut self,
+        path: &str,
+        input: &Input,
+        required: bool,
+    ) -> T {
+        match input.value() {
+            None => {
+                if required {
+                    self.error(path, "is required");
+                }
+                T::default()
+            }
+            Some(v @ Value::Object(_)) => serde_json::from_value(v.clone()).unwrap_or_else(|e| {
+                self.error(path, e.to_string());
+                T::default()
+            }),
+            Some(_) => {
+                self.error(path, "must be an object");
+                T::default()
+            }
+        }
+    }
+
     /// Parses a string field into a domain value, recording the parser's message.
     pub fn parse<T, E: std::fmt::Display>(
         &mut self,
         path: &str,
+        input: &Input,
         required: bool,
         f: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
         let raw = if required {
-            self.req_str(path)
+            self.req_str(path, input)
         } else {
-            self.opt_str(path)
+            self.opt_str(path, input)
         }?;
         match f(raw) {
             Ok(v) => Some(v),
@@ -151,5 +215,45 @@ impl<'a> Fields<'a> {
         } else {
             Err(AppError::Validation(self.errors))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Body {
+        name: Input,
+        age: Input,
+        nested: Input,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Nested {
+        inner: Input,
+    }
+
+    #[test]
+    fn any_object_fits_and_every_problem_is_a_field_error() {
+        let body: Body =
+            from_value(serde_json::json!({"name": 5, "age": "x", "extra": true, "nested": 1}))
+                .unwrap();
+        let mut f = Fields::new();
+        assert_eq!(f.opt_str("name", &body.name), None);
+        assert_eq!(f.opt_i64("age", &body.age), None);
+        let nested: Nested = f.object("nested", &body.nested, true);
+        assert_eq!(f.req_str("nested.inner", &nested.inner), None);
+        let Err(AppError::Validation(fields)) = f.finish() else {
+            panic!("expected field errors");
+        };
+        assert_eq!(
+            fields.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["age", "name", "nested", "nested.inner"]
+        );
+        let body: Body = from_value(serde_json::json!({"name": null})).unwrap();
+        assert!(!body.name.is_present());
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::body::{Fields, JSON_LIMIT, read_json};
+use super::body::{Fields, Input, JSON_LIMIT, read_body};
 use super::extract::{Staff, reference_path};
 use super::views::local;
 use crate::domain::IdentityKind;
@@ -41,12 +41,15 @@ pub struct IdentityListView {
 }
 
 /// The body of `POST …/identities`.
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct IdentityBody {
     /// `email`, `phone` or `customer_id`.
-    kind: IdentityKind,
-    value: String,
+    #[schema(value_type = IdentityKind, required = true)]
+    #[serde(default)]
+    pub kind: Input,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub value: Input,
 }
 
 /// The identifiers staff added to the request (the e-mail address it came with is always used).
@@ -91,10 +94,10 @@ pub async fn add(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let reference = reference_path(&path)?;
-    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
-    let mut f = Fields::new(&body);
-    let kind = f.parse("kind", true, str::parse::<IdentityKind>);
-    let raw = f.req_str("value");
+    let (_, body) = read_body::<IdentityBody>(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new();
+    let kind = f.parse("kind", &body.kind, true, str::parse::<IdentityKind>);
+    let raw = f.req_str("value", &body.value);
     let value = match (kind, raw) {
         (Some(k), Some(v)) => match k.parse_value(v) {
             Ok(v) => Some(v),

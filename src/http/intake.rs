@@ -6,7 +6,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::body::{Fields, JSON_LIMIT, read_json};
+use super::body::{Fields, Input, JSON_LIMIT, read_body};
 use super::extract::MaybeStaff;
 use super::views::FiledView;
 use crate::auth::Principal;
@@ -18,32 +18,48 @@ use crate::service::intake::{Intake, file};
 use crate::service::status_url;
 use crate::state::AppState;
 
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+/// The subject in an intake body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SubjectBody {
-    #[schema(example = "Anna de Vries")]
-    name: String,
-    #[schema(example = "anna@example.nl")]
-    email: String,
-    phone: Option<String>,
+    #[schema(value_type = String, required = true, example = "Anna de Vries")]
+    #[serde(default)]
+    pub name: Input,
+    #[schema(value_type = String, required = true, example = "anna@example.nl")]
+    #[serde(default)]
+    pub email: Input,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub phone: Input,
 }
 
 /// The intake body. `received_at` and `channel` only with a staff token.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct IntakeBody {
     /// The tenant's slug, if the subject knows it.
-    tenant: Option<String>,
-    #[schema(example = "access")]
-    kind: RequestKind,
-    subject: SubjectBody,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub tenant: Input,
+    #[schema(value_type = RequestKind, required = true, example = "access")]
+    #[serde(default)]
+    pub kind: Input,
+    #[schema(value_type = SubjectBody, required = true)]
+    #[serde(default)]
+    pub subject: Input,
     /// At most 10,000 characters.
-    details: Option<String>,
-    language: Option<Language>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub details: Input,
+    #[schema(value_type = Option<Language>)]
+    #[serde(default)]
+    pub language: Input,
     /// Staff only: when it arrived (RFC 3339, or a date for a letter).
-    received_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub received_at: Input,
     /// Staff only.
-    channel: Option<Channel>,
+    #[schema(value_type = Option<Channel>)]
+    #[serde(default)]
+    pub channel: Input,
 }
 
 /// How far back staff may date a request, and how far ahead a clock may drift.
@@ -87,42 +103,40 @@ fn parse_received_at(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Rec
 }
 
 fn parse_intake(
-    body: &serde_json::Value,
+    body: &IntakeBody,
     staff: Option<Principal>,
     now: DateTime<Utc>,
 ) -> AppResult<Intake> {
-    let mut f = Fields::new(body);
+    let mut f = Fields::new();
     let tenant_slug = f
-        .opt_str("tenant")
+        .opt_str("tenant", &body.tenant)
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
-    let kind = f.parse("kind", true, str::parse::<RequestKind>);
-    if !f.present("subject") {
-        f.error("subject", "is required");
-    } else if !body
-        .get("subject")
-        .is_some_and(serde_json::Value::is_object)
-    {
-        f.error("subject", "must be an object");
-    }
-    let name = f.parse("subject.name", true, SubjectName::parse);
-    let email = f.parse("subject.email", true, SubjectEmail::parse);
-    let phone = f.parse("subject.phone", false, SubjectPhone::parse);
-    let details = f.parse("details", false, Details::parse);
+    let kind = f.parse("kind", &body.kind, true, str::parse::<RequestKind>);
+    let subject: SubjectBody = f.object("subject", &body.subject, true);
+    let name = f.parse("subject.name", &subject.name, true, SubjectName::parse);
+    let email = f.parse("subject.email", &subject.email, true, SubjectEmail::parse);
+    let phone = f.parse("subject.phone", &subject.phone, false, SubjectPhone::parse);
+    let details = f.parse("details", &body.details, false, Details::parse);
     let language = f
-        .parse("language", false, str::parse::<Language>)
+        .parse("language", &body.language, false, str::parse::<Language>)
         .unwrap_or_default();
     let (channel, received_at) = if staff.is_some() {
         let channel = f
-            .parse("channel", false, str::parse::<Channel>)
+            .parse("channel", &body.channel, false, str::parse::<Channel>)
             .unwrap_or(Channel::Api);
         let at = f
-            .parse("received_at", false, |s| parse_received_at(s, now))
+            .parse("received_at", &body.received_at, false, |s| {
+                parse_received_at(s, now)
+            })
             .unwrap_or(now);
         (channel, at)
     } else {
-        for staff_only in ["received_at", "channel"] {
-            if f.present(staff_only) {
+        for (staff_only, input) in [
+            ("received_at", &body.received_at),
+            ("channel", &body.channel),
+        ] {
+            if input.is_present() {
                 f.error(staff_only, "only staff may set this");
             }
         }
@@ -187,7 +201,7 @@ pub async fn file_request(
     if public {
         state.limits.check_ip(&req)?;
     }
-    let (raw, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let (raw, body) = read_body::<IntakeBody>(&req, payload, JSON_LIMIT).await?;
     let key = idempotency_key(&req)?;
     // Microseconds: what PostgreSQL keeps, so both stores show the same instant.
     let now = Utc::now().trunc_subsecs(6);
@@ -242,6 +256,7 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let body = serde_json::json!({"kind": "inzage", "subject": {"name": "", "email": "nope"}, "details": 5});
+        let body: IntakeBody = super::super::body::from_value(body).unwrap();
         let Err(AppError::Validation(fields)) = parse_intake(&body, None, Utc::now()) else {
             panic!("expected a validation error");
         };
@@ -253,6 +268,7 @@ mod tests {
     #[test]
     fn public_callers_cannot_backdate() {
         let body = serde_json::json!({"kind": "access", "subject": {"name": "A", "email": "a@example.nl"}, "received_at": "2026-01-01"});
+        let body: IntakeBody = super::super::body::from_value(body).unwrap();
         let Err(AppError::Validation(fields)) = parse_intake(&body, None, Utc::now()) else {
             panic!("expected a validation error");
         };

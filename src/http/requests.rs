@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::ToSchema;
 
-use super::body::{Fields, JSON_LIMIT, read_json};
+use super::body::{Fields, Input, JSON_LIMIT, read_body};
 use super::extract::{Staff, reference_path};
 use super::views::{ListView, RequestSummary, RequestView};
 use crate::domain::deadline::ExtensionMonths;
@@ -190,48 +190,63 @@ pub async fn get_request(
 }
 
 /// The body of an action, per action (docs/api.md, "Action bodies").
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct ActionBody {
     /// assign: the tenant's slug.
-    tenant: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub tenant: Input,
     /// forward, request_identity (required), withdraw.
-    note: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub note: Input,
     /// extend: 1 or 2.
-    months: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    #[serde(default)]
+    pub months: Input,
     /// extend, refuse (required).
-    reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub reason: Input,
     /// identity_confirmed (required): how the identity was checked.
-    method: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub method: Input,
     /// complete (required).
-    outcome: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub outcome: Input,
     /// refuse (required).
-    ground: Option<RefusalGround>,
+    #[schema(value_type = Option<RefusalGround>)]
+    #[serde(default)]
+    pub ground: Input,
 }
 
-fn text(f: &mut Fields<'_>, path: &str, required: bool) -> Option<String> {
-    f.parse(path, required, |s| staff_text(s, NOTE_MAX))
+fn text(f: &mut Fields, path: &str, input: &Input, required: bool) -> Option<String> {
+    f.parse(path, input, required, |s| staff_text(s, NOTE_MAX))
 }
 
 /// Parses an action's body into what the service performs.
-pub fn parse_action(action: Action, body: &serde_json::Value) -> AppResult<ActionRequest> {
-    let mut f = Fields::new(body);
+pub fn parse_action(action: Action, body: &ActionBody) -> AppResult<ActionRequest> {
+    let mut f = Fields::new();
     let command = match action {
         Action::Assign => {
-            let tenant = f.req_str("tenant").map(|s| s.trim().to_owned());
+            let tenant = f
+                .req_str("tenant", &body.tenant)
+                .map(|s| s.trim().to_owned());
             f.finish()?;
             return tenant
                 .map(|tenant_slug| ActionRequest::Assign { tenant_slug })
                 .ok_or_else(|| AppError::field("tenant", "is required"));
         }
         Action::Forward => Some(Command::Forward {
-            note: text(&mut f, "note", false),
+            note: text(&mut f, "note", &body.note, false),
         }),
         Action::Acknowledge => Some(Command::Acknowledge),
         Action::Start => Some(Command::Start),
         Action::Extend => {
-            let months = match f.opt_i64("months") {
-                None if !f.present("months") => {
+            let months = match f.opt_i64("months", &body.months) {
+                None if !body.months.is_present() => {
                     f.error("months", "is required");
                     None
                 }
@@ -240,30 +255,28 @@ pub fn parse_action(action: Action, body: &serde_json::Value) -> AppResult<Actio
                     .map_err(|_| f.error("months", "must be 1 or 2"))
                     .ok(),
             };
-            let reason = text(&mut f, "reason", true);
+            let reason = text(&mut f, "reason", &body.reason, true);
             months
                 .zip(reason)
                 .map(|(months, reason)| Command::Extend { months, reason })
         }
         Action::RequestIdentity => {
-            text(&mut f, "note", true).map(|note| Command::RequestIdentity { note })
+            text(&mut f, "note", &body.note, true).map(|note| Command::RequestIdentity { note })
         }
-        Action::IdentityConfirmed => {
-            text(&mut f, "method", true).map(|method| Command::IdentityConfirmed { method })
-        }
-        Action::Complete => {
-            text(&mut f, "outcome", true).map(|outcome| Command::Complete { outcome })
-        }
+        Action::IdentityConfirmed => text(&mut f, "method", &body.method, true)
+            .map(|method| Command::IdentityConfirmed { method }),
+        Action::Complete => text(&mut f, "outcome", &body.outcome, true)
+            .map(|outcome| Command::Complete { outcome }),
         Action::Refuse => {
-            let ground = f.parse("ground", true, str::parse::<RefusalGround>);
+            let ground = f.parse("ground", &body.ground, true, str::parse::<RefusalGround>);
             // Art. 12(4): the subject is told why; a reason is always required.
-            let reason = text(&mut f, "reason", true);
+            let reason = text(&mut f, "reason", &body.reason, true);
             ground
                 .zip(reason)
                 .map(|(ground, reason)| Command::Refuse { ground, reason })
         }
         Action::Withdraw => Some(Command::Withdraw {
-            note: text(&mut f, "note", false),
+            note: text(&mut f, "note", &body.note, false),
         }),
         Action::Verify => None,
     };
@@ -296,7 +309,7 @@ pub async fn perform(
     let (reference, action) = path.into_inner();
     let action = Action::parse_staff(&action).ok_or(AppError::NotFound)?;
     let reference = reference_path(&reference)?;
-    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
+    let (_, body) = read_body::<ActionBody>(&req, payload, JSON_LIMIT).await?;
     let request = parse_action(action, &body)?;
     let (st, who) = (state.clone(), principal.clone());
     let d = state
@@ -320,44 +333,51 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn body(v: serde_json::Value) -> ActionBody {
+        super::super::body::from_value(v).unwrap()
+    }
+
     #[test]
     fn action_bodies() {
         assert!(matches!(
-            parse_action(Action::Assign, &json!({"tenant": "acme"})),
+            parse_action(Action::Assign, &body(json!({"tenant": "acme"}))),
             Ok(ActionRequest::Assign { .. })
         ));
         assert!(matches!(
-            parse_action(Action::Assign, &json!({})),
+            parse_action(Action::Assign, &body(json!({}))),
             Err(AppError::Validation(_))
         ));
         assert!(matches!(
-            parse_action(Action::Extend, &json!({"months": 3, "reason": "x"})),
+            parse_action(Action::Extend, &body(json!({"months": 3, "reason": "x"}))),
             Err(AppError::Validation(_))
         ));
         assert!(matches!(
-            parse_action(Action::Extend, &json!({"months": 2})),
+            parse_action(Action::Extend, &body(json!({"months": 2}))),
             Err(AppError::Validation(_))
         ));
         assert!(
             parse_action(
                 Action::Extend,
-                &json!({"months": 1, "reason": "many systems"})
+                &body(json!({"months": 1, "reason": "many systems"}))
             )
             .is_ok()
         );
         assert!(matches!(
-            parse_action(Action::Refuse, &json!({"ground": "spite", "reason": "x"})),
+            parse_action(
+                Action::Refuse,
+                &body(json!({"ground": "spite", "reason": "x"}))
+            ),
             Err(AppError::Validation(_))
         ));
         assert!(matches!(
-            parse_action(Action::Refuse, &json!({"ground": "excessive"})),
+            parse_action(Action::Refuse, &body(json!({"ground": "excessive"}))),
             Err(AppError::Validation(_))
         ));
         assert!(matches!(
-            parse_action(Action::Complete, &json!({"outcome": "   "})),
+            parse_action(Action::Complete, &body(json!({"outcome": "   "}))),
             Err(AppError::Validation(_))
         ));
-        assert!(parse_action(Action::Acknowledge, &json!({})).is_ok());
+        assert!(parse_action(Action::Acknowledge, &body(json!({}))).is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
-use super::body::{Fields, JSON_LIMIT, read_json};
+use super::body::{Fields, Input, JSON_LIMIT, read_body};
 use super::extract::Staff;
 use super::views::{TenantView, UserView};
 use crate::domain::{Language, Role};
@@ -37,17 +37,28 @@ pub async fn list(state: web::Data<AppState>, Staff(p): Staff) -> AppResult<Http
     Ok(HttpResponse::Ok().json(visible))
 }
 
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct TenantBody {
-    slug: String,
-    name: String,
-    contact_email: String,
-    language: Option<Language>,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub slug: Input,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub name: Input,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub contact_email: Input,
+    #[schema(value_type = Option<Language>)]
+    #[serde(default)]
+    pub language: Input,
     /// Path of the tenant's data map, e.g. `exports/acme.toml`.
-    datamap: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub datamap: Input,
     /// Whether this tenant's policy asks for a copy of an ID document.
-    id_document_required: Option<bool>,
+    #[schema(value_type = Option<bool>)]
+    #[serde(default)]
+    pub id_document_required: Input,
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "admin", request_body = TenantBody,
@@ -61,16 +72,20 @@ pub async fn create(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     admin_only(p.role)?;
-    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
-    let mut f = Fields::new(&body);
-    let slug = f.req_str("slug").map(str::to_owned);
-    let name = f.req_str("name").map(str::to_owned);
-    let contact_email = f.req_str("contact_email").map(str::to_owned);
+    let (_, body) = read_body::<TenantBody>(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new();
+    let slug = f.req_str("slug", &body.slug).map(str::to_owned);
+    let name = f.req_str("name", &body.name).map(str::to_owned);
+    let contact_email = f
+        .req_str("contact_email", &body.contact_email)
+        .map(str::to_owned);
     let language = f
-        .parse("language", false, str::parse::<Language>)
+        .parse("language", &body.language, false, str::parse::<Language>)
         .unwrap_or_default();
-    let datamap_path = f.opt_str("datamap").map(str::to_owned);
-    let id_document_required = f.opt_bool("id_document_required").unwrap_or(false);
+    let datamap_path = f.opt_str("datamap", &body.datamap).map(str::to_owned);
+    let id_document_required = f
+        .opt_bool("id_document_required", &body.id_document_required)
+        .unwrap_or(false);
     f.finish()?;
     let input = TenantInput {
         slug: slug.unwrap_or_default(),
@@ -85,15 +100,22 @@ pub async fn create(
     Ok(HttpResponse::Created().json(TenantView::of(&tenant)))
 }
 
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct UserBody {
-    email: String,
-    role: Role,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub email: Input,
+    #[schema(value_type = Role, required = true)]
+    #[serde(default)]
+    pub role: Input,
     /// Required for a controller: its tenant's slug.
-    tenant: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub tenant: Input,
     /// At least 12 characters.
-    password: String,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub password: Input,
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserBody,
@@ -107,12 +129,12 @@ pub async fn create_staff_user(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     admin_only(p.role)?;
-    let (_, body) = read_json(&req, payload, JSON_LIMIT).await?;
-    let mut f = Fields::new(&body);
-    let email = f.req_str("email").map(str::to_owned);
-    let role = f.parse("role", true, str::parse::<Role>);
-    let tenant_slug = f.opt_str("tenant").map(str::to_owned);
-    let password = f.req_str("password").map(str::to_owned);
+    let (_, body) = read_body::<UserBody>(&req, payload, JSON_LIMIT).await?;
+    let mut f = Fields::new();
+    let email = f.req_str("email", &body.email).map(str::to_owned);
+    let role = f.parse("role", &body.role, true, str::parse::<Role>);
+    let tenant_slug = f.opt_str("tenant", &body.tenant).map(str::to_owned);
+    let password = f.req_str("password", &body.password).map(str::to_owned);
     f.finish()?;
     let (Some(email), Some(role), Some(password)) = (email, role, password) else {
         return Err(AppError::MalformedBody("incomplete body".to_owned()));

@@ -128,6 +128,8 @@ fn outbox_values(m: &NewOutbox) -> Vec<Val> {
 const OUTBOX_COLUMNS: &str = "id, request_id, template, recipient, language, payload, \
     message_id, state, attempts, next_attempt_at, created_at";
 
+const IDEMPOTENCY_COLUMNS: &str = "key, request_id, body_hash, created_at";
+
 /// The one PostgreSQL statement for `rows`, and its values in placeholder order.
 fn pg_statement(rows: &IntakeRows<'_>) -> (String, Vec<Val>) {
     let mut b = Binds::default();
@@ -156,7 +158,7 @@ fn pg_statement(rows: &IntakeRows<'_>) -> (String, Vec<Val>) {
             Val::Ts(rows.request.created_at),
         ]);
         parts.push(format!(
-            "k AS (INSERT INTO idempotency_keys (key, request_id, body_hash, created_at) VALUES {v})"
+            "k AS (INSERT INTO idempotency_keys ({IDEMPOTENCY_COLUMNS}) VALUES {v})"
         ));
     }
     // Every data-modifying CTE runs, referenced or not; the foreign keys are checked at the
@@ -219,5 +221,107 @@ mod tests {
         let mut b = Binds::default();
         assert_eq!(b.row(vec![Val::Int(1), Val::Int(2)]), "($1, $2)");
         assert_eq!(b.row(vec![Val::Bool(true)]), "($3)");
+    }
+
+    /// The columns of `table` as `schema.rs` declares them, read from the SQL diesel writes.
+    fn schema_columns<T>(select: T, table: &str) -> Vec<String>
+    where
+        T: diesel::query_builder::QueryFragment<Pg>,
+    {
+        let sql = diesel::debug_query::<Pg, _>(&select).to_string();
+        let prefix = format!("\"{table}\".\"");
+        sql.split(&prefix)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn intake_columns(list: &str) -> Vec<String> {
+        list.split(',').map(|c| c.trim().to_owned()).collect()
+    }
+
+    /// The hand-written statement names only columns `schema.rs` has, each once, and every
+    /// column it leaves out is listed here with why (set later, or by the database).
+    #[test]
+    fn the_statements_columns_are_the_schemas() {
+        use crate::store::schema::{idempotency_keys, outbox, request_events, requests};
+        use diesel::QueryDsl;
+        let cases: [(&str, &str, Vec<String>, &[&str]); 4] = [
+            (
+                "requests",
+                REQUEST_COLUMNS,
+                schema_columns(requests::table.select(requests::all_columns), "requests"),
+                // Written by the actions that set them (extend, identity_confirmed, complete,
+                // refuse, closing).
+                &[
+                    "extension_months",
+                    "extension_reason",
+                    "identity_check",
+                    "outcome",
+                    "refusal_ground",
+                    "refusal_reason",
+                    "closed_at",
+                ],
+            ),
+            (
+                "request_events",
+                EVENT_COLUMNS,
+                schema_columns(
+                    request_events::table.select(request_events::all_columns),
+                    "request_events",
+                ),
+                // A sequence.
+                &["id"],
+            ),
+            (
+                "outbox",
+                OUTBOX_COLUMNS,
+                schema_columns(outbox::table.select(outbox::all_columns), "outbox"),
+                // Written by the sender.
+                &["locked_by", "locked_until", "last_error", "sent_at"],
+            ),
+            (
+                "idempotency_keys",
+                IDEMPOTENCY_COLUMNS,
+                schema_columns(
+                    idempotency_keys::table.select(idempotency_keys::all_columns),
+                    "idempotency_keys",
+                ),
+                &[],
+            ),
+        ];
+        for (table, list, schema, left_out) in cases {
+            assert!(
+                !schema.is_empty(),
+                "{table}: no columns read from schema.rs"
+            );
+            let written = intake_columns(list);
+            let mut unique = written.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                written.len(),
+                "{table}: a column twice in {list}"
+            );
+            for c in &written {
+                assert!(schema.contains(c), "{table}.{c} is not in schema.rs");
+            }
+            let missing: Vec<&String> = schema
+                .iter()
+                .filter(|c| !written.contains(c) && !left_out.contains(&c.as_str()))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{table}: the intake statement does not write {missing:?}"
+            );
+            for c in left_out {
+                assert!(
+                    schema.iter().any(|s| s == c),
+                    "{table}.{c} is not in schema.rs"
+                );
+            }
+        }
     }
 }

@@ -25,5 +25,6 @@ mod mail_e2e;
 mod ops;
 mod queue;
 mod rate_limit;
+mod schema;
 mod subject_pages;
 mod tenant_data;
