@@ -197,9 +197,13 @@ pub struct ActionBody {
     tenant: Option<String>,
     /// forward, request_identity (required), withdraw.
     note: Option<String>,
+    /// request_identity: ask for a copy of an ID document on this request (only where the
+    /// tenant allows copies; needs `reason`).
+    id_copy: Option<bool>,
     /// extend: 1 or 2.
     months: Option<i64>,
-    /// extend, refuse (required).
+    /// extend, refuse (required); request_identity with `id_copy` (required): why nothing less
+    /// intrusive will do.
     reason: Option<String>,
     /// identity_confirmed (required): how the identity was checked.
     method: Option<String>,
@@ -246,7 +250,21 @@ pub fn parse_action(action: Action, body: &serde_json::Value) -> AppResult<Actio
                 .map(|(months, reason)| Command::Extend { months, reason })
         }
         Action::RequestIdentity => {
-            text(&mut f, "note", true).map(|note| Command::RequestIdentity { note })
+            // A copy of an ID document only by necessity, with the reason why nothing less
+            // intrusive will do (EDPB Guidelines 01/2022 §§69, 73-77).
+            let id_copy = f.opt_bool("id_copy").unwrap_or(false);
+            let reason = text(&mut f, "reason", false);
+            if id_copy && reason.is_none() && !f.present("reason") {
+                f.error(
+                    "reason",
+                    "is required with id_copy: say why nothing less intrusive will do",
+                );
+            }
+            let note = text(&mut f, "note", true);
+            note.map(|note| Command::RequestIdentity {
+                note,
+                id_copy_reason: reason.filter(|_| id_copy),
+            })
         }
         Action::IdentityConfirmed => {
             text(&mut f, "method", true).map(|method| Command::IdentityConfirmed { method })

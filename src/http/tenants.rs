@@ -46,7 +46,10 @@ pub struct TenantBody {
     language: Option<Language>,
     /// Path of the tenant's data map, e.g. `exports/acme.toml`.
     datamap: Option<String>,
-    /// Whether this tenant's policy asks for a copy of an ID document.
+    /// Whether staff may ask for a copy of an ID document on a single request of this tenant
+    /// (with a reason; never by routine).
+    id_document_allowed: Option<bool>,
+    /// The older name of `id_document_allowed`, meaning the same.
     id_document_required: Option<bool>,
 }
 
@@ -70,7 +73,9 @@ pub async fn create(
         .parse("language", false, str::parse::<Language>)
         .unwrap_or_default();
     let datamap_path = f.opt_str("datamap").map(str::to_owned);
-    let id_document_required = f.opt_bool("id_document_required").unwrap_or(false);
+    let allowed = f.opt_bool("id_document_allowed");
+    let older_name = f.opt_bool("id_document_required");
+    let id_document_required = allowed.or(older_name).unwrap_or(false);
     f.finish()?;
     let input = TenantInput {
         slug: slug.unwrap_or_default(),
