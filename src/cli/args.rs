@@ -101,9 +101,10 @@ pub struct TenantAdd {
     /// The tenant's data map, e.g. exports/acme.toml.
     #[arg(long, value_name = "FILE")]
     pub datamap: Option<PathBuf>,
-    /// The tenant's policy asks for a copy of an ID document.
-    #[arg(long)]
-    pub id_document_required: bool,
+    /// The tenant allows staff to ask for a copy of an ID document on a single request, with a
+    /// reason (never by routine). `--id-document-required` is the older name, meaning the same.
+    #[arg(long, alias = "id-document-required")]
+    pub id_document_allowed: bool,
 }
 
 #[derive(Debug, Subcommand)]

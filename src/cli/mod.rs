@@ -116,7 +116,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
                         .parse()
                         .map_err(|_| CliError::Usage("--language must be nl or en".into()))?,
                     datamap_path: a.datamap.map(|p| p.display().to_string()),
-                    id_document_required: a.id_document_required,
+                    id_document_required: a.id_document_allowed,
                 },
             )?;
             println!("{}", tenant.slug);

@@ -40,6 +40,9 @@ pub enum Command {
     },
     RequestIdentity {
         note: String,
+        /// Only when staff ask for a copy of an ID document on this request: why nothing less
+        /// intrusive will do (EDPB Guidelines 01/2022 §§69, 73-77). Never by routine.
+        id_copy_reason: Option<String>,
     },
     IdentityConfirmed {
         method: String,
@@ -158,7 +161,7 @@ pub fn plan(
             deadline = deadline.extend(cal, *months, today)?;
             Some(reason.clone())
         }
-        Command::RequestIdentity { note } => {
+        Command::RequestIdentity { note, .. } => {
             if identity_pending {
                 return Err(PlanError::IdentityAlreadyRequested);
             }
@@ -227,6 +230,7 @@ pub fn available_actions(
         },
         Command::RequestIdentity {
             note: String::new(),
+            id_copy_reason: None,
         },
         Command::IdentityConfirmed {
             method: String::new(),
@@ -297,6 +301,7 @@ mod tests {
             &f,
             &Command::RequestIdentity {
                 note: "please confirm".into(),
+                id_copy_reason: None,
             },
             CONTROLLER,
             &cal,
@@ -315,7 +320,8 @@ mod tests {
             plan(
                 &f,
                 &Command::RequestIdentity {
-                    note: "again".into()
+                    note: "again".into(),
+                    id_copy_reason: None,
                 },
                 CONTROLLER,
                 &cal,
@@ -347,6 +353,7 @@ mod tests {
             &f,
             &Command::RequestIdentity {
                 note: "late".into(),
+                id_copy_reason: None,
             },
             SUPPORT,
             &cal,

@@ -29,7 +29,7 @@ use crate::domain::Language;
 use crate::error::{AppError, AppResult};
 use crate::mail::labels;
 use crate::service::id_documents::{
-    self as service, MAX_BYTES, copy_expected, held_copy, open_for_staff, sniff, store_upload,
+    self as service, MAX_BYTES, copy_reason, held_copy, open_for_staff, sniff, store_upload,
 };
 use crate::state::AppState;
 use crate::store::requests::RequestRow;
@@ -112,13 +112,14 @@ async fn page_for(
     let language: Language = row.language.parse().unwrap_or_default();
     let id = row.id.clone();
     let check = row.clone();
-    let (expected, held) = state
+    let (reason, held) = state
         .db
         .run(move |conn| {
-            let expected = copy_expected(conn, &check)?;
-            Ok::<_, AppError>((expected, held_copy(conn, &id)?))
+            let reason = copy_reason(conn, &check)?;
+            Ok::<_, AppError>((reason, held_copy(conn, &id)?))
         })
         .await?;
+    let expected = reason.is_some();
     let (state_now, status) = match (received, expected) {
         (true, _) => (UploadState::Received, status),
         (false, true) => (UploadState::Ready, status),
@@ -131,7 +132,8 @@ async fn page_for(
         held.map(|d| labels::date_time(d.uploaded_at.and_utc(), language)),
         MAX_BYTES,
         language,
-    );
+    )
+    .with_reason(reason);
     Ok(pages::upload_page(
         status,
         &page,

@@ -150,9 +150,17 @@ pub struct UploadPage {
     held_since: Option<String>,
     max_mb: u64,
     today: String,
+    /// Why a copy is needed on this request (staff's recorded reason).
+    reason: Option<String>,
 }
 
 impl UploadPage {
+    /// Shows why a copy is needed on this request (EDPB Guidelines 01/2022 §§69, 73-77).
+    pub fn with_reason(mut self, reason: Option<String>) -> Self {
+        self.reason = reason;
+        self
+    }
+
     pub fn new(
         state: UploadState,
         problem: Option<UploadProblem>,
@@ -175,6 +183,7 @@ impl UploadPage {
             },
             action,
             held_since,
+            reason: None,
             max_mb: u64::try_from(max_bytes / (1024 * 1024)).unwrap_or(10),
             today: labels::date(
                 crate::domain::deadline::amsterdam_date(Utc::now()),

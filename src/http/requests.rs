@@ -200,11 +200,17 @@ pub struct ActionBody {
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub note: Input,
+    /// request_identity: ask for a copy of an ID document on this request (only where the
+    /// tenant allows copies; needs `reason`).
+    #[schema(value_type = Option<bool>)]
+    #[serde(default)]
+    pub id_copy: Input,
     /// extend: 1 or 2.
     #[schema(value_type = Option<i64>)]
     #[serde(default)]
     pub months: Input,
-    /// extend, refuse (required).
+    /// extend, refuse (required); request_identity with `id_copy` (required): why nothing less
+    /// intrusive will do.
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub reason: Input,
@@ -261,7 +267,21 @@ pub fn parse_action(action: Action, body: &ActionBody) -> AppResult<ActionReques
                 .map(|(months, reason)| Command::Extend { months, reason })
         }
         Action::RequestIdentity => {
-            text(&mut f, "note", &body.note, true).map(|note| Command::RequestIdentity { note })
+            // A copy of an ID document only by necessity, with the reason why nothing less
+            // intrusive will do (EDPB Guidelines 01/2022 §§69, 73-77).
+            let id_copy = f.opt_bool("id_copy", &body.id_copy).unwrap_or(false);
+            let reason = text(&mut f, "reason", &body.reason, false);
+            if id_copy && reason.is_none() && !body.reason.is_present() {
+                f.error(
+                    "reason",
+                    "is required with id_copy: say why nothing less intrusive will do",
+                );
+            }
+            let note = text(&mut f, "note", &body.note, true);
+            note.map(|note| Command::RequestIdentity {
+                note,
+                id_copy_reason: reason.filter(|_| id_copy),
+            })
         }
         Action::IdentityConfirmed => text(&mut f, "method", &body.method, true)
             .map(|method| Command::IdentityConfirmed { method }),

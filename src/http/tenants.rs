@@ -55,7 +55,12 @@ pub struct TenantBody {
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub datamap: Input,
-    /// Whether this tenant's policy asks for a copy of an ID document.
+    /// Whether staff may ask for a copy of an ID document on a single request of this tenant
+    /// (with a reason; never by routine).
+    #[schema(value_type = Option<bool>)]
+    #[serde(default)]
+    pub id_document_allowed: Input,
+    /// The older name of `id_document_allowed`, meaning the same.
     #[schema(value_type = Option<bool>)]
     #[serde(default)]
     pub id_document_required: Input,
@@ -83,9 +88,9 @@ pub async fn create(
         .parse("language", &body.language, false, str::parse::<Language>)
         .unwrap_or_default();
     let datamap_path = f.opt_str("datamap", &body.datamap).map(str::to_owned);
-    let id_document_required = f
-        .opt_bool("id_document_required", &body.id_document_required)
-        .unwrap_or(false);
+    let allowed = f.opt_bool("id_document_allowed", &body.id_document_allowed);
+    let older_name = f.opt_bool("id_document_required", &body.id_document_required);
+    let id_document_required = allowed.or(older_name).unwrap_or(false);
     f.finish()?;
     let input = TenantInput {
         slug: slug.unwrap_or_default(),

@@ -355,6 +355,9 @@ pub struct TenantView {
     pub contact_email: String,
     pub language: String,
     pub datamap: Option<String>,
+    /// Staff may ask for an ID copy on a single request, with a reason.
+    pub id_document_allowed: bool,
+    /// The older name of `id_document_allowed`.
     pub id_document_required: bool,
     pub created_at: DateTime<FixedOffset>,
 }
@@ -367,6 +370,7 @@ impl TenantView {
             contact_email: t.contact_email.clone(),
             language: t.language.clone(),
             datamap: t.datamap_path.clone(),
+            id_document_allowed: t.id_document_required,
             id_document_required: t.id_document_required,
             created_at: local(t.created_at),
         }

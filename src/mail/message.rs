@@ -112,6 +112,9 @@ pub struct IdentityRequest {
     pub id_copy: bool,
     /// Where to upload the copy, when one is asked.
     pub upload_url: Option<String>,
+    /// Why a copy is needed on this request, when one is asked (staff's reason).
+    #[serde(default)]
+    pub id_copy_reason: Option<String>,
     pub status_url: String,
 }
 

@@ -263,6 +263,7 @@ pub(super) fn forwarded(
 struct IdentityView {
     note: String,
     id_copy: bool,
+    id_copy_reason: Option<String>,
     upload_url: Option<String>,
     status_url: String,
 }
@@ -288,6 +289,12 @@ pub(super) fn identity_request(
     let v = IdentityView {
         note: m.note.trim().to_owned(),
         id_copy: m.id_copy,
+        id_copy_reason: m
+            .id_copy_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| m.id_copy && !r.is_empty())
+            .map(str::to_owned),
         upload_url: m.upload_url.clone().filter(|_| m.id_copy),
         status_url: m.status_url.clone(),
     };

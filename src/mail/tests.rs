@@ -53,6 +53,7 @@ fn identity(id_copy: bool) -> IdentityRequest {
         note: "Stuur ons het klantnummer van uw abonnement.".to_owned(),
         id_copy,
         upload_url: Some("https://inzage.example.nl/upload?token=u9".to_owned()),
+        id_copy_reason: id_copy.then(|| "U schreef vanaf een ander adres.".to_owned()),
         status_url: "https://inzage.example.nl/status?token=abc".to_owned(),
     }
 }
@@ -493,6 +494,25 @@ fn refusal_names_ground_reason_and_the_rights_to_complain_and_go_to_court() {
         "Request DSR-2026-000042: your request has been refused"
     );
     assert_all(&en, &["On behalf of Almanapp B.V.", "(Art. 17(3)(b) GDPR)"]);
+}
+
+#[test]
+fn an_id_copy_request_says_why_the_copy_is_needed() {
+    let nl = render(identity(true), Language::Nl);
+    for part in [&nl.text, &nl.html] {
+        assert!(
+            part.contains("Waarom dat hier nodig is: U schreef vanaf een ander adres."),
+            "{part}"
+        );
+    }
+    let en = render(identity(true), Language::En);
+    assert!(
+        en.text
+            .contains("Why it is needed here: U schreef vanaf een ander adres.")
+    );
+    let plain = render(identity(false), Language::Nl);
+    assert!(!plain.text.contains("Waarom dat hier nodig is"));
+    assert!(!plain.text.contains("identiteitsbewijs"), "{}", plain.text);
 }
 
 #[test]

@@ -87,6 +87,7 @@ pub fn act(
     for _ in 0..ATTEMPTS {
         let outcome = write_tx(conn, |conn| -> AppResult<Outcome> {
             let row = visible_request(conn, principal, reference)?;
+            id_documents::check_copy_allowed(conn, &row, &command)?;
             let plan = lifecycle::plan(
                 &row.facts()?,
                 &command,

@@ -63,16 +63,65 @@ fn not_expected() -> AppError {
     }
 }
 
-/// Whether the request asks for an ID copy now: open, identity information asked and not yet
-/// in, and a tenant whose policy requires a copy.
-pub fn copy_expected(conn: &mut DbConnection, row: &RequestRow) -> AppResult<bool> {
-    if !row.identity_pending || row.status()?.is_closed() {
-        return Ok(false);
-    }
+/// Whether the request's tenant allows ID copies at all (`--id-document-allowed`).
+fn tenant_allows_copies(conn: &mut DbConnection, row: &RequestRow) -> AppResult<bool> {
     Ok(match &row.tenant_id {
         Some(id) => Tenant::find(conn, id)?.is_some_and(|t| t.id_document_required),
         None => false,
     })
+}
+
+/// Refuses (422) a `request_identity` asking for an ID copy on a request whose tenant does not
+/// allow copies. The tenant flag only allows them; staff ask on a single request, with a reason
+/// (EDPB Guidelines 01/2022 §§69, 73-77; the AP's fine for routine ID copies).
+pub fn check_copy_allowed(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    command: &Command,
+) -> AppResult<()> {
+    if let Command::RequestIdentity {
+        id_copy_reason: Some(_),
+        ..
+    } = command
+        && !tenant_allows_copies(conn, row)?
+    {
+        return Err(AppError::field(
+            "id_copy",
+            "this tenant does not allow copies of ID documents",
+        ));
+    }
+    Ok(())
+}
+
+/// Why the request asks for an ID copy now, if it does: open, identity information asked and
+/// not yet in, the latest question asked for a copy (with its reason), and a tenant that
+/// allows copies.
+pub fn copy_reason(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<String>> {
+    if !row.identity_pending || row.status()?.is_closed() {
+        return Ok(None);
+    }
+    let asked = crate::store::events::Event::for_request(conn, &row.id)?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind == "identity_requested");
+    let reason = asked
+        .and_then(|e| e.data)
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .filter(|d| d.get("id_copy").and_then(serde_json::Value::as_bool) == Some(true))
+        .and_then(|d| {
+            d.get("id_copy_reason")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
+    if reason.is_none() || !tenant_allows_copies(conn, row)? {
+        return Ok(None);
+    }
+    Ok(reason)
+}
+
+/// Whether the request asks for an ID copy now (see [`copy_reason`]).
+pub fn copy_expected(conn: &mut DbConnection, row: &RequestRow) -> AppResult<bool> {
+    Ok(copy_reason(conn, row)?.is_some())
 }
 
 /// The subject's upload page for a request: a purpose-bound token (30 days).

@@ -193,10 +193,15 @@ pub fn on_action(
             )?;
             receipt(conn, state, row, true, now)
         }
-        Command::RequestIdentity { note } => {
-            // An ID copy only where the tenant's policy asks for one (EDPB Guidelines 01/2022
-            // §§58-79); then the mail carries the link to the upload page with its guidance.
-            let id_copy = tenant_of(conn, row)?.is_some_and(|t| t.id_document_required);
+        Command::RequestIdentity {
+            note,
+            id_copy_reason,
+        } => {
+            // An ID copy only when staff asked for one on this request, with a reason, and the
+            // tenant allows copies (EDPB Guidelines 01/2022 §§69, 73-77); then the mail says why
+            // and carries the link to the upload page with its guidance.
+            let id_copy = id_copy_reason.is_some()
+                && tenant_of(conn, row)?.is_some_and(|t| t.id_document_required);
             let upload_url = if id_copy {
                 Some(id_documents::upload_url(state, row, now)?)
             } else {
@@ -206,6 +211,7 @@ pub fn on_action(
                 reference: row.reference.clone(),
                 note: note.clone(),
                 id_copy,
+                id_copy_reason: id_copy_reason.clone().filter(|_| id_copy),
                 upload_url,
                 status_url: status()?,
             });

@@ -439,9 +439,14 @@ pub fn apply_plan(
             changes.refusal_reason = Some(reason.clone());
             data.insert("ground".into(), ground.as_str().into());
         }
-        Command::RequestIdentity { .. } => {
+        Command::RequestIdentity { id_copy_reason, .. } => {
             if let Some(counted) = plan.pause_counted {
                 data.insert("pause_counted".into(), counted.into());
+            }
+            // An ID copy only on this request, with the reason recorded (EDPB 01/2022 §§69, 73-77).
+            data.insert("id_copy".into(), id_copy_reason.is_some().into());
+            if let Some(reason) = id_copy_reason {
+                data.insert("id_copy_reason".into(), reason.clone().into());
             }
         }
         Command::Forward { .. }

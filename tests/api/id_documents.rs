@@ -152,7 +152,8 @@ async fn an_id_copy_is_uploaded_viewed_and_deleted_with_the_check(backend: Backe
             &support.token,
             &reference,
             "request_identity",
-            json!({"note": "Please upload a masked copy of your passport."}),
+            json!({"note": "Please upload a masked copy of your passport.", "id_copy": true,
+                   "reason": "The address you wrote from differs from the one we know."}),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -182,6 +183,11 @@ async fn an_id_copy_is_uploaded_viewed_and_deleted_with_the_check(backend: Backe
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
     let page = r.text().await.unwrap();
+    // The page says why this copy is needed (the reason staff recorded).
+    assert!(
+        page.contains("The address you wrote from differs from the one we know."),
+        "{page}"
+    );
     for needle in [
         "<html lang=\"en\">",
         "KopieID",
@@ -526,7 +532,7 @@ async fn closing_and_retention_delete_copies(backend: Backend) {
             &support.token,
             &reference,
             "request_identity",
-            json!({"note": "Upload a masked copy, please."}),
+            json!({"note": "Upload a masked copy, please.", "id_copy": true, "reason": "No other means."}),
         )
         .await;
         let mail = last_mail(&app, &reference, "identity_request").await;

@@ -14,6 +14,7 @@ crate::on_both_backends!(
     open_requests_get_their_dates_recomputed_and_closed_ones_keep_theirs,
     extend_after_one_month_is_too_late_even_with_paused_days,
     each_new_ground_is_refused_for_a_kind_it_does_not_answer,
+    an_id_copy_needs_a_reason_and_a_tenant_that_allows_it,
 );
 
 const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
@@ -282,4 +283,119 @@ async fn each_new_ground_is_refused_for_a_kind_it_does_not_answer(backend: Backe
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["refusal"]["article"], "23");
+}
+
+async fn allowing_tenant(app: &TestApp, slug: &str) {
+    let slug = slug.to_owned();
+    app.with_conn(move |c| {
+        inzage::service::admin::create_tenant(
+            c,
+            inzage::service::admin::TenantInput {
+                slug: slug.clone(),
+                name: format!("Tenant {slug}"),
+                contact_email: format!("privacy@{slug}.example.nl"),
+                language: inzage::domain::Language::Nl,
+                datamap_path: None,
+                id_document_required: true,
+            },
+        )
+        .unwrap();
+    })
+    .await;
+}
+
+async fn last_identity_mail(app: &TestApp, reference: &str) -> serde_json::Value {
+    let id = row(app, reference).await.id;
+    app.with_conn(move |c| {
+        let rows = inzage::store::outbox::for_request(c, &id).unwrap();
+        let row = rows
+            .into_iter()
+            .rev()
+            .find(|r| r.template == "identity_request")
+            .unwrap();
+        serde_json::from_str(&row.payload).unwrap()
+    })
+    .await
+}
+
+async fn an_id_copy_needs_a_reason_and_a_tenant_that_allows_it(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_id_copy", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("plain").await;
+    allowing_tenant(&app, "allows").await;
+    let support = app.user(Role::Support, None).await;
+
+    // Without a reason: 422 on `reason`, nothing asked.
+    let filed = app.file_as(&support.token, Some("allows"), json!({})).await;
+    let reference = filed["reference"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .act(
+            &support.token,
+            &reference,
+            "request_identity",
+            json!({"note": "Stuur een kopie.", "id_copy": true}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["error"]["fields"]["reason"].is_string(), "{v}");
+    assert!(!row(&app, &reference).await.identity_pending);
+
+    // The default question never asks for a copy, even where the tenant allows copies.
+    let (s, v) = app
+        .act(
+            &support.token,
+            &reference,
+            "request_identity",
+            json!({"note": "Antwoord vanaf het adres dat u ons gaf."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mail = last_identity_mail(&app, &reference).await;
+    assert_eq!(mail["id_copy"], false);
+    assert!(mail["upload_url"].is_null());
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/requests/{reference}/id_document?token=x"),
+            None,
+        )
+        .await;
+    assert_ne!(s, 200);
+
+    // With a reason on a tenant that allows copies: asked, the reason recorded and told.
+    let filed = app.file_as(&support.token, Some("allows"), json!({})).await;
+    let reference = filed["reference"].as_str().unwrap().to_owned();
+    let reason = "U schreef vanaf een ander adres dan het adres dat wij kennen.";
+    let (s, v) = app
+        .act(
+            &support.token,
+            &reference,
+            "request_identity",
+            json!({"note": "Stuur een afgeschermde kopie.", "id_copy": true, "reason": reason}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let asked = events_of(&app, &row(&app, &reference).await.id, "identity_requested").await;
+    let data: serde_json::Value = serde_json::from_str(asked[0].data.as_deref().unwrap()).unwrap();
+    assert_eq!(data["id_copy"], true);
+    assert_eq!(data["id_copy_reason"], reason);
+    let mail = last_identity_mail(&app, &reference).await;
+    assert_eq!(mail["id_copy"], true);
+    assert_eq!(mail["id_copy_reason"], reason);
+    assert!(mail["upload_url"].is_string());
+
+    // On a tenant that does not allow copies: 422, nothing asked.
+    let filed = app.file_as(&support.token, Some("plain"), json!({})).await;
+    let reference = filed["reference"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .act(
+            &support.token,
+            &reference,
+            "request_identity",
+            json!({"note": "Stuur een kopie.", "id_copy": true, "reason": reason}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["error"]["fields"]["id_copy"].is_string(), "{v}");
+    assert!(!row(&app, &reference).await.identity_pending);
 }

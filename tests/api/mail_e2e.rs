@@ -237,7 +237,8 @@ async fn mail_goes_end_to_end_and_survives_an_smtp_outage(backend: Backend) {
             &support.token,
             &nl,
             "request_identity",
-            json!({"note": "Stuur een afgeschermde kopie van uw paspoort."}),
+            json!({"note": "Stuur een afgeschermde kopie van uw paspoort.", "id_copy": true,
+                   "reason": "U schreef vanaf een ander adres dan het adres dat wij kennen."}),
         )
         .await;
     assert_eq!(s, 200, "{v}");
