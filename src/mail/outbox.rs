@@ -9,7 +9,6 @@ use chrono::Duration;
 use tokio::sync::watch;
 
 use super::{MailMessage, MailTransport, OutgoingMail, RenderedMail};
-use crate::domain::Language;
 use crate::state::AppState;
 use crate::store::now;
 use crate::store::outbox::{self, OutboxRow};
@@ -54,7 +53,7 @@ pub fn deliver_one(
 pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, String> {
     let message: MailMessage = serde_json::from_str(&row.payload)
         .map_err(|e| format!("stored message unreadable: {e}"))?;
-    let language = row.language.parse().unwrap_or(Language::Nl);
+    let language = row.language;
     message
         .render(language, &state.settings.processor_name)
         .map_err(|e| e.to_string())
@@ -65,7 +64,7 @@ fn outgoing(state: &AppState, row: &OutboxRow) -> Result<OutgoingMail, String> {
         message_id: row.message_id.clone(),
         from: state.settings.mail_from.clone(),
         to: row.recipient.clone(),
-        language: row.language.parse().unwrap_or(Language::Nl),
+        language: row.language,
         rendered: render(state, row)?,
     })
 }
