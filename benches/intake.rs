@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use inzage::config::Settings;
+use inzage::domain::{EventKind, Language, RequestKind, Status};
 use inzage::startup::{Application, open_store};
 use inzage::state::AppState;
 use inzage::store::events::{EventActor, NewEvent};
@@ -40,10 +41,10 @@ fn new_row(i: u64) -> (NewRequest, NewEvent) {
         id: id.clone(),
         reference: format!("RAW-{}", new_id()),
         tenant_id: None,
-        kind: "access".into(),
-        status: "awaiting_verification".into(),
+        kind: RequestKind::Access,
+        status: Status::AwaitingVerification,
         channel: "web".into(),
-        language: "nl".into(),
+        language: Language::Nl,
         subject_name: format!("Bench Subject {i}"),
         subject_email: format!("bench{i}@example.nl"),
         subject_email_norm: format!("bench{i}@example.nl"),
@@ -63,8 +64,8 @@ fn new_row(i: u64) -> (NewRequest, NewEvent) {
         created_at: at,
         updated_at: at,
     };
-    let mut event = NewEvent::new(&id, &EventActor::subject(), "received", at);
-    event.to_status = Some("awaiting_verification".into());
+    let mut event = NewEvent::new(&id, &EventActor::subject(), EventKind::Received, at);
+    event.to_status = Some(Status::AwaitingVerification);
     event.public = true;
     (request, event)
 }

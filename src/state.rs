@@ -47,9 +47,4 @@ impl AppState {
             limits,
         })
     }
-
-    /// An absolute link under the public URL.
-    pub fn link(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.settings.public_url, path_and_query)
-    }
 }

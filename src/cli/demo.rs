@@ -10,8 +10,6 @@ use crate::domain::{Channel, Language, RequestKind, Role, SubjectEmail, SubjectN
 use crate::service::admin::{TenantInput, UserInput, create_tenant, create_user, principal_for};
 use crate::service::intake::{Intake, file};
 use crate::state::AppState;
-use crate::store::tenants::Tenant;
-use crate::store::users::User;
 use crate::tenant_data::demo::{
     DEMO_DATAMAP, DEMO_PEOPLE, DEMO_SUBJECT_EMAIL, create_demo_database, demo_database_path,
 };
@@ -28,7 +26,7 @@ pub struct Seeded {
 /// Seeds the demo; nothing when the store was not empty.
 pub fn seed(state: &AppState) -> Result<Seeded, CliError> {
     let mut conn = state.db.conn()?;
-    if Tenant::count(&mut conn)? > 0 || User::count(&mut conn)? > 0 {
+    if !crate::service::queries::is_empty(&mut conn)? {
         tracing::info!("store not empty: no demo data seeded");
         return Ok(Seeded::default());
     }

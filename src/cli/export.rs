@@ -15,12 +15,9 @@ use crate::bundle::{self, Progress};
 use crate::domain::Reference;
 use crate::error::chain;
 use crate::jobs::bundle::{export_options, load_map, meta, subject_identities};
-use crate::service::bundles::refusal_to_compile;
+use crate::service::bundles::{record_export, refusal_to_compile};
+use crate::service::queries::{request_by_reference, tenant_of};
 use crate::state::AppState;
-use crate::store::events::{EventActor, NewEvent};
-use crate::store::now;
-use crate::store::requests::RequestRow;
-use crate::store::tenants::Tenant;
 
 pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError> {
     let reference: Reference = reference.parse().map_err(|_| {
@@ -30,13 +27,10 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
     })?;
     let reference = reference.to_string();
     let mut conn = state.db.conn()?;
-    let request = RequestRow::find_by_reference(&mut conn, &reference)?
+    let request = request_by_reference(&mut conn, &reference)?
         .ok_or_else(|| CliError::Usage(format!("no request {reference}")))?;
-    let tenant = match &request.tenant_id {
-        Some(id) => Tenant::find(&mut conn, id)?,
-        None => None,
-    }
-    .ok_or_else(|| CliError::Usage(format!("{reference} is not assigned to a tenant")))?;
+    let tenant = tenant_of(&mut conn, &request)?
+        .ok_or_else(|| CliError::Usage(format!("{reference} is not assigned to a tenant")))?;
     if let Some(why) = refusal_to_compile(&request, &tenant).map_err(CliError::from)? {
         return Err(CliError::Usage(format!("no bundle for {reference}: {why}")));
     }
@@ -96,22 +90,7 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
         .and_then(|()| std::fs::rename(&partial, out))
         .map_err(|e| CliError::Runtime(format!("writing {}: {e}", out.display())))?;
 
-    let mut event = NewEvent::new(
-        &request.id,
-        &EventActor::command_line(),
-        "bundle_exported",
-        now(),
-    );
-    event.data = Some(
-        serde_json::json!({
-            "tables": summary.tables,
-            "rows": summary.rows,
-            "size_bytes": summary.size_bytes,
-            "sha256": summary.sha256,
-        })
-        .to_string(),
-    );
-    event.insert(&mut conn)?;
+    record_export(&mut conn, &request, &summary)?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(
         stdout,

@@ -18,8 +18,8 @@ use args::{Command, DatamapCommand, TenantCommand, UserCommand};
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::service::admin::{TenantInput, UserInput, create_tenant, create_user};
+use crate::service::views::Db;
 use crate::state::AppState;
-use crate::store::Db;
 
 /// A command's failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +62,8 @@ impl From<AppError> for CliError {
     }
 }
 
-impl From<crate::store::StoreError> for CliError {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<crate::service::views::StoreError> for CliError {
+    fn from(e: crate::service::views::StoreError) -> Self {
         Self::Runtime(e.to_string())
     }
 }

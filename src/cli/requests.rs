@@ -8,9 +8,9 @@ use crate::auth::Principal;
 use crate::domain::Role;
 use crate::http::requests::parse_queue_query;
 use crate::http::views::{ListView, RequestSummary};
+use crate::service::now;
 use crate::service::queries::queue;
 use crate::state::AppState;
-use crate::store::now;
 
 /// The operator on the machine has the store itself; the CLI reads as an admin would.
 pub fn operator() -> Principal {

@@ -5,13 +5,17 @@
 //! one knows it is valid ("parse, don't validate").
 
 pub mod deadline;
+pub mod event;
+pub mod job;
 pub mod lifecycle;
 pub mod reference;
 pub mod refusal;
 pub mod reminders;
 pub mod request;
 pub mod status;
+pub mod tenant;
 
+pub use event::EventKind;
 pub use lifecycle::{Command, Facts, Plan, PlanError};
 pub use reference::Reference;
 pub use refusal::RefusalGround;

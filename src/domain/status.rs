@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::InvalidValue;
+use super::event::EventKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -175,19 +176,19 @@ impl Action {
     }
 
     /// The kind of the event an action leaves in the request's history.
-    pub fn event_kind(self) -> &'static str {
+    pub fn event_kind(self) -> EventKind {
         match self {
-            Self::Verify => "verified",
-            Self::Assign => "assigned",
-            Self::Forward => "forwarded",
-            Self::Acknowledge => "acknowledged",
-            Self::Start => "started",
-            Self::Extend => "extended",
-            Self::RequestIdentity => "identity_requested",
-            Self::IdentityConfirmed => "identity_confirmed",
-            Self::Complete => "completed",
-            Self::Refuse => "refused",
-            Self::Withdraw => "withdrawn",
+            Self::Verify => EventKind::Verified,
+            Self::Assign => EventKind::Assigned,
+            Self::Forward => EventKind::Forwarded,
+            Self::Acknowledge => EventKind::Acknowledged,
+            Self::Start => EventKind::Started,
+            Self::Extend => EventKind::Extended,
+            Self::RequestIdentity => EventKind::IdentityRequested,
+            Self::IdentityConfirmed => EventKind::IdentityConfirmed,
+            Self::Complete => EventKind::Completed,
+            Self::Refuse => EventKind::Refused,
+            Self::Withdraw => EventKind::Withdrawn,
         }
     }
 

@@ -16,10 +16,8 @@ use super::views::local;
 use crate::auth::token::Purpose;
 use crate::error::{AppError, AppResult};
 use crate::service::bundles::{BundleState, bundle_state, open_download, request_bundle};
+use crate::service::views::{BundleRow, FilePurpose, JobRow};
 use crate::state::AppState;
-use crate::store::bundles::BundleRow;
-use crate::store::files::FilePurpose;
-use crate::store::jobs::JobRow;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgressView {

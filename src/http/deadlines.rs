@@ -12,8 +12,8 @@ use super::views::RequestSummary;
 use crate::domain::deadline::Within;
 use crate::error::{AppError, AppResult};
 use crate::service::deadlines::{DeadlineOverview, overview};
+use crate::service::now;
 use crate::state::AppState;
-use crate::store::now;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantDeadlinesView {
@@ -39,7 +39,7 @@ pub struct DeadlinesView {
 impl DeadlinesView {
     pub fn of(o: &DeadlineOverview, within: Within) -> Self {
         let at = now();
-        let summary = |r: &crate::store::requests::RequestRow| {
+        let summary = |r: &crate::service::views::RequestRow| {
             let slug = r
                 .tenant_id
                 .as_ref()

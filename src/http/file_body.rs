@@ -20,7 +20,7 @@ use actix_web::web::Bytes;
 use futures_util::Stream;
 
 use crate::crypto::SEGMENT_LEN;
-use crate::store::files::{FileError, FileReader};
+use crate::service::views::{FileError, FileReader};
 
 /// Pieces decrypted ahead of the client.
 const AHEAD: usize = 4;

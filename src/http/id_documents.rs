@@ -27,12 +27,14 @@ use super::views::local;
 use crate::auth::token::Purpose;
 use crate::domain::Language;
 use crate::error::{AppError, AppResult};
+use crate::links;
 use crate::mail::labels;
 use crate::service::id_documents::{
     self as service, MAX_BYTES, copy_reason, held_copy, open_for_staff, sniff, store_upload,
 };
+use crate::service::queries::request_by_id;
+use crate::service::views::RequestRow;
 use crate::state::AppState;
-use crate::store::requests::RequestRow;
 
 /// Room for the multipart framing around a file of [`MAX_BYTES`].
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
@@ -63,13 +65,7 @@ async fn linked_request(
     let reference = reference_path(reference)?;
     state
         .db
-        .run(move |conn| {
-            let row = RequestRow::find(conn, &claims.sub)?.ok_or(AppError::NotFound)?;
-            if row.reference != reference {
-                return Err(AppError::NotFound);
-            }
-            Ok(row)
-        })
+        .run(move |conn| crate::service::queries::linked_request(conn, &claims.sub, &reference))
         .await
 }
 
@@ -87,17 +83,17 @@ async fn fallback_language(
     };
     state
         .db
-        .run(move |conn| RequestRow::find(conn, &claims.sub).map_err(AppError::from))
+        .run(move |conn| request_by_id(conn, &claims.sub))
         .await
         .ok()
         .flatten()
-        .and_then(|r| r.language.parse().ok())
+        .map(|r| r.language)
         .unwrap_or_else(|| pages::browser_language(req))
 }
 
 fn action_url(reference: &str, q: &HashMap<String, String>) -> String {
     let token = q.get("token").map(String::as_str).unwrap_or_default();
-    format!("/api/v1/requests/{reference}/id_document?token={token}")
+    links::id_document("", reference, token)
 }
 
 /// The page for `row`: the form when a copy is asked, or that none is needed now.
@@ -109,7 +105,7 @@ async fn page_for(
     problem: Option<UploadProblem>,
     received: bool,
 ) -> AppResult<HttpResponse> {
-    let language: Language = row.language.parse().unwrap_or_default();
+    let language: Language = row.language;
     let id = row.id.clone();
     let check = row.clone();
     let (reason, held) = state
@@ -492,7 +488,7 @@ pub async fn upload(
         }
         Err(e) if html => Ok(pages::error_page(
             &e,
-            row.language.parse().unwrap_or_default(),
+            row.language,
             &state.settings.processor_name,
             Some(&row.reference),
         )),

@@ -12,8 +12,8 @@ use super::views::local;
 use crate::domain::IdentityKind;
 use crate::error::{AppError, AppResult};
 use crate::service::identities;
+use crate::service::views::RequestIdentity;
 use crate::state::AppState;
-use crate::store::identities::RequestIdentity;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IdentityValueView {

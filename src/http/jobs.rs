@@ -12,9 +12,9 @@ use super::extract::Staff;
 use super::views::local;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::service::queue;
+use crate::service::views::JobRow;
 use crate::state::AppState;
-use crate::store::jobs::{self, JobRow};
-use crate::store::now;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobView {
@@ -81,7 +81,7 @@ pub async fn list(
     };
     let rows = state
         .db
-        .run(move |c| jobs::list(c, filter.as_deref(), 200).map_err(AppError::from))
+        .run(move |c| queue::list(c, filter.as_deref(), 200))
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(JobView::of).collect::<Vec<_>>()))
 }
@@ -99,19 +99,7 @@ pub async fn retry(
 ) -> AppResult<HttpResponse> {
     admin_only(p.role)?;
     let id = path.into_inner();
-    let job = state
-        .db
-        .run(move |c| {
-            jobs::find(c, &id)?.ok_or(AppError::NotFound)?;
-            if !jobs::retry(c, &id, now())? {
-                return Err(AppError::Conflict {
-                    code: "not_dead",
-                    message: "only a dead job can be retried".to_owned(),
-                });
-            }
-            jobs::find(c, &id)?.ok_or(AppError::NotFound)
-        })
-        .await?;
+    let job = state.db.run(move |c| queue::retry(c, &id)).await?;
     tracing::info!(job = %job.id, by = %p.user_id, "dead job requeued");
     Ok(HttpResponse::Ok().json(JobView::of(&job)))
 }

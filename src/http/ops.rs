@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::requests::counts_by_status_and_kind;
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
@@ -28,16 +27,11 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let (requests, jobs, outbox) = state
-        .db
-        .run(|conn| {
-            Ok::<_, AppError>((
-                counts_by_status_and_kind(conn)?,
-                crate::store::jobs::counts(conn)?,
-                crate::store::outbox::stats(conn, crate::store::now())?,
-            ))
-        })
-        .await?;
+    let crate::service::ops::Counts {
+        requests,
+        jobs,
+        outbox,
+    } = state.db.run(crate::service::ops::counts).await?;
     let m = &state.metrics;
     m.requests.reset();
     for (status, kind, n) in requests {

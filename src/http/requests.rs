@@ -15,9 +15,9 @@ use crate::domain::request::staff_text;
 use crate::domain::{Action, RefusalGround, RequestKind, Status};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::service::actions::{ActionRequest, act};
+use crate::service::now;
 use crate::service::queries::{QueueQuery, detail, queue};
 use crate::state::AppState;
-use crate::store::now;
 
 /// Longest note, reason, outcome or method staff may write.
 const NOTE_MAX: usize = 5_000;

@@ -21,13 +21,12 @@ use crate::auth::token::Purpose;
 use crate::domain::{Language, Status};
 use crate::error::{AppError, AppResult};
 use crate::mail::labels;
-use crate::service::actions::verify as confirm;
+use crate::service::actions::verify_link;
 use crate::service::id_documents::{copy_expected, upload_url};
+use crate::service::queries::{events, linked_request, request_by_id};
 use crate::service::status_url;
+use crate::service::views::{Event, RequestRow};
 use crate::state::AppState;
-use crate::store::events::Event;
-use crate::store::requests::RequestRow;
-use crate::store::tokens;
 
 const LINK_EXPIRED: &str = "this link has expired; file the request again or contact us";
 
@@ -51,11 +50,11 @@ async fn answer_language(
     };
     state
         .db
-        .run(move |conn| RequestRow::find(conn, &claims.sub).map_err(AppError::from))
+        .run(move |conn| request_by_id(conn, &claims.sub))
         .await
         .ok()
         .flatten()
-        .and_then(|r| r.language.parse().ok())
+        .map(|r| r.language)
         .unwrap_or_else(|| pages::browser_language(req))
 }
 
@@ -83,15 +82,7 @@ async fn confirm_link(
     let st = state.clone();
     let (row, first) = state
         .db
-        .run(move |conn| {
-            if !tokens::spend(conn, &claims.jti, "verify", expires)? {
-                return Err(AppError::Gone {
-                    code: "link_used",
-                    message: "this link was used already; your request is being handled".to_owned(),
-                });
-            }
-            confirm(conn, &st, &claims.sub, Utc::now())
-        })
+        .run(move |conn| verify_link(conn, &st, &claims.jti, expires, &claims.sub, Utc::now()))
         .await?;
     tracing::info!(reference = %row.reference, first, "e-mail address confirmed");
     Ok(row)
@@ -113,7 +104,7 @@ pub async fn verify(
     let html = wants_html(&req);
     match confirm_link(&req, &state, &q).await {
         Ok(row) if html => {
-            let language = row.language.parse().unwrap_or_default();
+            let language = row.language;
             // The receipt carries the status link too; a failure here does not undo anything.
             let status = status_url(&state, &row.id, &row.reference, Utc::now()).ok();
             Ok(pages::notice(
@@ -126,7 +117,7 @@ pub async fn verify(
         }
         Ok(row) => Ok(HttpResponse::Ok().json(VerifiedView {
             reference: row.reference,
-            status: row.status,
+            status: row.status.as_str().to_owned(),
             message: "your e-mail address is confirmed; your request is being handled".to_owned(),
         })),
         Err(e) if html => {
@@ -164,12 +155,9 @@ async fn load_status(
     state
         .db
         .run(move |conn| {
-            let row = RequestRow::find(conn, &claims.sub)?.ok_or(AppError::NotFound)?;
             // A token for one request never opens another.
-            if row.reference != reference {
-                return Err(AppError::NotFound);
-            }
-            let events = Event::for_request(conn, &row.id)?;
+            let row = linked_request(conn, &claims.sub, &reference)?;
+            let events = events(conn, &row.id)?;
             let copy_expected = copy_expected(conn, &row)?;
             Ok::<_, AppError>(Loaded {
                 row,
@@ -182,10 +170,10 @@ async fn load_status(
 
 fn status_page(state: &AppState, l: &Loaded, language: Language) -> AppResult<StatusPage> {
     let view = PublicStatusView::of(&l.row, &l.events);
-    let status = l.row.status()?;
+    let status = l.row.status;
     Ok(StatusPage {
         reference: l.row.reference.clone(),
-        kind: pages::kind_label(l.row.kind()?, language),
+        kind: pages::kind_label(l.row.kind, language),
         status: pages::status_label(status, language).to_owned(),
         received: pages::date(l.row.received_on, language),
         due: pages::date(l.row.deadline()?.target(), language),
@@ -226,7 +214,7 @@ pub async fn status(
     let loaded = load_status(&req, &state, path.into_inner(), &q).await;
     match loaded {
         Ok(l) if html => {
-            let language = l.row.language.parse().unwrap_or_default();
+            let language = l.row.language;
             let page = status_page(&state, &l, language)?;
             Ok(pages::status_page(
                 &page,

@@ -10,7 +10,6 @@ use crate::domain::{Language, Role};
 use crate::error::{AppError, AppResult};
 use crate::service::admin::{TenantInput, UserInput, create_tenant, create_user};
 use crate::state::AppState;
-use crate::store::tenants::Tenant;
 
 fn admin_only(role: Role) -> AppResult<()> {
     if role == Role::Admin {
@@ -25,10 +24,7 @@ fn admin_only(role: Role) -> AppResult<()> {
     responses((status = 200, body = Vec<TenantView>), (status = 401, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, Staff(p): Staff) -> AppResult<HttpResponse> {
-    let tenants = state
-        .db
-        .run(|conn| Tenant::all(conn).map_err(AppError::from))
-        .await?;
+    let tenants = state.db.run(crate::service::queries::tenants).await?;
     let visible: Vec<TenantView> = tenants
         .iter()
         .filter(|t| p.can_see_tenant(Some(&t.id)))

@@ -9,10 +9,8 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::domain::deadline::{Calendar, amsterdam_date};
 use crate::domain::lifecycle::available_actions;
-use crate::domain::{Actor, Status};
-use crate::store::events::Event;
-use crate::store::requests::RequestRow;
-use crate::store::tenants::Tenant;
+use crate::domain::{Actor, EventKind};
+use crate::service::views::{Event, RequestRow, Tenant};
 
 /// A stored UTC time shown in Europe/Amsterdam.
 pub fn local(t: NaiveDateTime) -> DateTime<FixedOffset> {
@@ -74,18 +72,13 @@ impl FiledView {
     pub fn of(r: &RequestRow, status_url: String) -> Self {
         Self {
             reference: r.reference.clone(),
-            status: r.status.clone(),
+            status: r.status.as_str().to_owned(),
             received_at: local(r.received_at),
             due_at: local(r.due_at),
             deadline: DeadlineView::of(r),
             status_url,
         }
     }
-}
-
-/// Whether an open, running request has passed its due moment.
-pub fn is_overdue(r: &RequestRow, now: NaiveDateTime) -> bool {
-    r.closed_at.is_none() && r.paused_since.is_none() && r.due_at < now
 }
 
 /// A queue entry: no personal data of the subject (the detail view has it, and is audited).
@@ -110,16 +103,16 @@ impl RequestSummary {
     pub fn of(r: &RequestRow, tenant_slug: Option<String>, now: NaiveDateTime) -> Self {
         Self {
             reference: r.reference.clone(),
-            status: r.status.clone(),
-            kind: r.kind.clone(),
-            article: r.kind().map(|k| k.article().to_owned()).unwrap_or_default(),
+            status: r.status.as_str().to_owned(),
+            kind: r.kind.as_str().to_owned(),
+            article: r.kind.article().to_owned(),
             tenant: tenant_slug,
             channel: r.channel.clone(),
-            language: r.language.clone(),
+            language: r.language.as_str().to_owned(),
             received_at: local(r.received_at),
             due_at: local(r.due_at),
             deadline: DeadlineView::of(r),
-            overdue: is_overdue(r, now),
+            overdue: r.is_overdue(now),
             closed_at: r.closed_at.map(local),
         }
     }
@@ -203,10 +196,10 @@ impl EventView {
     pub fn of(e: &Event) -> Self {
         Self {
             at: local(e.at),
-            kind: e.kind.clone(),
+            kind: e.kind.as_str().to_owned(),
             actor: e.actor_label.clone(),
-            from_status: e.from_status.clone(),
-            to_status: e.to_status.clone(),
+            from_status: e.from_status.map(|s| s.as_str().to_owned()),
+            to_status: e.to_status.map(|s| s.as_str().to_owned()),
             note: e.note.clone(),
             data: e.data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
         }
@@ -267,8 +260,7 @@ impl RequestView {
                 article: g
                     .parse::<crate::domain::RefusalGround>()
                     .ok()
-                    .zip(r.kind().ok())
-                    .and_then(|(g, k)| g.article_for(k))
+                    .and_then(|g| g.article_for(r.kind))
                     .map(str::to_owned),
                 reason: r.refusal_reason.clone(),
             }),
@@ -319,27 +311,32 @@ pub struct PublicStatusView {
     pub history: Vec<PublicEventView>,
 }
 
-const SUBJECT_FACING_NOTES: [&str; 4] = ["extended", "refused", "completed", "identity_requested"];
+const SUBJECT_FACING_NOTES: [EventKind; 4] = [
+    EventKind::Extended,
+    EventKind::Refused,
+    EventKind::Completed,
+    EventKind::IdentityRequested,
+];
 
 impl PublicStatusView {
     pub fn of(r: &RequestRow, events: &[Event]) -> Self {
         Self {
             reference: r.reference.clone(),
-            status: r.status.clone(),
-            kind: r.kind.clone(),
+            status: r.status.as_str().to_owned(),
+            kind: r.kind.as_str().to_owned(),
             received_at: local(r.received_at),
             due_at: local(r.due_at),
             deadline: DeadlineView::of(r),
-            closed: r.status().is_ok_and(Status::is_closed),
+            closed: r.status.is_closed(),
             history: events
                 .iter()
                 .filter(|e| e.public)
                 .map(|e| PublicEventView {
                     at: local(e.at),
-                    kind: e.kind.clone(),
-                    status: e.to_status.clone(),
+                    kind: e.kind.as_str().to_owned(),
+                    status: e.to_status.map(|s| s.as_str().to_owned()),
                     note: SUBJECT_FACING_NOTES
-                        .contains(&e.kind.as_str())
+                        .contains(&e.kind)
                         .then(|| e.note.clone())
                         .flatten(),
                 })
@@ -368,7 +365,7 @@ impl TenantView {
             slug: t.slug.clone(),
             name: t.name.clone(),
             contact_email: t.contact_email.clone(),
-            language: t.language.clone(),
+            language: t.language.as_str().to_owned(),
             datamap: t.datamap_path.clone(),
             id_document_allowed: t.id_document_required,
             id_document_required: t.id_document_required,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::bundle::{self, BundleError, BundleMeta, Progress};
 use crate::config::Settings;
-use crate::domain::IdentityKind;
+use crate::domain::{EventKind, IdentityKind};
 use crate::error::{AppError, chain};
 use crate::service::bundles::refusal_to_compile;
 use crate::state::AppState;
@@ -146,7 +146,7 @@ pub fn meta(
 ) -> Result<BundleMeta, StoreError> {
     Ok(BundleMeta {
         reference: request.reference.clone(),
-        kind: request.kind()?,
+        kind: request.kind,
         received_at: request.received_at.and_utc(),
         controller_slug: tenant.slug.clone(),
         controller_name: tenant.name.clone(),
@@ -203,8 +203,12 @@ fn finish_failed(
     write_tx(conn, |conn| -> Result<(), StoreError> {
         bundles::failed(conn, &bundle.id, error, now())?;
         if final_try {
-            let mut event =
-                NewEvent::new(&request.id, &EventActor::system(), "bundle_failed", now());
+            let mut event = NewEvent::new(
+                &request.id,
+                &EventActor::system(),
+                EventKind::BundleFailed,
+                now(),
+            );
             event.note = Some(error.to_owned());
             event.insert(conn)?;
         }
@@ -260,7 +264,12 @@ fn compile(
                 expires_at,
             },
         )?;
-        let mut event = NewEvent::new(&request.id, &EventActor::system(), "bundle_ready", finished);
+        let mut event = NewEvent::new(
+            &request.id,
+            &EventActor::system(),
+            EventKind::BundleReady,
+            finished,
+        );
         event.data = Some(
             serde_json::json!({
                 "bundle_id": bundle.id,

@@ -56,44 +56,7 @@ impl From<diesel::result::Error> for JobError {
     }
 }
 
-/// Kinds of job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Deadline reminders and overdue flags (every `INZAGE_SWEEP_INTERVAL_SECS`).
-    DeadlineSweep,
-    /// Hourly pruning: finished jobs, spent tokens.
-    Maintenance,
-    /// Hourly: deletes ID copies and bundles past their retention.
-    Retention,
-    /// Compiles one request's bundle (payload `{"bundle_id"}`).
-    Bundle,
-    /// Once per rule change: recomputes the dates of open requests (the early reading of the
-    /// holidays; `service::recompute`).
-    DeadlineRecompute,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DeadlineSweep => "deadline_sweep",
-            Self::Maintenance => "maintenance",
-            Self::Retention => "retention",
-            Self::Bundle => "bundle",
-            Self::DeadlineRecompute => "deadline_recompute",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "deadline_sweep" => Some(Self::DeadlineSweep),
-            "maintenance" => Some(Self::Maintenance),
-            "retention" => Some(Self::Retention),
-            "bundle" => Some(Self::Bundle),
-            "deadline_recompute" => Some(Self::DeadlineRecompute),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::job::JobKind;
 
 /// Runs one claimed job to its end (on a blocking thread).
 fn run(state: &AppState, job: &JobRow) -> Result<(), JobError> {

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::domain::Language;
 use crate::domain::deadline::{ReminderStage, amsterdam_date, plan_reminders};
 use crate::domain::reminders::next_reminder_at;
+use crate::domain::{EventKind, Language};
 use crate::error::{AppResult, chain};
 use crate::mail::{DeadlineReminder, MailMessage};
 use crate::service::notify::{queue_mail, request_url};
@@ -109,7 +109,7 @@ impl Sweep<'_> {
         }
         let mut sent = 0;
         for row in &rows {
-            let status = row.status()?;
+            let status = row.status;
             if status.is_closed() || row.paused_since.is_some() {
                 set_next_reminder(conn, &row.id, None)?;
                 continue;
@@ -149,7 +149,7 @@ impl Sweep<'_> {
         target: NaiveDate,
         at: NaiveDateTime,
     ) -> AppResult<()> {
-        let mut event = NewEvent::new(&row.id, &EventActor::system(), "reminder", at);
+        let mut event = NewEvent::new(&row.id, &EventActor::system(), EventKind::Reminder, at);
         event.data = Some(
             serde_json::json!({"stage": stage.as_str(), "target": target.to_string(), "status": row.status})
                 .to_string(),
@@ -157,7 +157,7 @@ impl Sweep<'_> {
         event.insert(conn)?;
         if stage == ReminderStage::Overdue {
             // GDPR art. 12(3): past the answer date; support and the tenant see the flag.
-            let mut flag = NewEvent::new(&row.id, &EventActor::system(), "overdue", at);
+            let mut flag = NewEvent::new(&row.id, &EventActor::system(), EventKind::Overdue, at);
             flag.data = Some(serde_json::json!({"target": target.to_string()}).to_string());
             flag.insert(conn)?;
         }
@@ -169,7 +169,7 @@ impl Sweep<'_> {
         let message = MailMessage::from(DeadlineReminder {
             reference: row.reference.clone(),
             controller: tenant.as_ref().map(|t| t.name.clone()),
-            kind: row.kind()?,
+            kind: row.kind,
             stage,
             due_on: target,
             request_url: request_url(self.state, &row.reference),
@@ -177,7 +177,7 @@ impl Sweep<'_> {
             extension_notice_due: row.deadline()?.extension_possible_until(self.today),
         });
         if let Some(t) = &tenant {
-            let language = t.language.parse().unwrap_or(Language::Nl);
+            let language = t.language;
             queue_mail(conn, Some(&row.id), &t.contact_email, language, &message)?;
         }
         if let Some(support) = &self.state.settings.support_email {

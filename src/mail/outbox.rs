@@ -9,7 +9,6 @@ use chrono::Duration;
 use tokio::sync::watch;
 
 use super::{MailError, MailMessage, MailTransport, OutgoingMail, RenderedMail};
-use crate::domain::Language;
 use crate::error::chain;
 use crate::state::AppState;
 use crate::store::outbox::{self, OutboxRow};
@@ -67,7 +66,7 @@ pub fn deliver_one(
 pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, OutboxError> {
     let message: MailMessage =
         serde_json::from_str(&row.payload).map_err(OutboxError::Unreadable)?;
-    let language = row.language.parse().unwrap_or(Language::Nl);
+    let language = row.language;
     message
         .render(language, &state.settings.processor_name)
         .map_err(OutboxError::Render)
@@ -78,7 +77,7 @@ fn outgoing(state: &AppState, row: &OutboxRow) -> Result<OutgoingMail, OutboxErr
         message_id: row.message_id.clone(),
         from: state.settings.mail_from.clone(),
         to: row.recipient.clone(),
-        language: row.language.parse().unwrap_or(Language::Nl),
+        language: row.language,
         rendered: render(state, row)?,
     })
 }

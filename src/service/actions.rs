@@ -134,7 +134,7 @@ pub fn verify(
     for _ in 0..ATTEMPTS {
         let outcome = write_tx(conn, |conn| -> AppResult<Option<Outcome>> {
             let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;
-            if row.status()? != Status::AwaitingVerification {
+            if row.status != Status::AwaitingVerification {
                 return Ok(None);
             }
             let plan = lifecycle::plan(
@@ -176,4 +176,23 @@ pub fn verify(
         code: "concurrent_change",
         message: "the request changed while it was being confirmed; try again".to_owned(),
     })
+}
+
+/// Follows a verification link: spends its single-use token (410 when it was used) and
+/// confirms the request's e-mail address.
+pub fn verify_link(
+    conn: &mut DbConnection,
+    state: &AppState,
+    jti: &str,
+    expires: chrono::NaiveDateTime,
+    request_id: &str,
+    at: DateTime<Utc>,
+) -> AppResult<(RequestRow, bool)> {
+    if !crate::store::tokens::spend(conn, jti, "verify", expires)? {
+        return Err(AppError::Gone {
+            code: "link_used",
+            message: "this link was used already; your request is being handled".to_owned(),
+        });
+    }
+    verify(conn, state, request_id, at)
 }

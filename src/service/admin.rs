@@ -3,28 +3,14 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::{Principal, password};
-use crate::domain::{InvalidValue, Language, Role};
+use crate::domain::{Language, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::tenants::{NewTenant, Tenant};
 use crate::store::users::{NewUser, User};
 use crate::store::{DbConnection, new_id, now};
 
-/// A tenant slug: 2-40 lower-case letters, digits and dashes, starting with a letter.
-pub fn parse_slug(raw: &str) -> Result<String, InvalidValue> {
-    let s = raw.trim();
-    let ok = (2..=40).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(InvalidValue::new(
-            "must be 2-40 lower-case letters, digits or dashes, starting with a letter",
-        ))
-    }
-}
+pub use crate::domain::tenant::parse_slug;
 
 #[derive(Debug, Clone)]
 pub struct TenantInput {
@@ -63,7 +49,7 @@ pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<T
             slug,
             name,
             contact_email: email.as_str().to_owned(),
-            language: input.language.as_str().to_owned(),
+            language: input.language,
             datamap_path: input.datamap_path,
             id_document_required: input.id_document_required,
             created_at: now(),

@@ -8,9 +8,10 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::auth::Principal;
 use crate::auth::token::Purpose;
-use crate::domain::{Role, Status};
+use crate::domain::job::JobKind;
+use crate::domain::{EventKind, Role, Status};
 use crate::error::{AppError, AppResult};
-use crate::jobs::JobKind;
+use crate::links;
 use crate::service::actions::visible_request;
 use crate::service::admin::principal_for;
 use crate::state::AppState;
@@ -71,7 +72,7 @@ fn request_with_data_access(
 /// is confirmed, nor while identity information is awaited (GDPR art. 12(6); EDPB Guidelines
 /// 01/2022 §§58-79), nor for a refused or withdrawn request.
 pub fn refusal_to_compile(row: &RequestRow, tenant: &Tenant) -> AppResult<Option<String>> {
-    let status = row.status()?;
+    let status = row.status;
     Ok(match status {
         Status::AwaitingVerification => {
             Some("the subject has not confirmed the e-mail address yet".to_owned())
@@ -133,7 +134,7 @@ pub fn request_bundle(
             at,
         )?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
-        NewEvent::new(&row.id, &actor, "bundle_requested", at).insert(conn)?;
+        NewEvent::new(&row.id, &actor, EventKind::BundleRequested, at).insert(conn)?;
         BundleRow::find(conn, &bundle.id)?.ok_or(AppError::NotFound)
     })
 }
@@ -170,7 +171,7 @@ pub fn bundle_state(
                 )
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             Some((
-                state.link(&format!("/api/v1/bundles/download?token={token}")),
+                links::bundle_download(&state.settings.public_url, &token),
                 until,
             ))
         }
@@ -221,7 +222,7 @@ pub fn open_download(
             ));
         }
         let actor = EventActor::staff(&principal.user_id, &principal.email);
-        let mut event = NewEvent::new(&row.id, &actor, "bundle_downloaded", at);
+        let mut event = NewEvent::new(&row.id, &actor, EventKind::BundleDownloaded, at);
         event.data = Some(serde_json::json!({ "bundle_id": bundle.id }).to_string());
         event.insert(conn)?;
         audit::record(
@@ -238,4 +239,29 @@ pub fn open_download(
             size_bytes: bundle.size_bytes,
         })
     })
+}
+
+/// Records a bundle written by `inzage export` on the request's history.
+pub fn record_export(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+    summary: &crate::bundle::BundleSummary,
+) -> AppResult<()> {
+    let mut event = NewEvent::new(
+        &request.id,
+        &EventActor::command_line(),
+        EventKind::BundleExported,
+        crate::store::now(),
+    );
+    event.data = Some(
+        serde_json::json!({
+            "tables": summary.tables,
+            "rows": summary.rows,
+            "size_bytes": summary.size_bytes,
+            "sha256": summary.sha256,
+        })
+        .to_string(),
+    );
+    event.insert(conn)?;
+    Ok(())
 }

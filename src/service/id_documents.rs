@@ -18,8 +18,10 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::auth::Principal;
 use crate::auth::token::Purpose;
+use crate::domain::EventKind;
 use crate::domain::lifecycle::{Command, Plan};
 use crate::error::{AppError, AppResult};
+use crate::links;
 use crate::service::actions::visible_request;
 use crate::state::AppState;
 use crate::store::audit::NewAudit;
@@ -97,13 +99,13 @@ pub fn check_copy_allowed(
 /// not yet in, the latest question asked for a copy (with its reason), and a tenant that
 /// allows copies.
 pub fn copy_reason(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<String>> {
-    if !row.identity_pending || row.status()?.is_closed() {
+    if !row.identity_pending || row.status.is_closed() {
         return Ok(None);
     }
     let asked = crate::store::events::Event::for_request(conn, &row.id)?
         .into_iter()
         .rev()
-        .find(|e| e.kind == "identity_requested");
+        .find(|e| e.kind == crate::domain::EventKind::IdentityRequested);
     let reason = asked
         .and_then(|e| e.data)
         .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
@@ -135,10 +137,11 @@ pub fn upload_url(state: &AppState, row: &RequestRow, now: DateTime<Utc>) -> App
             Purpose::IdDocument.lifetime(),
         )
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(state.link(&format!(
-        "/api/v1/requests/{}/id_document?token={token}",
-        row.reference
-    )))
+    Ok(links::id_document(
+        &state.settings.public_url,
+        &row.reference,
+        &token,
+    ))
 }
 
 /// Why a copy was deleted (kept on the event).
@@ -187,7 +190,7 @@ fn discard_one(
         FileStorage::forget_in(conn, file_id)?;
         files.push(file_id.clone());
     }
-    let mut event = NewEvent::new(&doc.request_id, actor, "id_document_deleted", at);
+    let mut event = NewEvent::new(&doc.request_id, actor, EventKind::IdDocumentDeleted, at);
     event.public = true;
     event.data = Some(serde_json::json!({"reason": reason.as_str()}).to_string());
     event.insert(conn)?;
@@ -292,7 +295,7 @@ pub fn store_upload(
                 uploaded_at: at,
             };
             doc.insert(conn)?;
-            let mut event = NewEvent::new(request_id, &subject, "id_document_uploaded", at);
+            let mut event = NewEvent::new(request_id, &subject, EventKind::IdDocumentUploaded, at);
             event.public = true;
             event.data = Some(
                 serde_json::json!({"content_type": content_type, "size_bytes": size_bytes})
@@ -353,20 +356,18 @@ pub fn open_for_staff(
         let row = visible_request(conn, principal, reference)?;
         let doc = held_copy(conn, &row.id)?.ok_or(AppError::NotFound)?;
         let at = now();
-        diesel::RunQueryDsl::execute(
-            diesel::insert_into(crate::store::schema::audit_log::table).values(NewAudit {
-                at,
-                actor_id: Some(principal.user_id.clone()),
-                actor_label: principal.email.clone(),
-                action: "id_document_viewed".to_owned(),
-                tenant_id: row.tenant_id.clone(),
-                request_id: Some(row.id.clone()),
-                detail: Some(serde_json::json!({"id_document": doc.id}).to_string()),
-            }),
-            conn,
-        )?;
+        NewAudit {
+            at,
+            actor_id: Some(principal.user_id.clone()),
+            actor_label: principal.email.clone(),
+            action: "id_document_viewed".to_owned(),
+            tenant_id: row.tenant_id.clone(),
+            request_id: Some(row.id.clone()),
+            detail: Some(serde_json::json!({"id_document": doc.id}).to_string()),
+        }
+        .insert(conn)?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
-        let mut event = NewEvent::new(&row.id, &actor, "id_document_viewed", at);
+        let mut event = NewEvent::new(&row.id, &actor, EventKind::IdDocumentViewed, at);
         event.data = Some(serde_json::json!({"id_document": doc.id}).to_string());
         event.insert(conn)?;
         Ok((row, doc))

@@ -3,7 +3,7 @@
 //! names the kind, never the value.
 
 use crate::auth::Principal;
-use crate::domain::IdentityKind;
+use crate::domain::{EventKind, IdentityKind};
 use crate::error::{AppError, AppResult};
 use crate::service::actions::visible_request;
 use crate::store::events::{EventActor, NewEvent};
@@ -16,7 +16,7 @@ fn open_request(
     reference: &str,
 ) -> AppResult<crate::store::requests::RequestRow> {
     let row = visible_request(conn, principal, reference)?;
-    if row.status()?.is_closed() {
+    if row.status.is_closed() {
         return Err(AppError::Conflict {
             code: "request_closed",
             message: "the request is closed".to_owned(),
@@ -54,7 +54,7 @@ pub fn add(
             }
         })?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
-        let mut event = NewEvent::new(&row.id, &actor, "identity_added", at);
+        let mut event = NewEvent::new(&row.id, &actor, EventKind::IdentityAdded, at);
         event.data = Some(serde_json::json!({ "kind": kind.as_str() }).to_string());
         event.insert(conn)?;
         Ok(identity)
@@ -75,7 +75,7 @@ pub fn remove(
         };
         RequestIdentity::delete(conn, &row.id, id)?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
-        let mut event = NewEvent::new(&row.id, &actor, "identity_removed", now());
+        let mut event = NewEvent::new(&row.id, &actor, EventKind::IdentityRemoved, now());
         event.data = Some(serde_json::json!({ "kind": identity.kind }).to_string());
         event.insert(conn)?;
         Ok(())

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::auth::Principal;
-use crate::domain::Reference;
 use crate::domain::deadline::{Deadline, amsterdam_date};
 use crate::domain::reminders::next_reminder_at;
 use crate::domain::{
     Channel, Details, Language, RequestKind, Role, Status, SubjectEmail, SubjectName, SubjectPhone,
 };
+use crate::domain::{EventKind, Reference};
 use crate::error::{AppError, AppResult};
 use crate::service::notify;
 use crate::state::AppState;
@@ -113,10 +113,10 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             id: id.clone(),
             reference: reference.to_string(),
             tenant_id: tenant.as_ref().map(|t| t.id.clone()),
-            kind: intake.kind.as_str().to_owned(),
-            status: status.as_str().to_owned(),
+            kind: intake.kind,
+            status,
             channel: intake.channel.as_str().to_owned(),
-            language: intake.language.as_str().to_owned(),
+            language: intake.language,
             subject_name: intake.name.as_str().to_owned(),
             subject_email: intake.email.as_str().to_owned(),
             subject_email_norm: intake.email.normalized(),
@@ -142,8 +142,8 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             created_at: at,
             updated_at: at,
         };
-        let mut event = NewEvent::new(&id, &actor, "received", at);
-        event.to_status = Some(status.as_str().to_owned());
+        let mut event = NewEvent::new(&id, &actor, EventKind::Received, at);
+        event.to_status = Some(status);
         event.public = true;
         event.data = Some(
             serde_json::json!({

@@ -9,14 +9,19 @@ pub mod id_documents;
 pub mod identities;
 pub mod intake;
 pub mod notify;
+pub mod ops;
 pub mod queries;
+pub mod queue;
 pub mod recompute;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 
 use crate::auth::token::Purpose;
 use crate::error::AppError;
+use crate::links;
 use crate::state::AppState;
+pub use crate::store::{new_id, now};
 
 /// The subject's status link for a request (a signed token; the reference alone opens nothing).
 pub fn status_url(
@@ -29,7 +34,5 @@ pub fn status_url(
         .tokens
         .issue_link(Purpose::Status, request_id, now, Purpose::Status.lifetime())
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(state.link(&format!(
-        "/api/v1/requests/{reference}/status?token={token}"
-    )))
+    Ok(links::status(&state.settings.public_url, reference, &token))
 }

@@ -8,6 +8,7 @@ use crate::domain::Language;
 use crate::domain::lifecycle::Command;
 use crate::domain::{RequestKind, Status};
 use crate::error::{AppError, AppResult};
+use crate::links;
 use crate::mail::{
     Completion, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt, Refusal,
     VerificationLink,
@@ -46,7 +47,7 @@ pub fn outbox_row(
         request_id: request_id.map(str::to_owned),
         template: message.name().to_owned(),
         recipient: to.to_owned(),
-        language: language.as_str().to_owned(),
+        language,
         payload,
         message_id: new_message_id(),
         state: "pending".to_owned(),
@@ -58,11 +59,11 @@ pub fn outbox_row(
 
 /// A staff link to a request (the API's view of it).
 pub fn request_url(state: &AppState, reference: &str) -> String {
-    state.link(&format!("/api/v1/requests/{reference}"))
+    links::request(&state.settings.public_url, reference)
 }
 
 fn subject_language(row: &RequestRow) -> Language {
-    row.language.parse().unwrap_or_default()
+    row.language
 }
 
 fn tenant_of(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<Tenant>> {
@@ -73,7 +74,7 @@ fn tenant_of(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<Tena
 }
 
 fn kind_of(row: &RequestRow) -> AppResult<RequestKind> {
-    Ok(row.kind()?)
+    Ok(row.kind)
 }
 
 fn to_subject(conn: &mut DbConnection, row: &RequestRow, message: MailMessage) -> AppResult<()> {
@@ -138,7 +139,7 @@ pub fn on_intake(
             &message,
         )
     };
-    if row.status()? != Status::AwaitingVerification {
+    if row.status != Status::AwaitingVerification {
         let message = receipt_message(state, row, tenant.cloned(), false, now)?;
         return Ok(vec![to_subject(message)?]);
     }
@@ -150,7 +151,7 @@ pub fn on_intake(
     let message = MailMessage::from(VerificationLink {
         reference: row.reference.clone(),
         kind: kind_of(row)?,
-        verify_url: state.link(&format!("/api/v1/verify?token={token}")),
+        verify_url: links::verify(&state.settings.public_url, &token),
         valid_days: u32::try_from(lifetime.num_days()).unwrap_or(7),
         expires_at: now + lifetime,
     });
@@ -183,7 +184,7 @@ pub fn on_action(
                 promised_due_on: deadline.promised,
                 request_url: request_url(state, &row.reference),
             });
-            let language = tenant.language.parse().unwrap_or_default();
+            let language = tenant.language;
             queue_mail(
                 conn,
                 Some(&row.id),

@@ -114,3 +114,50 @@ pub fn detail(
         identities,
     })
 }
+
+/// A request by its id (the subject of a signed link), if it exists.
+pub fn request_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<RequestRow>> {
+    Ok(RequestRow::find(conn, id)?)
+}
+
+/// A request by its reference, if it exists (the command line; staff go through
+/// [`detail`], which checks who may see it).
+pub fn request_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> AppResult<Option<RequestRow>> {
+    Ok(RequestRow::find_by_reference(conn, reference)?)
+}
+
+/// The request a signed link names, only under the reference in its path: a token for one
+/// request never opens another (404 like a missing one).
+pub fn linked_request(conn: &mut DbConnection, id: &str, reference: &str) -> AppResult<RequestRow> {
+    let row = RequestRow::find(conn, id)?.ok_or(AppError::NotFound)?;
+    if row.reference != reference {
+        return Err(AppError::NotFound);
+    }
+    Ok(row)
+}
+
+/// A request's history, oldest first.
+pub fn events(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<Event>> {
+    Ok(Event::for_request(conn, request_id)?)
+}
+
+/// Every tenant, by slug (callers filter what the caller may see).
+pub fn tenants(conn: &mut DbConnection) -> AppResult<Vec<Tenant>> {
+    Ok(Tenant::all(conn)?)
+}
+
+/// The tenant a request is assigned to, if any.
+pub fn tenant_of(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<Tenant>> {
+    Ok(match &row.tenant_id {
+        Some(id) => Tenant::find(conn, id)?,
+        None => None,
+    })
+}
+
+/// Whether the store holds no tenant and no user yet (the demo seeds only such a store).
+pub fn is_empty(conn: &mut DbConnection) -> AppResult<bool> {
+    Ok(Tenant::count(conn)? == 0 && crate::store::users::User::count(conn)? == 0)
+}

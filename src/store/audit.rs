@@ -30,6 +30,15 @@ pub struct Audit {
     pub detail: Option<String>,
 }
 
+impl NewAudit {
+    pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
+        diesel::insert_into(audit_log::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
 pub fn record(
     conn: &mut DbConnection,
     actor_id: &str,

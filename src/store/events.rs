@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::request_events;
 use super::{DbConnection, StoreResult};
+use crate::domain::{EventKind, Status};
 
 /// Who caused an event, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,9 +62,9 @@ pub struct Event {
     pub actor_kind: String,
     pub actor_id: Option<String>,
     pub actor_label: String,
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub kind: EventKind,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub note: Option<String>,
     pub data: Option<String>,
     pub public: bool,
@@ -77,23 +78,23 @@ pub struct NewEvent {
     pub actor_kind: String,
     pub actor_id: Option<String>,
     pub actor_label: String,
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub kind: EventKind,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub note: Option<String>,
     pub data: Option<String>,
     pub public: bool,
 }
 
 impl NewEvent {
-    pub fn new(request_id: &str, actor: &EventActor, kind: &str, at: NaiveDateTime) -> Self {
+    pub fn new(request_id: &str, actor: &EventActor, kind: EventKind, at: NaiveDateTime) -> Self {
         Self {
             request_id: request_id.to_owned(),
             at,
             actor_kind: actor.kind.to_owned(),
             actor_id: actor.id.clone(),
             actor_label: actor.label.clone(),
-            kind: kind.to_owned(),
+            kind,
             from_status: None,
             to_status: None,
             note: None,

@@ -86,20 +86,6 @@ impl From<diesel::result::Error> for FileError {
     }
 }
 
-/// For handlers: a missing file is a 404; anything else is ours (a 500 that names no internals).
-impl From<FileError> for crate::error::AppError {
-    fn from(e: FileError) -> Self {
-        match e {
-            FileError::NotFound => Self::NotFound,
-            FileError::Store(e) => e.into(),
-            FileError::Tampered => {
-                Self::Internal("a stored file failed its integrity check".to_owned())
-            }
-            FileError::Io(e) => Self::Internal(format!("file storage: {e}")),
-        }
-    }
-}
-
 /// A finished file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod reminders;
 pub mod requests;
 pub mod schema;
+pub mod sql_text;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

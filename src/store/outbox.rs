@@ -9,6 +9,7 @@ use diesel::sql_types::{Text, Timestamp};
 
 use super::schema::outbox;
 use super::{DbConnection, StoreResult, write_tx};
+use crate::domain::Language;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
@@ -17,7 +18,7 @@ pub struct OutboxRow {
     pub request_id: Option<String>,
     pub template: String,
     pub recipient: String,
-    pub language: String,
+    pub language: Language,
     /// The message's context as JSON (`mail::MailMessage`), rendered when sent.
     pub payload: String,
     pub message_id: String,
@@ -38,7 +39,7 @@ pub struct NewOutbox {
     pub request_id: Option<String>,
     pub template: String,
     pub recipient: String,
-    pub language: String,
+    pub language: Language,
     /// The message's context as JSON (`mail::MailMessage`), rendered when sent.
     pub payload: String,
     pub message_id: String,

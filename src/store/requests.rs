@@ -7,8 +7,8 @@ use diesel::sql_types::{BigInt, Integer, Text};
 use super::events::{EventActor, NewEvent};
 use super::schema::requests;
 use super::{DbConnection, StoreError, StoreResult};
-use crate::domain::deadline::{Deadline, ExtensionMonths};
-use crate::domain::{Command, Facts, Plan, Reference, RequestKind, Status};
+use crate::domain::deadline::{self, Deadline, ExtensionMonths};
+use crate::domain::{Command, Facts, Language, Plan, Reference, RequestKind, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = requests)]
@@ -16,10 +16,10 @@ pub struct RequestRow {
     pub id: String,
     pub reference: String,
     pub tenant_id: Option<String>,
-    pub kind: String,
-    pub status: String,
+    pub kind: RequestKind,
+    pub status: Status,
     pub channel: String,
-    pub language: String,
+    pub language: Language,
     pub subject_name: String,
     pub subject_email: String,
     pub subject_email_norm: String,
@@ -53,16 +53,6 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 }
 
 impl RequestRow {
-    pub fn status(&self) -> StoreResult<Status> {
-        self.status
-            .parse()
-            .map_err(|_| corrupt("status", &self.status))
-    }
-
-    pub fn kind(&self) -> StoreResult<RequestKind> {
-        self.kind.parse().map_err(|_| corrupt("kind", &self.kind))
-    }
-
     pub fn extension(&self) -> StoreResult<Option<ExtensionMonths>> {
         self.extension_months
             .map(|m| {
@@ -85,10 +75,20 @@ impl RequestRow {
         })
     }
 
+    /// Whether the request is overdue at `now` ([`deadline::is_overdue`]).
+    pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
+        deadline::is_overdue(
+            self.closed_at.is_none(),
+            self.paused_since.is_some(),
+            self.due_at,
+            now,
+        )
+    }
+
     pub fn facts(&self) -> StoreResult<Facts> {
         Ok(Facts {
-            kind: self.kind()?,
-            status: self.status()?,
+            kind: self.kind,
+            status: self.status,
             tenant_assigned: self.tenant_id.is_some(),
             deadline: self.deadline()?,
             paused_since: self.paused_since,
@@ -136,10 +136,10 @@ pub struct NewRequest {
     pub id: String,
     pub reference: String,
     pub tenant_id: Option<String>,
-    pub kind: String,
-    pub status: String,
+    pub kind: RequestKind,
+    pub status: Status,
     pub channel: String,
-    pub language: String,
+    pub language: Language,
     pub subject_name: String,
     pub subject_email: String,
     pub subject_email_norm: String,
@@ -348,7 +348,7 @@ pub fn next_reference(conn: &mut DbConnection, year: i32) -> StoreResult<Referen
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = requests, treat_none_as_null = true)]
 struct ActionChanges {
-    status: String,
+    status: Status,
     tenant_id: Option<String>,
     legal_due: NaiveDate,
     promised_due: NaiveDate,
@@ -386,7 +386,7 @@ pub fn apply_plan(
     next_reminder_at: Option<NaiveDateTime>,
 ) -> StoreResult<Result<RequestRow, Stale>> {
     let mut changes = ActionChanges {
-        status: plan.to.as_str().to_owned(),
+        status: plan.to,
         tenant_id: row.tenant_id.clone(),
         legal_due: plan.deadline.legal,
         promised_due: plan.deadline.promised,
@@ -469,8 +469,8 @@ pub fn apply_plan(
         return Ok(Err(Stale));
     }
     let mut event = NewEvent::new(&row.id, actor, plan.action.event_kind(), at);
-    event.from_status = Some(plan.from.as_str().to_owned());
-    event.to_status = Some(plan.to.as_str().to_owned());
+    event.from_status = Some(plan.from);
+    event.to_status = Some(plan.to);
     event.note = plan.note.clone();
     event.data = (!data.is_empty()).then(|| serde_json::Value::Object(data).to_string());
     event.public = plan.public;
@@ -497,26 +497,39 @@ type Boxed<'a> = requests::BoxedQuery<'a, super::MultiBackend>;
 fn filtered(filter: &ListFilter) -> Boxed<'_> {
     let mut q = requests::table.into_boxed();
     if !filter.statuses.is_empty() {
-        q = q.filter(requests::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
+        q = q.filter(requests::status.eq_any(filter.statuses.iter().copied()));
     }
     if let Some(tenant) = &filter.tenant_id {
         q = q.filter(requests::tenant_id.eq(tenant));
     }
     if let Some(kind) = filter.kind {
-        q = q.filter(requests::kind.eq(kind.as_str()));
+        q = q.filter(requests::kind.eq(kind));
     }
-    if filter.open_only || filter.overdue_at.is_some() {
+    if filter.open_only {
         q = q.filter(requests::closed_at.is_null());
     }
     if let Some(now) = filter.overdue_at {
-        q = q
-            .filter(requests::due_at.lt(now))
-            .filter(requests::paused_since.is_null());
+        q = q.filter(overdue(now));
     }
     if let Some(before) = filter.due_before {
         q = q.filter(requests::due_at.lt(before));
     }
     q
+}
+
+/// The SQL form of [`deadline::is_overdue`]: open (`closed_at IS NULL`), running
+/// (`paused_since IS NULL`) and due before `now`. Every overdue query is built from it.
+pub fn overdue(
+    now: NaiveDateTime,
+) -> Box<
+    dyn BoxableExpression<requests::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>,
+> {
+    Box::new(
+        requests::closed_at
+            .is_null()
+            .and(requests::paused_since.is_null())
+            .and(requests::due_at.lt(now)),
+    )
 }
 
 /// The total of a filter on tenant, status, kind and open/closed only, from the counts the
@@ -527,13 +540,13 @@ fn counted_total(conn: &mut DbConnection, filter: &ListFilter) -> StoreResult<Op
     if filter.overdue_at.is_some() || filter.due_before.is_some() {
         return Ok(None);
     }
-    let mut statuses: Vec<&str> = if filter.statuses.is_empty() {
-        Status::ALL.iter().map(|s| s.as_str()).collect()
+    let mut statuses: Vec<Status> = if filter.statuses.is_empty() {
+        Status::ALL.to_vec()
     } else {
-        filter.statuses.iter().map(|s| s.as_str()).collect()
+        filter.statuses.clone()
     };
     if filter.open_only {
-        statuses.retain(|s| s.parse::<Status>().is_ok_and(|s| !s.is_closed()));
+        statuses.retain(|s| !s.is_closed());
     }
     let mut q = rc::table
         .filter(rc::status.eq_any(statuses))
@@ -545,7 +558,7 @@ fn counted_total(conn: &mut DbConnection, filter: &ListFilter) -> StoreResult<Op
         q = q.filter(rc::tenant_id.eq(tenant));
     }
     if let Some(kind) = filter.kind {
-        q = q.filter(rc::kind.eq(kind.as_str()));
+        q = q.filter(rc::kind.eq(kind));
     }
     Ok(Some(q.first::<i64>(conn)?))
 }
@@ -607,43 +620,39 @@ pub fn set_next_reminder(
     Ok(())
 }
 
-/// Open requests due before `horizon` per tenant: (tenant id, overdue, due soon). Overdue:
-/// running (not paused) and past `now`.
+/// Open requests due before `horizon` per tenant: (tenant id, overdue, due soon). Overdue as
+/// [`overdue`] says; due soon: the others.
 pub fn deadline_counts(
     conn: &mut DbConnection,
     tenant_id: Option<&str>,
     now: NaiveDateTime,
     horizon: NaiveDateTime,
 ) -> StoreResult<Vec<(Option<String>, i64, i64)>> {
-    use diesel::sql_types::{Nullable, Timestamp};
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Nullable<Text>)]
-        tenant_id: Option<String>,
-        #[diesel(sql_type = BigInt)]
-        overdue: i64,
-        #[diesel(sql_type = BigInt)]
-        due_soon: i64,
-    }
-    let overdue = "due_at < $1 AND paused_since IS NULL";
-    let base = format!(
-        "SELECT tenant_id, COUNT(*) FILTER (WHERE {overdue}) AS overdue, COUNT(*) FILTER (WHERE NOT ({overdue})) AS due_soon \
-         FROM requests WHERE closed_at IS NULL AND due_at < $2"
-    );
-    let rows: Vec<Row> = match tenant_id {
-        Some(t) => diesel::sql_query(format!("{base} AND tenant_id = $3 GROUP BY tenant_id"))
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(horizon)
-            .bind::<Text, _>(t)
-            .load(conn)?,
-        None => diesel::sql_query(format!("{base} GROUP BY tenant_id"))
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(horizon)
-            .load(conn)?,
+    use diesel::dsl::count_star;
+    let due = || {
+        let mut q = requests::table
+            .group_by(requests::tenant_id)
+            .select((requests::tenant_id, count_star()))
+            .into_boxed::<super::MultiBackend>()
+            .filter(requests::closed_at.is_null())
+            .filter(requests::due_at.lt(horizon));
+        if let Some(t) = tenant_id {
+            q = q.filter(requests::tenant_id.eq(t.to_owned()));
+        }
+        q
     };
-    Ok(rows
+    let all: Vec<(Option<String>, i64)> = due().load(conn)?;
+    let late: std::collections::HashMap<Option<String>, i64> = due()
+        .filter(overdue(now))
+        .load::<(Option<String>, i64)>(conn)?
         .into_iter()
-        .map(|r| (r.tenant_id, r.overdue, r.due_soon))
+        .collect();
+    Ok(all
+        .into_iter()
+        .map(|(tenant, n)| {
+            let late = late.get(&tenant).copied().unwrap_or(0);
+            (tenant, late, n - late)
+        })
         .collect())
 }
 
@@ -652,7 +661,7 @@ pub fn deadline_counts(
 pub fn open_due(
     conn: &mut DbConnection,
     tenant_id: Option<&str>,
-    overdue: bool,
+    overdue_only: bool,
     now: NaiveDateTime,
     horizon: NaiveDateTime,
     limit: i64,
@@ -664,15 +673,10 @@ pub fn open_due(
     if let Some(t) = tenant_id {
         q = q.filter(requests::tenant_id.eq(t.to_owned()));
     }
-    q = if overdue {
-        q.filter(requests::due_at.lt(now))
-            .filter(requests::paused_since.is_null())
+    q = if overdue_only {
+        q.filter(overdue(now))
     } else {
-        q.filter(
-            requests::due_at
-                .ge(now)
-                .or(requests::paused_since.is_not_null()),
-        )
+        q.filter(diesel::dsl::not(overdue(now)))
     };
     Ok(q.order((requests::due_at.asc(), requests::reference.asc()))
         .limit(limit)
@@ -730,4 +734,105 @@ pub fn set_recomputed_deadline(
     }
     event.insert(conn)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveDateTime};
+    use diesel::prelude::*;
+
+    use super::*;
+    use crate::domain::{Language, RequestKind, Status};
+    use crate::store::Db;
+
+    fn row(id: &str, due_at: NaiveDateTime, paused: bool, t: NaiveDateTime) -> NewRequest {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        NewRequest {
+            id: id.to_owned(),
+            reference: format!("DSR-2026-{id:0>6}"),
+            tenant_id: None,
+            kind: RequestKind::Access,
+            status: Status::Received,
+            channel: "web".to_owned(),
+            language: Language::Nl,
+            subject_name: "A".to_owned(),
+            subject_email: "a@example.org".to_owned(),
+            subject_email_norm: "a@example.org".to_owned(),
+            subject_phone: None,
+            details: None,
+            received_at: t,
+            received_on: day,
+            legal_due: day,
+            promised_due: day,
+            extended_due: None,
+            paused_days: 0,
+            paused_since: paused.then_some(day),
+            identity_pending: false,
+            due_at,
+            next_reminder_at: None,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    /// The store's overdue queries and the domain rule agree on every combination of open,
+    /// paused and due before or after now.
+    #[test]
+    fn overdue_queries_agree_with_the_domain_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let db = Db::connect(&url, 1).unwrap();
+        db.migrate().unwrap();
+        let mut conn = db.conn().unwrap();
+        let now = NaiveDate::from_ymd_opt(2026, 4, 10)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let mut expected = Vec::new();
+        let mut n = 0;
+        for open in [true, false] {
+            for paused in [true, false] {
+                for due_at in [
+                    now - chrono::Duration::hours(1),
+                    now + chrono::Duration::hours(1),
+                ] {
+                    n += 1;
+                    let id = n.to_string();
+                    row(&id, due_at, paused, now).insert(&mut conn).unwrap();
+                    if !open {
+                        diesel::update(requests::table.find(&id))
+                            .set(requests::closed_at.eq(Some(now)))
+                            .execute(&mut conn)
+                            .unwrap();
+                    }
+                    if crate::domain::deadline::is_overdue(open, paused, due_at, now) {
+                        expected.push(id);
+                    }
+                }
+            }
+        }
+        assert_eq!(expected.len(), 1, "only open, running and past due");
+        let filter = ListFilter {
+            overdue_at: Some(now),
+            ..ListFilter::default()
+        };
+        let (listed, total) = list(&mut conn, &filter, 0, 100).unwrap();
+        let listed: Vec<String> = listed.into_iter().map(|r| r.id).collect();
+        assert_eq!((listed, total), (expected.clone(), 1));
+        let horizon = now + chrono::Duration::days(30);
+        let late: Vec<String> = open_due(&mut conn, None, true, now, horizon, 100)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(late, expected);
+        let soon = open_due(&mut conn, None, false, now, horizon, 100).unwrap();
+        assert_eq!(soon.len(), 3, "the open ones that are not overdue");
+        assert!(soon.iter().all(|r| !r.is_overdue(now)));
+        assert_eq!(
+            deadline_counts(&mut conn, None, now, horizon).unwrap(),
+            vec![(None, 1, 3)]
+        );
+    }
 }

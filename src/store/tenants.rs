@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::tenants;
 use super::{DbConnection, StoreResult};
+use crate::domain::Language;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = tenants)]
@@ -13,7 +14,7 @@ pub struct Tenant {
     pub slug: String,
     pub name: String,
     pub contact_email: String,
-    pub language: String,
+    pub language: Language,
     pub datamap_path: Option<String>,
     pub id_document_required: bool,
     pub created_at: NaiveDateTime,
@@ -26,7 +27,7 @@ pub struct NewTenant {
     pub slug: String,
     pub name: String,
     pub contact_email: String,
-    pub language: String,
+    pub language: Language,
     pub datamap_path: Option<String>,
     pub id_document_required: bool,
     pub created_at: NaiveDateTime,

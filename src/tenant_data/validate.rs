@@ -99,7 +99,7 @@ pub fn problems(map: &DataMap) -> Vec<String> {
     let mut out = Vec::new();
     if map.tenant.is_empty() {
         out.push(format!("{file}: key tenant is missing"));
-    } else if let Err(e) = crate::service::admin::parse_slug(&map.tenant) {
+    } else if let Err(e) = crate::domain::tenant::parse_slug(&map.tenant) {
         out.push(format!("{file}: tenant \"{}\" {e}", map.tenant));
     }
     if map.systems.is_empty() {

@@ -50,7 +50,7 @@ async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::ev
         inzage::store::events::Event::for_request(c, &id)
             .unwrap()
             .into_iter()
-            .filter(|e| e.kind == kind)
+            .filter(|e| e.kind.as_str() == kind)
             .collect()
     })
     .await

@@ -513,6 +513,16 @@ impl Deadline {
     }
 }
 
+/// Whether a request is overdue at `now` (the one rule; GDPR art. 12(3)): it is still open,
+/// its clock runs (not paused while identity information or the e-mail confirmation is
+/// awaited), and its due moment (`due_at`, UTC: [`end_of_day`] of the target) has passed.
+/// The queue's flag uses it directly; the store's overdue queries (queue filter, deadline
+/// overview and counts) are built from the same three conditions (`store::requests::overdue`)
+/// and a test holds the two equal.
+pub fn is_overdue(open: bool, paused: bool, due_at: NaiveDateTime, now: NaiveDateTime) -> bool {
+    open && !paused && due_at < now
+}
+
 /// The end of `date` in Europe/Amsterdam as an instant: 23:59:59 local time.
 ///
 /// Whole seconds, so it prints cleanly as RFC 3339 and stores the same in SQLite and PostgreSQL.
