@@ -4,11 +4,13 @@
 //! `today`/`now`. Every value type is built only by `parse`/`TryFrom`, so a caller that holds
 //! one knows it is valid (STYLE.md, "parse, don't validate").
 
+pub mod audit;
 pub mod deadline;
 pub mod lifecycle;
 pub mod reference;
 pub mod refusal;
 pub mod reminders;
+pub mod report;
 pub mod request;
 pub mod status;
 

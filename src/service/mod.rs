@@ -3,13 +3,16 @@
 
 pub mod actions;
 pub mod admin;
+pub mod audit;
 pub mod bundles;
 pub mod deadlines;
+pub mod grants;
 pub mod id_documents;
 pub mod identities;
 pub mod intake;
 pub mod notify;
 pub mod queries;
+pub mod report;
 
 use chrono::{DateTime, Utc};
 

@@ -9,11 +9,11 @@ use crate::auth::Principal;
 use crate::domain::{RequestKind, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::service::actions::visible_request;
+use crate::store::DbConnection;
 use crate::store::events::Event;
 use crate::store::identities::RequestIdentity;
 use crate::store::requests::{self, ListFilter, RequestRow};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, audit};
 
 /// Filters of the queue as asked (tenant by slug).
 #[derive(Debug, Clone, Default)]
@@ -99,13 +99,13 @@ pub fn detail(
     };
     let events = Event::for_request(conn, &request.id)?;
     let identities = RequestIdentity::for_request(conn, &request.id)?;
-    audit::record(
+    crate::service::audit::record(
         conn,
-        &principal.user_id,
-        &principal.email,
+        principal,
         "request_viewed",
         request.tenant_id.as_deref(),
         Some(&request.id),
+        None,
     )?;
     Ok(RequestDetail {
         request,
@@ -113,4 +113,9 @@ pub fn detail(
         events,
         identities,
     })
+}
+
+/// The references of requests by id (for views that name requests, such as the audit trail).
+pub fn references(conn: &mut DbConnection, ids: &[String]) -> AppResult<HashMap<String, String>> {
+    Ok(requests::references_by_id(conn, ids)?)
 }
