@@ -12,9 +12,8 @@ use utoipa::ToSchema;
 use super::extract::Staff;
 use super::views::local;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::service::audit::{self as audit_service, parse_instant};
+use crate::service::audit::{self as audit_service, Audit, AuditFilter, parse_instant};
 use crate::state::AppState;
-use crate::store::audit::{Audit, AuditFilter};
 
 /// Who did it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,7 +10,9 @@ use crate::domain::audit::{ChainBreak, ChainVerifier, StoredEntry};
 use crate::error::{AppError, AppResult};
 use crate::service::grants;
 use crate::store::DbConnection;
-use crate::store::audit::{self, Audit, AuditEntry, AuditFilter};
+use crate::store::audit::{self, AuditEntry};
+/// An entry as stored, and the trail's filters (for the HTTP layer, which sees no store).
+pub use crate::store::audit::{Audit, AuditFilter};
 use crate::store::grants::GrantRow;
 use crate::store::tenants::Tenant;
 
