@@ -28,6 +28,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Support asked for tenant data without a running access grant of the controller.
+    #[error("{0}")]
+    GrantRequired(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -68,6 +71,7 @@ impl AppError {
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::GrantRequired(_) => "grant_required",
             Self::NotFound => "not_found",
             Self::InvalidTransition(_) => "invalid_transition",
             Self::Conflict { code, .. } | Self::Gone { code, .. } => code,
@@ -100,7 +104,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::GrantRequired(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::InvalidTransition(_) | Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,

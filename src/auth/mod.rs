@@ -19,6 +19,8 @@ pub struct Principal {
     /// For controllers: their tenant's id and slug.
     pub tenant_id: Option<String>,
     pub tenant_slug: Option<String>,
+    /// The client's address, for the audit trail (None outside HTTP).
+    pub ip: Option<String>,
 }
 
 impl Principal {
@@ -49,6 +51,7 @@ mod tests {
             role,
             tenant_id: tenant.map(str::to_owned),
             tenant_slug: tenant.map(str::to_owned),
+            ip: None,
         }
     }
 

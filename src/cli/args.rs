@@ -72,6 +72,26 @@ pub enum Command {
         #[arg(long, value_name = "FILE.zip")]
         out: PathBuf,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// The accountability report of a tenant over the requests received in a period.
+    Report {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// First day of receipt (YYYY-MM-DD, included).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<String>,
+        /// Last day of receipt (YYYY-MM-DD, included).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<String>,
+        /// Print CSV (`metric,value`) instead of JSON.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Requests due soon and overdue, per tenant.
     Deadlines {
         /// The window, e.g. 7d or 2w (at most 366 days).
@@ -151,5 +171,16 @@ pub enum DatamapCommand {
         /// Connect to every system and check its tables and columns.
         #[arg(long)]
         connect: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every tenant's hash chain (or one): exit 0 when intact, 1 naming the first bad
+    /// entry.
+    Verify {
+        /// Only this tenant's chain (its slug).
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }

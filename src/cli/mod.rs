@@ -2,6 +2,7 @@
 //! Exit codes: 0 done; 1 runtime failure; 2 bad usage or invalid input.
 
 pub mod args;
+mod audit;
 mod datamap;
 mod deadlines;
 mod demo;
@@ -13,7 +14,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 pub use args::Args;
-use args::{Command, DatamapCommand, TenantCommand, UserCommand};
+use args::{AuditCommand, Command, DatamapCommand, TenantCommand, UserCommand};
 
 use crate::config::Settings;
 use crate::error::AppError;
@@ -164,6 +165,21 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Command::Deadlines { within, json } => {
             let state = one_shot(settings)?;
             deadlines::deadlines(&state, &within, json)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { tenant },
+        } => {
+            let state = one_shot(settings)?;
+            audit::verify_chains(&state, tenant.as_deref())
+        }
+        Command::Report {
+            tenant,
+            from,
+            to,
+            csv,
+        } => {
+            let state = one_shot(settings)?;
+            audit::report(&state, &tenant, from, to, csv)
         }
     }
 }

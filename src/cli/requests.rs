@@ -20,6 +20,7 @@ pub fn operator() -> Principal {
         role: Role::Admin,
         tenant_id: None,
         tenant_slug: None,
+        ip: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! `today`/`now`. Every value type is built only by `parse`/`TryFrom`, so a caller that holds
 //! one knows it is valid ("parse, don't validate").
 
+pub mod audit;
 pub mod deadline;
 pub mod event;
 pub mod job;
@@ -11,6 +12,7 @@ pub mod lifecycle;
 pub mod reference;
 pub mod refusal;
 pub mod reminders;
+pub mod report;
 pub mod request;
 pub mod status;
 pub mod tenant;

@@ -97,7 +97,7 @@ impl BundleView {
     post, path = "/api/v1/requests/{reference}/bundle", tag = "bundles",
     params(("reference" = String, Path, example = "DSR-2026-000042")),
     responses((status = 202, body = BundleView), (status = 401, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody, description = "support without an access grant"),
+              (status = 403, body = crate::error::ErrorBody, description = "support without a running access grant (`grant_required`)"),
               (status = 404, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody, description = "no tenant or data map, identity not confirmed, request refused or withdrawn")),
     security(("bearer" = []))
@@ -142,17 +142,23 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(BundleView::from_state(view)))
 }
 
-/// The bundle itself (`application/zip`), by the signed link from `GET …/bundle`. The
-/// download is recorded on the request before the first byte is sent.
+/// The bundle itself (`application/zip`), by the signed link from `GET …/bundle` together
+/// with the staff token of the user it was issued to: a forwarded link alone opens nothing.
+/// The download is recorded on the request and in the audit trail before the first byte is
+/// sent.
 #[utoipa::path(
     get, path = "/api/v1/bundles/download", tag = "bundles",
     params(("token" = String, Query)),
-    responses((status = 200, content_type = "application/zip"), (status = 401, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody),
-              (status = 410, body = crate::error::ErrorBody, description = "link or bundle expired"))
+    responses((status = 200, content_type = "application/zip"),
+              (status = 401, body = crate::error::ErrorBody, description = "no staff token, or a bad link"),
+              (status = 403, body = crate::error::ErrorBody, description = "the link was issued to another user, or support without a running grant (`grant_required`)"),
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 410, body = crate::error::ErrorBody, description = "link or bundle expired")),
+    security(("bearer" = []))
 )]
 pub async fn download(
     state: web::Data<AppState>,
+    Staff(principal): Staff,
     q: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
     let token = token_param(&q)?;
@@ -161,10 +167,15 @@ pub async fn download(
         .check_link(&token, Purpose::Bundle)
         .map_err(|e| link_error(e, "this download link has expired; ask for a new one"))?;
     let user = claims.by.clone().ok_or_else(AppError::unauthorized)?;
+    if user != principal.user_id {
+        return Err(AppError::Forbidden(
+            "this download link was issued to another user".to_owned(),
+        ));
+    }
     let bundle_id = claims.sub.clone();
     let d = state
         .db
-        .run(move |conn| open_download(conn, &bundle_id, &user))
+        .run(move |conn| open_download(conn, &bundle_id, &principal))
         .await?;
     let files = state.files.clone();
     let file_id = d.file_id.clone();

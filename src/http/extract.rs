@@ -31,15 +31,28 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
     Ok(Some(token.trim().to_owned()))
 }
 
-async fn load(state: web::Data<AppState>, token: String) -> Result<Principal, AppError> {
+async fn load(
+    state: web::Data<AppState>,
+    token: String,
+    ip: Option<String>,
+) -> Result<Principal, AppError> {
     let claims = state
         .tokens
         .check_staff(&token)
         .map_err(|_| AppError::unauthorized())?;
     let db = state.db.clone();
-    db.run(move |conn| principal_for(conn, &claims.sub))
+    let mut principal = db
+        .run(move |conn| principal_for(conn, &claims.sub))
         .await?
-        .ok_or_else(AppError::unauthorized)
+        .ok_or_else(AppError::unauthorized)?;
+    principal.ip = ip;
+    Ok(principal)
+}
+
+/// The client's address as the audit trail names it (a trusted proxy's word counts).
+fn client_ip(req: &HttpRequest) -> Option<String> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    state.limits.client_ip(req).map(|ip| ip.to_string())
 }
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
@@ -55,9 +68,10 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = app_state(req);
+        let ip = client_ip(req);
         Box::pin(async move {
             let token = token?.ok_or_else(AppError::unauthorized)?;
-            Ok(Staff(load(state?, token).await?))
+            Ok(Staff(load(state?, token, ip).await?))
         })
     }
 }
@@ -69,10 +83,11 @@ impl FromRequest for MaybeStaff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = app_state(req);
+        let ip = client_ip(req);
         Box::pin(async move {
             match token? {
                 None => Ok(MaybeStaff(None)),
-                Some(t) => Ok(MaybeStaff(Some(load(state?, t).await?))),
+                Some(t) => Ok(MaybeStaff(Some(load(state?, t, ip).await?))),
             }
         })
     }

@@ -151,6 +151,7 @@ async fn page_for(
             content((String = "text/html"), (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
         (status = 422, body = crate::error::ErrorBody, description = "no token and no staff token"),
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody, description = "support without a running access grant (`grant_required`)"),
         (status = 409, content_type = "text/html", description = "no copy is asked for this request now"),
         (status = 410, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),
     ),

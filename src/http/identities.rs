@@ -52,7 +52,8 @@ pub struct IdentityBody {
     pub value: Input,
 }
 
-/// The identifiers staff added to the request (the e-mail address it came with is always used).
+/// The identifiers staff added to the request (the e-mail address it came with is always
+/// used). The read is audited.
 #[utoipa::path(
     get, path = "/api/v1/requests/{reference}/identities", tag = "bundles",
     params(("reference" = String, Path)),
@@ -75,12 +76,14 @@ pub async fn list(
     }))
 }
 
-/// Adds a phone number, customer id or e-mail address by which the subject's rows are found.
+/// Adds a phone number, customer id or e-mail address by which the subject's rows are found:
+/// the tenant's controller, an admin, or support under a running access grant; audited.
 #[utoipa::path(
     post, path = "/api/v1/requests/{reference}/identities", tag = "bundles",
     params(("reference" = String, Path)),
     request_body = IdentityBody,
     responses((status = 201, body = IdentityValueView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody, description = "support without a running access grant (`grant_required`)"),
               (status = 404, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody, description = "already there, or the request is closed"),
               (status = 422, body = crate::error::ErrorBody)),
@@ -124,6 +127,7 @@ pub async fn add(
     delete, path = "/api/v1/requests/{reference}/identities/{id}", tag = "bundles",
     params(("reference" = String, Path), ("id" = String, Path)),
     responses((status = 204), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody, description = "support without a running access grant (`grant_required`)"),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = []))
 )]

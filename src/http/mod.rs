@@ -1,12 +1,14 @@
 //! actix-web: routes per resource, extractors, middleware. Handlers are thin: parse,
 //! authorise, call one service function, render.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod bundles;
 pub mod deadlines;
 pub mod extract;
 pub mod file_body;
+pub mod grants;
 pub mod id_documents;
 pub mod identities;
 pub mod intake;
@@ -15,6 +17,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod rate_limit;
+pub mod report;
 pub mod requests;
 pub mod subject;
 pub mod telemetry;
@@ -43,6 +46,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tenants", web::get().to(tenants::list))
             .route("/tenants", web::post().to(tenants::create))
             .route("/users", web::post().to(tenants::create_staff_user))
+            .route("/tenants/{slug}/grants", web::post().to(grants::create))
+            .route("/tenants/{slug}/grants", web::get().to(grants::list))
+            .route(
+                "/tenants/{slug}/grants/{id}",
+                web::delete().to(grants::revoke),
+            )
+            .route("/tenants/{slug}/audit", web::get().to(audit::list))
+            .route("/tenants/{slug}/report", web::get().to(report::show))
             .route("/deadlines", web::get().to(deadlines::list))
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}/retry", web::post().to(jobs::retry))

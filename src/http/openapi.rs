@@ -44,6 +44,11 @@ impl Modify for BearerAuth {
         super::tenants::create,
         super::tenants::create_staff_user,
         super::deadlines::list,
+        super::grants::create,
+        super::grants::list,
+        super::grants::revoke,
+        super::audit::list,
+        super::report::show,
         super::jobs::list,
         super::jobs::retry,
         super::ops::healthz,
@@ -57,6 +62,8 @@ impl Modify for BearerAuth {
         (name = "requests", description = "intake, the queue and the lifecycle"),
         (name = "subject", description = "the data subject's own links"),
         (name = "bundles", description = "the subject's data from the tenant's systems, as a zip"),
+        (name = "grants", description = "a controller's time-boxed permission for support to reach its data"),
+        (name = "audit", description = "who read or changed a tenant's data: a hash chain anyone can verify"),
         (name = "auth"), (name = "admin"), (name = "operations"),
     )
 )]

@@ -182,6 +182,35 @@ pub struct DeadlineReminder {
     pub extension_notice_due: Option<NaiveDate>,
 }
 
+/// What happened to an access grant, for [`GrantNotice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantEvent {
+    /// The controller gave the grant.
+    Given,
+    /// Support used it for the first time.
+    FirstUse,
+}
+
+/// To a support user and the tenant's contact: an access grant was given, or used for the
+/// first time (privacy policy: access only with the controller's permission, and logged). No
+/// personal data of any subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantNotice {
+    pub event: GrantEvent,
+    /// Whether the reader is the grantee (else the controller).
+    pub to_grantee: bool,
+    /// The tenant's name and slug.
+    pub tenant: String,
+    pub tenant_slug: String,
+    /// The support user's e-mail address.
+    pub grantee: String,
+    pub granted_by: String,
+    pub reason: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
 /// Any message inzage sends; serialised with a `"message"` tag (`"receipt"`, …) so an outbox
 /// row can keep it as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +224,7 @@ pub enum MailMessage {
     Refusal(Refusal),
     Completion(Completion),
     DeadlineReminder(DeadlineReminder),
+    GrantNotice(GrantNotice),
 }
 
 impl MailMessage {
@@ -209,6 +239,7 @@ impl MailMessage {
             Self::Refusal(_) => "refusal",
             Self::Completion(_) => "completion",
             Self::DeadlineReminder(_) => "deadline_reminder",
+            Self::GrantNotice(_) => "grant_notice",
         }
     }
 
@@ -223,6 +254,8 @@ impl MailMessage {
             Self::Refusal(m) => &m.reference,
             Self::Completion(m) => &m.reference,
             Self::DeadlineReminder(m) => &m.reference,
+            // About a tenant, not a request.
+            Self::GrantNotice(m) => &m.tenant_slug,
         }
     }
 
@@ -238,6 +271,7 @@ impl MailMessage {
             Self::Refusal(m) => m.render(language, processor),
             Self::Completion(m) => m.render(language, processor),
             Self::DeadlineReminder(m) => m.render(language, processor),
+            Self::GrantNotice(m) => m.render(language, processor),
         }
     }
 }
@@ -273,4 +307,5 @@ render_via! {
     Refusal => refusal,
     Completion => completion,
     DeadlineReminder => deadline_reminder,
+    GrantNotice => grant_notice,
 }

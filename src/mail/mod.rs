@@ -27,6 +27,7 @@ pub use message::{
     BundleLink, Completion, DeadlineReminder, ExtensionNotice, Forwarded, Forwarding,
     IdentityRequest, MailMessage, Receipt, Refusal, RenderedMail, VerificationLink,
 };
+pub use message::{GrantEvent, GrantNotice};
 pub use transport::{
     MailTransport, OutgoingMail, SMTP_TIMEOUT, SendError, new_message_id, parse_address,
 };

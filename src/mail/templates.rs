@@ -10,8 +10,8 @@
 use super::MailError;
 use super::labels;
 use super::message::{
-    Completion, DeadlineReminder, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt,
-    Refusal, RenderedMail, VerificationLink,
+    Completion, DeadlineReminder, ExtensionNotice, Forwarded, Forwarding, GrantEvent, GrantNotice,
+    IdentityRequest, Receipt, Refusal, RenderedMail, VerificationLink,
 };
 use crate::domain::Language;
 use crate::domain::deadline::ReminderStage;
@@ -503,6 +503,59 @@ pub(super) fn deadline_reminder(
     let c = Common::new(language, subject, &m.reference, processor).for_controller();
     let rendered = reminder_t::render(language, &c, &v);
     finish("deadline_reminder", c, rendered)
+}
+
+// --- Access grants -------------------------------------------------------------------------
+
+struct GrantView {
+    given: bool,
+    to_grantee: bool,
+    tenant: String,
+    grantee: String,
+    granted_by: String,
+    reason: String,
+    expires: String,
+    used: Option<String>,
+}
+
+message_templates!(
+    grant_t,
+    GrantView,
+    "mail/nl/grant_notice.txt",
+    "mail/nl/grant_notice.html",
+    "mail/en/grant_notice.txt",
+    "mail/en/grant_notice.html"
+);
+
+pub(super) fn grant_notice(
+    m: &GrantNotice,
+    language: Language,
+    processor: &str,
+) -> Result<RenderedMail, MailError> {
+    let t = &m.tenant_slug;
+    let subject = match (language, m.event) {
+        (Language::Nl, GrantEvent::Given) => format!("Toegang verleend tot de gegevens van {t}"),
+        (Language::Nl, GrantEvent::FirstUse) => {
+            format!("Toegang tot de gegevens van {t} voor het eerst gebruikt")
+        }
+        (Language::En, GrantEvent::Given) => format!("Access granted to the data of {t}"),
+        (Language::En, GrantEvent::FirstUse) => {
+            format!("Access to the data of {t} used for the first time")
+        }
+    };
+    let v = GrantView {
+        given: m.event == GrantEvent::Given,
+        to_grantee: m.to_grantee,
+        tenant: m.tenant.clone(),
+        grantee: m.grantee.clone(),
+        granted_by: m.granted_by.clone(),
+        reason: m.reason.clone(),
+        expires: labels::date_time(m.expires_at, language),
+        used: m.used_at.map(|u| labels::date_time(u, language)),
+    };
+    let c = Common::new(language, subject, &m.tenant_slug, processor).for_controller();
+    let rendered = grant_t::render(language, &c, &v);
+    finish("grant_notice", c, rendered)
 }
 
 #[cfg(test)]

@@ -758,3 +758,47 @@ fn print_all() {
         }
     }
 }
+
+fn grant(event: GrantEvent, to_grantee: bool) -> GrantNotice {
+    GrantNotice {
+        event,
+        to_grantee,
+        tenant: "Sportclub Noord".to_owned(),
+        tenant_slug: "noord".to_owned(),
+        grantee: "sam@hostbedrijf.example.nl".to_owned(),
+        granted_by: "privacy@noord.example.nl".to_owned(),
+        reason: "ticket 4711".to_owned(),
+        expires_at: Utc.with_ymd_and_hms(2026, 3, 12, 13, 5, 0).unwrap(),
+        used_at: (event == GrantEvent::FirstUse)
+            .then(|| Utc.with_ymd_and_hms(2026, 3, 12, 12, 10, 0).unwrap()),
+    }
+}
+
+#[test]
+fn grant_notices_name_grantee_reason_and_end_in_both_languages() {
+    for lang in LANGS {
+        for (event, to_grantee) in [
+            (GrantEvent::Given, true),
+            (GrantEvent::Given, false),
+            (GrantEvent::FirstUse, false),
+        ] {
+            let r = render(grant(event, to_grantee), lang);
+            assert_all(
+                &r,
+                &[
+                    "Sportclub Noord",
+                    "sam@hostbedrijf.example.nl",
+                    "ticket 4711",
+                ],
+            );
+            assert!(r.subject.contains("noord"), "{}", r.subject);
+            assert!(!r.subject.contains('@'), "no address in the subject");
+        }
+        let used = render(grant(GrantEvent::FirstUse, false), lang);
+        let word = match lang {
+            Language::Nl => "voor het eerst",
+            Language::En => "first time",
+        };
+        assert!(used.subject.contains(word), "{}", used.subject);
+    }
+}

@@ -105,6 +105,14 @@ pub fn act(
                         // copy in this same transaction (EDPB Guidelines 01/2022 §§58-79).
                         let files =
                             id_documents::on_action(conn, &updated, &command, &plan, &actor, at)?;
+                        crate::service::audit::record(
+                            conn,
+                            principal,
+                            &format!("request_{}", command.action().as_str()),
+                            updated.tenant_id.as_deref(),
+                            Some(&updated.id),
+                            None,
+                        )?;
                         Outcome::Done(Box::new(updated), files)
                     }
                     Err(_) => Outcome::Stale,

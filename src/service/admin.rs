@@ -152,6 +152,7 @@ pub fn principal_for(conn: &mut DbConnection, user_id: &str) -> AppResult<Option
         role,
         tenant_id: user.tenant_id,
         tenant_slug,
+        ip: None,
     }))
 }
 

@@ -13,20 +13,23 @@ use crate::domain::{EventKind, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::service::actions::visible_request;
-use crate::service::admin::principal_for;
+use crate::service::audit as service_audit;
+use crate::service::grants::require_data_access;
 use crate::state::AppState;
 use crate::store::bundles::{BundleRow, BundleStatus, NewBundle, job_key};
 use crate::store::events::{EventActor, NewEvent};
+use crate::store::grants::GrantRow;
 use crate::store::jobs::{self, JobRow, NewJob};
 use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, audit, grants, new_id, now, write_tx};
+use crate::store::{DbConnection, grants, new_id, now, write_tx};
 
 /// Tries of a bundle job before it is dead (a tenant database down for a while is retried
 /// with backoff).
 pub const BUNDLE_ATTEMPTS: i32 = 5;
 
-/// Whether `principal` may reach the data of `tenant_id` (bundles) now.
+/// Whether `principal` may reach the data of `tenant_id` (bundles) now (see
+/// [`crate::service::grants::require_data_access`], which also names the grant).
 pub fn may_reach_tenant_data(
     conn: &mut DbConnection,
     principal: &Principal,
@@ -41,12 +44,12 @@ pub fn may_reach_tenant_data(
 }
 
 /// The request (as the principal may see it), its tenant, and the check that the principal
-/// may reach that tenant's data.
+/// may reach that tenant's data (with the grant that allows it, for support).
 fn request_with_data_access(
     conn: &mut DbConnection,
     principal: &Principal,
     reference: &str,
-) -> AppResult<(RequestRow, Tenant)> {
+) -> AppResult<(RequestRow, Tenant, Option<GrantRow>)> {
     let row = visible_request(conn, principal, reference)?;
     let Some(tenant_id) = row.tenant_id.clone() else {
         return Err(AppError::Conflict {
@@ -56,14 +59,9 @@ fn request_with_data_access(
                     .to_owned(),
         });
     };
-    if !may_reach_tenant_data(conn, principal, &tenant_id, now())? {
-        return Err(AppError::Forbidden(
-            "support reaches a tenant's data only while the controller's access grant runs"
-                .to_owned(),
-        ));
-    }
+    let grant = require_data_access(conn, principal, &tenant_id, now())?;
     let tenant = Tenant::find(conn, &tenant_id)?.ok_or(AppError::NotFound)?;
-    Ok((row, tenant))
+    Ok((row, tenant, grant))
 }
 
 /// Why a bundle may not be compiled for this request now, if it may not.
@@ -98,7 +96,7 @@ pub fn request_bundle(
     reference: &str,
 ) -> AppResult<BundleRow> {
     write_tx(conn, |conn| {
-        let (row, tenant) = request_with_data_access(conn, principal, reference)?;
+        let (row, tenant, grant) = request_with_data_access(conn, principal, reference)?;
         if let Some(why) = refusal_to_compile(&row, &tenant)? {
             return Err(AppError::Conflict {
                 code: "bundle_not_allowed",
@@ -135,6 +133,15 @@ pub fn request_bundle(
         )?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
         NewEvent::new(&row.id, &actor, EventKind::BundleRequested, at).insert(conn)?;
+        service_audit::record_access(
+            conn,
+            principal,
+            "bundle_requested",
+            Some(&tenant.id),
+            Some(&row.id),
+            grant.as_ref(),
+            Some(serde_json::json!({ "bundle": bundle.id })),
+        )?;
         BundleRow::find(conn, &bundle.id)?.ok_or(AppError::NotFound)
     })
 }
@@ -153,7 +160,7 @@ pub fn bundle_state(
     reference: &str,
     at: DateTime<Utc>,
 ) -> AppResult<BundleState> {
-    let (row, _) = request_with_data_access(conn, principal, reference)?;
+    let (row, _, _) = request_with_data_access(conn, principal, reference)?;
     let bundle = BundleRow::latest_for_request(conn, &row.id)?.ok_or(AppError::NotFound)?;
     let job = jobs::find_by_dedupe_key(conn, &job_key(&bundle.id))?;
     let download = match bundle.expires_at {
@@ -191,12 +198,13 @@ pub struct Download {
     pub size_bytes: Option<i64>,
 }
 
-/// Opens a download link: checks it, checks that the user it was issued to may still reach
-/// the tenant's data, and records the download on the request before a byte goes out.
+/// Opens a download link for `principal`, the signed-in user it was issued to (a forwarded
+/// link alone opens nothing): checks that they may still reach the tenant's data, and records
+/// the download on the request and in the audit trail before a byte goes out.
 pub fn open_download(
     conn: &mut DbConnection,
     bundle_id: &str,
-    user_id: &str,
+    principal: &Principal,
 ) -> AppResult<Download> {
     write_tx(conn, |conn| {
         let gone = || AppError::Gone {
@@ -209,29 +217,24 @@ pub fn open_download(
             (Some(f), Some(exp)) if bundle.is(BundleStatus::Ready) && exp > at => f.clone(),
             _ => return Err(gone()),
         };
-        let principal = principal_for(conn, user_id)?.ok_or_else(AppError::unauthorized)?;
         let row = RequestRow::find(conn, &bundle.request_id)?.ok_or(AppError::NotFound)?;
         let tenant_id = row.tenant_id.clone().ok_or(AppError::NotFound)?;
         if !principal.can_see_tenant(Some(&tenant_id)) {
             return Err(AppError::NotFound);
         }
-        if !may_reach_tenant_data(conn, &principal, &tenant_id, at)? {
-            return Err(AppError::Forbidden(
-                "support reaches a tenant's data only while the controller's access grant runs"
-                    .to_owned(),
-            ));
-        }
+        let grant = require_data_access(conn, principal, &tenant_id, at)?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
         let mut event = NewEvent::new(&row.id, &actor, EventKind::BundleDownloaded, at);
         event.data = Some(serde_json::json!({ "bundle_id": bundle.id }).to_string());
         event.insert(conn)?;
-        audit::record(
+        service_audit::record_access(
             conn,
-            &principal.user_id,
-            &principal.email,
+            principal,
             "bundle_download",
             Some(&tenant_id),
             Some(&row.id),
+            grant.as_ref(),
+            Some(serde_json::json!({ "bundle": bundle.id })),
         )?;
         Ok(Download {
             file_id,

@@ -23,8 +23,8 @@ use crate::domain::lifecycle::{Command, Plan};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::service::actions::visible_request;
+use crate::service::grants::{grant_required, require_data_access};
 use crate::state::AppState;
-use crate::store::audit::NewAudit;
 use crate::store::events::{EventActor, NewEvent};
 use crate::store::files::{FileError, FilePurpose, FileReader, FileStorage};
 use crate::store::id_documents::{self as docs, IdDocumentRow, NewIdDocument};
@@ -356,16 +356,21 @@ pub fn open_for_staff(
         let row = visible_request(conn, principal, reference)?;
         let doc = held_copy(conn, &row.id)?.ok_or(AppError::NotFound)?;
         let at = now();
-        NewAudit {
-            at,
-            actor_id: Some(principal.user_id.clone()),
-            actor_label: principal.email.clone(),
-            action: "id_document_viewed".to_owned(),
-            tenant_id: row.tenant_id.clone(),
-            request_id: Some(row.id.clone()),
-            detail: Some(serde_json::json!({"id_document": doc.id}).to_string()),
-        }
-        .insert(conn)?;
+        // An ID copy is tenant data: support sees it only while a grant runs.
+        let grant = match &row.tenant_id {
+            Some(tenant_id) => require_data_access(conn, principal, tenant_id, at)?,
+            None if principal.role == crate::domain::Role::Admin => None,
+            None => return Err(grant_required()),
+        };
+        crate::service::audit::record_access(
+            conn,
+            principal,
+            "id_document_viewed",
+            row.tenant_id.as_deref(),
+            Some(&row.id),
+            grant.as_ref(),
+            Some(serde_json::json!({"id_document": doc.id})),
+        )?;
         let actor = EventActor::staff(&principal.user_id, &principal.email);
         let mut event = NewEvent::new(&row.id, &actor, EventKind::IdDocumentViewed, at);
         event.data = Some(serde_json::json!({"id_document": doc.id}).to_string());

@@ -1,28 +1,43 @@
 //! Identifiers staff add to a request (phone, customer id, another e-mail address) so that a
 //! bundle finds every row of the subject. Each change is an event on the request; the event
 //! names the kind, never the value.
+//!
+//! An identifier widens a bundle to whatever rows carry it, possibly another person's: only
+//! the tenant's controller or an admin may add or remove one, or support while a grant of the
+//! controller runs (named in the audit entry). Listing them is an audited read, like the
+//! request detail.
 
 use crate::auth::Principal;
-use crate::domain::{EventKind, IdentityKind};
+use crate::domain::{EventKind, IdentityKind, Role};
 use crate::error::{AppError, AppResult};
 use crate::service::actions::visible_request;
+use crate::service::audit;
+use crate::service::grants::{grant_required, require_data_access};
 use crate::store::events::{EventActor, NewEvent};
+use crate::store::grants::GrantRow;
 use crate::store::identities::RequestIdentity;
 use crate::store::{DbConnection, new_id, now, write_tx};
 
+/// The open request, if `principal` may change its identifiers, and the grant that allows
+/// it (support). A request without a tenant has no controller to grant: admin only.
 fn open_request(
     conn: &mut DbConnection,
     principal: &Principal,
     reference: &str,
-) -> AppResult<crate::store::requests::RequestRow> {
+) -> AppResult<(crate::store::requests::RequestRow, Option<GrantRow>)> {
     let row = visible_request(conn, principal, reference)?;
+    let grant = match &row.tenant_id {
+        Some(tenant_id) => require_data_access(conn, principal, tenant_id, now())?,
+        None if principal.role == Role::Admin => None,
+        None => return Err(grant_required()),
+    };
     if row.status.is_closed() {
         return Err(AppError::Conflict {
             code: "request_closed",
             message: "the request is closed".to_owned(),
         });
     }
-    Ok(row)
+    Ok((row, grant))
 }
 
 pub fn add(
@@ -33,7 +48,7 @@ pub fn add(
     value: String,
 ) -> AppResult<RequestIdentity> {
     write_tx(conn, |conn| {
-        let row = open_request(conn, principal, reference)?;
+        let (row, grant) = open_request(conn, principal, reference)?;
         let at = now();
         let identity = RequestIdentity {
             id: new_id(),
@@ -57,6 +72,15 @@ pub fn add(
         let mut event = NewEvent::new(&row.id, &actor, EventKind::IdentityAdded, at);
         event.data = Some(serde_json::json!({ "kind": kind.as_str() }).to_string());
         event.insert(conn)?;
+        audit::record_access(
+            conn,
+            principal,
+            "identity_added",
+            row.tenant_id.as_deref(),
+            Some(&row.id),
+            grant.as_ref(),
+            Some(serde_json::json!({ "identity": identity.id, "kind": kind.as_str() })),
+        )?;
         Ok(identity)
     })
 }
@@ -68,7 +92,7 @@ pub fn remove(
     id: &str,
 ) -> AppResult<()> {
     write_tx(conn, |conn| {
-        let row = open_request(conn, principal, reference)?;
+        let (row, grant) = open_request(conn, principal, reference)?;
         let existing = RequestIdentity::for_request(conn, &row.id)?;
         let Some(identity) = existing.iter().find(|i| i.id == id) else {
             return Err(AppError::NotFound);
@@ -78,6 +102,15 @@ pub fn remove(
         let mut event = NewEvent::new(&row.id, &actor, EventKind::IdentityRemoved, now());
         event.data = Some(serde_json::json!({ "kind": identity.kind }).to_string());
         event.insert(conn)?;
+        audit::record_access(
+            conn,
+            principal,
+            "identity_removed",
+            row.tenant_id.as_deref(),
+            Some(&row.id),
+            grant.as_ref(),
+            Some(serde_json::json!({ "identity": identity.id, "kind": identity.kind })),
+        )?;
         Ok(())
     })
 }
@@ -88,5 +121,15 @@ pub fn list(
     reference: &str,
 ) -> AppResult<Vec<RequestIdentity>> {
     let row = visible_request(conn, principal, reference)?;
-    Ok(RequestIdentity::for_request(conn, &row.id)?)
+    let identities = RequestIdentity::for_request(conn, &row.id)?;
+    // Recorded (and committed) before the list is returned.
+    audit::record(
+        conn,
+        principal,
+        "identities_viewed",
+        row.tenant_id.as_deref(),
+        Some(&row.id),
+        None,
+    )?;
+    Ok(identities)
 }

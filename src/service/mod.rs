@@ -3,8 +3,10 @@
 
 pub mod actions;
 pub mod admin;
+pub mod audit;
 pub mod bundles;
 pub mod deadlines;
+pub mod grants;
 pub mod id_documents;
 pub mod identities;
 pub mod intake;
@@ -14,6 +16,7 @@ pub mod queries;
 pub mod queue;
 pub mod recompute;
 pub mod views;
+pub mod report;
 
 use chrono::{DateTime, Utc};
 

@@ -9,11 +9,11 @@ use crate::auth::Principal;
 use crate::domain::{RequestKind, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::service::actions::visible_request;
+use crate::store::DbConnection;
 use crate::store::events::Event;
 use crate::store::identities::RequestIdentity;
 use crate::store::requests::{self, ListFilter, RequestRow};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, audit};
 
 /// Filters of the queue as asked (tenant by slug).
 #[derive(Debug, Clone, Default)]
@@ -99,13 +99,13 @@ pub fn detail(
     };
     let events = Event::for_request(conn, &request.id)?;
     let identities = RequestIdentity::for_request(conn, &request.id)?;
-    audit::record(
+    crate::service::audit::record(
         conn,
-        &principal.user_id,
-        &principal.email,
+        principal,
         "request_viewed",
         request.tenant_id.as_deref(),
         Some(&request.id),
+        None,
     )?;
     Ok(RequestDetail {
         request,
@@ -160,4 +160,9 @@ pub fn tenant_of(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<
 /// Whether the store holds no tenant and no user yet (the demo seeds only such a store).
 pub fn is_empty(conn: &mut DbConnection) -> AppResult<bool> {
     Ok(Tenant::count(conn)? == 0 && crate::store::users::User::count(conn)? == 0)
+}
+
+/// The references of requests by id (for views that name requests, such as the audit trail).
+pub fn references(conn: &mut DbConnection, ids: &[String]) -> AppResult<HashMap<String, String>> {
+    Ok(requests::references_by_id(conn, ids)?)
 }

@@ -736,6 +736,45 @@ pub fn set_recomputed_deadline(
     Ok(true)
 }
 
+/// The references of the requests with these ids (id → reference).
+pub fn references_by_id(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    use super::schema::requests;
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(requests::table
+        .filter(requests::id.eq_any(ids))
+        .select((requests::id, requests::reference))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// A tenant's requests received on a day in [from, to] (either end open when None).
+pub fn received_between(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> StoreResult<Vec<RequestRow>> {
+    use super::schema::requests;
+    let mut q = requests::table
+        .filter(requests::tenant_id.eq(tenant_id.to_owned()))
+        .into_boxed();
+    if let Some(from) = from {
+        q = q.filter(requests::received_on.ge(from));
+    }
+    if let Some(to) = to {
+        q = q.filter(requests::received_on.le(to));
+    }
+    Ok(q.order(requests::received_on.asc())
+        .select(RequestRow::as_select())
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, NaiveDateTime};

@@ -176,6 +176,8 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<Text>,
+        reason -> Text,
+        first_used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -189,6 +191,13 @@ diesel::table! {
         tenant_id -> Nullable<Text>,
         request_id -> Nullable<Text>,
         detail -> Nullable<Text>,
+        chain -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        grant_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
     }
 }
 

@@ -134,8 +134,13 @@ async fn wait_bundle(app: &TestApp, token: &str, reference: &str) -> Value {
     panic!("the bundle did not finish");
 }
 
-async fn download(app: &TestApp, link: &str) -> (u16, Vec<u8>) {
-    let r = app.client.get(app.local(link)).send().await.unwrap();
+/// Follows a download link, with a staff token (the link alone opens nothing).
+async fn download(app: &TestApp, link: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+    let mut req = app.client.get(app.local(link));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.bytes().await.unwrap().to_vec())
 }
@@ -188,7 +193,12 @@ async fn a_bundle_is_compiled_polled_and_downloaded(backend: Backend) {
     let link = v["download_url"].as_str().unwrap();
     assert!(v["expires_at"].is_string());
 
-    let (s, zip) = download(&app, link).await;
+    // a forwarded link alone opens nothing: it needs the session of the user it was issued to
+    let (s, _) = download(&app, link, None).await;
+    assert_eq!(s, 401);
+    let (s, _) = download(&app, link, Some(&support.token)).await;
+    assert_eq!(s, 403, "another user's token does not open it either");
+    let (s, zip) = download(&app, link, Some(&controller.token)).await;
     assert_eq!(s, 200);
     assert_eq!(v["size_bytes"], zip.len() as u64);
     let members: Vec<Value> =
@@ -246,9 +256,14 @@ async fn a_bundle_is_compiled_polled_and_downloaded(backend: Backend) {
     );
 
     // a link that was tampered with or is of another purpose opens nothing
-    let (s, _) = download(&app, &format!("{link}x")).await;
+    let (s, _) = download(&app, &format!("{link}x"), Some(&controller.token)).await;
     assert_eq!(s, 401);
-    let (s, _) = download(&app, "http://x/api/v1/bundles/download?token=").await;
+    let (s, _) = download(
+        &app,
+        "http://x/api/v1/bundles/download?token=",
+        Some(&controller.token),
+    )
+    .await;
     assert_eq!(s, 422);
 }
 
@@ -339,7 +354,7 @@ async fn only_those_who_may_reach_the_data_get_a_bundle(backend: Backend) {
             .unwrap();
     })
     .await;
-    let (s, _) = download(&app, &link).await;
+    let (s, _) = download(&app, &link, Some(&admin.token)).await;
     assert_eq!(s, 401);
 }
 
@@ -437,7 +452,7 @@ async fn bundles_past_retention_are_removed(backend: Backend) {
     })
     .await;
     // a link to a bundle past its retention opens nothing, even before the file is gone
-    let (s, _) = download(&app, &link).await;
+    let (s, _) = download(&app, &link, Some(&admin.token)).await;
     assert_eq!(s, 410);
     let st = app.state.clone();
     let removed = tokio::task::spawn_blocking(move || inzage::jobs::bundle::expire(&st).unwrap())
@@ -596,6 +611,28 @@ async fn identifiers_staff_add_are_used_by_the_bundle(backend: Backend) {
         "another tenant's controller does not learn the request exists"
     );
 
+    // an identifier widens the bundle: support adds one only under the controller's grant
+    let (s, v) = app
+        .post(
+            &path,
+            Some(&support.token),
+            &json!({"kind": "phone", "value": "+31 6 11111111"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("grant_required"))
+    );
+    let controller = app.user(Role::Controller, Some("calls")).await;
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants/calls/grants",
+            Some(&controller.token),
+            &json!({"grantee": support.email, "hours": 2, "reason": "subject called about a phone number"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+
     // without the phone number the bundle finds nothing in the phone-rooted table
     ask_bundle(&app, &admin.token, &r).await;
     let v = wait_bundle(&app, &admin.token, &r).await;
@@ -634,7 +671,12 @@ async fn identifiers_staff_add_are_used_by_the_bundle(backend: Backend) {
         v["progress"]["rows"], 2,
         "both of Anna's calls, not the other number's: {v}"
     );
-    let (_, zip) = download(&app, v["download_url"].as_str().unwrap()).await;
+    let (_, zip) = download(
+        &app,
+        v["download_url"].as_str().unwrap(),
+        Some(&admin.token),
+    )
+    .await;
     let manifest: Value = serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
     assert_eq!(manifest["identities"]["phone"], json!(["+31 6 11111111"]));
 

@@ -305,7 +305,22 @@ async fn an_id_copy_is_uploaded_viewed_and_deleted_with_the_check(backend: Backe
     assert!(page.contains("We have received the copy"), "{page}");
     assert_eq!(counts(&app).await.0, 1, "the earlier copy is replaced");
 
-    // Staff view it: support and the tenant's controller; another tenant's controller gets 404.
+    // Staff view it: support only under the controller's access grant, the tenant's controller;
+    // another tenant's controller gets 404.
+    let r = staff_get(&app, &path, &support.token).await;
+    assert_eq!(
+        r.status(),
+        403,
+        "an ID copy is tenant data: a grant is needed"
+    );
+    let (s, g) = app
+        .post(
+            "/api/v1/tenants/strict/grants",
+            Some(&controller.token),
+            &json!({"grantee": support.email, "hours": 1, "reason": "check the ID copy"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{g}");
     let r = staff_get(&app, &path, &support.token).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");

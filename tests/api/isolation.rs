@@ -71,6 +71,38 @@ async fn a_controller_never_sees_another_tenants_requests(backend: Backend) {
     assert_eq!(v1, v2);
     let (_, tenants) = app.get("/api/v1/tenants", Some(&acme.token)).await;
     assert!(!tenants.to_string().contains("beta"));
+    // another tenant's grants, audit trail and report: as for a tenant that does not exist
+    for route in ["grants", "audit", "report"] {
+        let (s1, v1) = app
+            .get(&format!("/api/v1/tenants/beta/{route}"), Some(&acme.token))
+            .await;
+        let (s2, v2) = app
+            .get(&format!("/api/v1/tenants/ghost/{route}"), Some(&acme.token))
+            .await;
+        assert_eq!((s1, s2), (404, 404), "{route}");
+        assert_eq!(v1, v2, "{route}");
+        let (s, _) = app
+            .get(&format!("/api/v1/tenants/acme/{route}"), Some(&acme.token))
+            .await;
+        assert_eq!(s, 200, "{route} of its own tenant");
+    }
+    let grant = json!({"grantee": "x@example.nl", "hours": 1, "reason": "r"});
+    let (s1, v1) = app
+        .post("/api/v1/tenants/beta/grants", Some(&acme.token), &grant)
+        .await;
+    let (s2, v2) = app
+        .post("/api/v1/tenants/ghost/grants", Some(&acme.token), &grant)
+        .await;
+    assert_eq!((s1, s2), (404, 404));
+    assert_eq!(v1, v2);
+    let r = app
+        .client
+        .delete(app.url("/api/v1/tenants/beta/grants/some-id"))
+        .bearer_auth(&acme.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     // metrics are for operators and carry no tenant; the other tenant's request was untouched
     let (_, d) = app
         .get(

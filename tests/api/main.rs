@@ -6,6 +6,7 @@
 mod helpers;
 mod tenant_dbs;
 
+mod audit;
 mod auth;
 mod bundle_backends;
 mod bundles;
@@ -13,6 +14,7 @@ mod cli;
 mod deadlines;
 mod durability;
 mod files;
+mod grants;
 mod id_documents;
 mod instances;
 mod intake;
@@ -26,5 +28,6 @@ mod ops;
 mod queue;
 mod rate_limit;
 mod schema;
+mod report;
 mod subject_pages;
 mod tenant_data;

@@ -1,0 +1,15 @@
+DROP INDEX access_grants_tenant_created;
+ALTER TABLE access_grants DROP COLUMN first_used_at;
+ALTER TABLE access_grants DROP COLUMN reason;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+DROP TRIGGER audit_log_no_update ON audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP INDEX audit_log_tenant_at;
+DROP INDEX audit_log_chain_seq;
+ALTER TABLE audit_log DROP COLUMN hash;
+ALTER TABLE audit_log DROP COLUMN prev_hash;
+ALTER TABLE audit_log DROP COLUMN ip;
+ALTER TABLE audit_log DROP COLUMN grant_id;
+ALTER TABLE audit_log DROP COLUMN actor_role;
+ALTER TABLE audit_log DROP COLUMN seq;
+ALTER TABLE audit_log DROP COLUMN chain;
