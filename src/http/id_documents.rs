@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use actix_multipart::{Multipart, MultipartError};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -36,7 +37,7 @@ use crate::service::queries::request_by_id;
 use crate::service::views::RequestRow;
 use crate::state::AppState;
 
-/// Room for the multipart framing around a file of [`MAX_BYTES`].
+/// Room for the multipart framing and the form's other parts around a file of [`MAX_BYTES`].
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 #[derive(Serialize, ToSchema)]
@@ -233,17 +234,13 @@ enum BodyProblem {
     Malformed(String),
 }
 
-/// Reads the body, at most `limit` bytes (10 MiB plus multipart framing).
+/// Reads the body, at most `limit` bytes.
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
 ) -> Result<Vec<u8>, BodyProblem> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = declared_length(req);
     if declared.is_some_and(|n| n > limit) {
         return Err(BodyProblem::TooLarge);
     }
@@ -258,99 +255,66 @@ async fn read_body(
     Ok(body)
 }
 
-/// The `boundary` of a `multipart/form-data` content type, if it is one.
-fn multipart_boundary(req: &HttpRequest) -> Option<Result<String, BodyProblem>> {
-    let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let mut parts = ct.split(';').map(str::trim);
-    if !parts
-        .next()
-        .is_some_and(|t| t.eq_ignore_ascii_case("multipart/form-data"))
-    {
-        return None;
-    }
-    let boundary = parts
-        .find_map(|p| {
-            p.split_once('=')
-                .filter(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
-                .map(|(_, v)| v.trim().trim_matches('"').to_owned())
-        })
-        .filter(|b| !b.is_empty() && b.len() <= 200);
-    Some(boundary.ok_or_else(|| BodyProblem::Malformed("multipart without a boundary".into())))
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
 }
 
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    let first = needle[0];
-    let mut i = from;
-    while i + needle.len() <= haystack.len() {
-        match haystack[i..].iter().position(|&b| b == first) {
-            None => return None,
-            Some(off) => {
-                i += off;
-                if haystack.get(i..i + needle.len()) == Some(needle) {
-                    return Some(i);
-                }
-                i += 1;
-            }
-        }
-    }
-    None
+/// Whether the body is `multipart/form-data` (what the upload page's form sends).
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"))
 }
 
-/// The file in a `multipart/form-data` body, cut out of it in place (no second copy).
-fn take_multipart_file(mut body: Vec<u8>, boundary: &str) -> Result<Vec<u8>, BodyProblem> {
-    let range = multipart_file(&body, boundary)?;
-    body.truncate(range.end);
-    body.drain(..range.start);
-    Ok(body)
-}
-
-/// The file in a `multipart/form-data` body: the part named `document`, else the first part
-/// with a file name (RFC 7578); where it lies in the body.
-fn multipart_file(body: &[u8], boundary: &str) -> Result<std::ops::Range<usize>, BodyProblem> {
-    let malformed = || BodyProblem::Malformed("the multipart body is not well formed".into());
-    let delimiter = format!("--{boundary}");
-    let next_delimiter = format!("\r\n--{boundary}");
-    let mut pos = find(body, delimiter.as_bytes(), 0).ok_or_else(malformed)? + delimiter.len();
-    let mut first_file: Option<std::ops::Range<usize>> = None;
-    loop {
-        if body.get(pos..pos + 2) == Some(b"--") {
-            break;
-        }
-        if body.get(pos..pos + 2) != Some(b"\r\n") {
-            return Err(malformed());
-        }
-        let head_start = pos + 2;
-        let head_end = find(body, b"\r\n\r\n", head_start).ok_or_else(malformed)?;
-        let head = String::from_utf8_lossy(&body[head_start..head_end]);
-        let content_start = head_end + 4;
-        let content_end =
-            find(body, next_delimiter.as_bytes(), content_start).ok_or_else(malformed)?;
-        let content = content_start..content_end;
-        let disposition = head
-            .lines()
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
-                    .map(|(_, v)| v.to_owned())
+/// The file in a `multipart/form-data` body (RFC 7578, parsed by `actix-multipart`): the part
+/// named `document`, else the first part with a file name. The file may be at most
+/// [`MAX_BYTES`] and the other parts together at most [`MULTIPART_OVERHEAD`] (413 beyond);
+/// reading stops as soon as either is passed.
+async fn multipart_file<S>(headers: &header::HeaderMap, body: S) -> Result<Vec<u8>, BodyProblem>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + 'static,
+{
+    let malformed = |e: MultipartError| BodyProblem::Malformed(e.to_string());
+    let mut form = Multipart::new(headers, body);
+    let mut first_file: Option<Vec<u8>> = None;
+    let mut other_bytes = 0usize;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(malformed)?;
+        let (document, file) = field
+            .content_disposition()
+            .map(|cd| {
+                (
+                    cd.get_name() == Some("document"),
+                    cd.get_filename().is_some(),
+                )
             })
             .unwrap_or_default();
-        let param = |name: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.split_once('=')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-                    .map(|(_, v)| v.trim().trim_matches('"').to_owned())
-            })
-        };
-        if param("name").as_deref() == Some("document") {
-            return Ok(content);
+        if document || (file && first_file.is_none()) {
+            let mut content = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(malformed)?;
+                if content.len() + chunk.len() > MAX_BYTES {
+                    return Err(BodyProblem::TooLarge);
+                }
+                content.extend_from_slice(&chunk);
+            }
+            if document {
+                return Ok(content);
+            }
+            first_file = Some(content);
+        } else {
+            while let Some(chunk) = field.next().await {
+                other_bytes += chunk.map_err(malformed)?.len();
+                if other_bytes > MULTIPART_OVERHEAD {
+                    return Err(BodyProblem::TooLarge);
+                }
+            }
         }
-        if first_file.is_none() && param("filename").is_some() {
-            first_file = Some(content.clone());
-        }
-        pos = content_end + next_delimiter.len();
     }
     first_file.ok_or(BodyProblem::Empty)
 }
@@ -421,19 +385,14 @@ pub async fn upload(
         Err(e) => return Err(e),
     };
 
-    let boundary = multipart_boundary(&req).transpose();
-    let content = match boundary {
-        Err(p) => Err(p),
-        Ok(boundary) => {
-            let limit = MAX_BYTES + boundary.as_ref().map_or(0, |_| MULTIPART_OVERHEAD);
-            match read_body(&req, payload, limit).await {
-                Err(p) => Err(p),
-                Ok(body) => match boundary {
-                    None => Ok(body),
-                    Some(b) => take_multipart_file(body, &b),
-                },
-            }
+    let content = if is_multipart(&req) {
+        if declared_length(&req).is_some_and(|n| n > MAX_BYTES + MULTIPART_OVERHEAD) {
+            Err(BodyProblem::TooLarge)
+        } else {
+            multipart_file(req.headers(), payload.into_inner()).await
         }
+    } else {
+        read_body(&req, payload, MAX_BYTES).await
     };
     let content = content.and_then(|c| match c.len() {
         0 => Err(BodyProblem::Empty),
@@ -519,29 +478,50 @@ mod tests {
         body
     }
 
-    #[test]
-    fn multipart_finds_the_document_part() {
+    async fn file_of(boundary: &str, body: Vec<u8>) -> Result<Vec<u8>, BodyProblem> {
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}"))
+                .unwrap(),
+        );
+        let body = web::Bytes::from(body);
+        multipart_file(
+            &headers,
+            futures_util::stream::once(async move { Ok(body) }),
+        )
+        .await
+    }
+
+    #[actix_web::test]
+    async fn multipart_finds_the_document_part() {
         let b = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
-        let pdf = b"%PDF-1.7\r\n--not-the-boundary\r\n\r\nbinary\x00\xff";
+        let pdf: &[u8] = b"%PDF-1.7\r\n--not-the-boundary\r\n\r\nbinary\x00\xff";
         let body = form(
             b,
-            &[("note", None, b"hi"), ("document", Some("id.pdf"), pdf)],
+            &[
+                ("upload", Some("other.png"), b"\x89PNG"),
+                ("note", None, b"hi"),
+                ("document", Some("id.pdf"), pdf),
+            ],
         );
-        assert_eq!(&body[multipart_file(&body, b).unwrap()], pdf);
-        assert_eq!(take_multipart_file(body, b).unwrap(), pdf);
+        assert_eq!(file_of(b, body).await.unwrap(), pdf);
         let body = form(b, &[("upload", Some("x.png"), b"\x89PNG")]);
-        assert_eq!(&body[multipart_file(&body, b).unwrap()], b"\x89PNG");
+        assert_eq!(file_of(b, body).await.unwrap(), b"\x89PNG");
         let body = form(b, &[("note", None, b"hi")]);
-        assert_eq!(multipart_file(&body, b), Err(BodyProblem::Empty));
+        assert_eq!(file_of(b, body).await, Err(BodyProblem::Empty));
         assert!(matches!(
-            multipart_file(b"garbage", b),
+            file_of(b, b"garbage".to_vec()).await,
             Err(BodyProblem::Malformed(_))
         ));
-        let cut = &form(b, &[("document", Some("a.pdf"), pdf)])[..40];
+        let cut = form(b, &[("document", Some("a.pdf"), pdf)])[..80].to_vec();
         assert!(matches!(
-            multipart_file(cut, b),
+            file_of(b, cut).await,
             Err(BodyProblem::Malformed(_))
         ));
+        let big = vec![b'%'; MAX_BYTES + 1];
+        let body = form(b, &[("document", Some("big.pdf"), &big)]);
+        assert_eq!(file_of(b, body).await, Err(BodyProblem::TooLarge));
     }
 
     #[test]

@@ -256,6 +256,26 @@ async fn an_id_copy_is_uploaded_viewed_and_deleted_with_the_check(backend: Backe
         serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
         "payload_too_large"
     );
+    let mut big = PDF.to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b' ');
+    let (s, body) = upload(
+        &app,
+        &link_path,
+        multipart("b0undary", "big.pdf", "application/pdf", &big),
+        "multipart/form-data; boundary=b0undary",
+        None,
+    )
+    .await;
+    assert_eq!(s, 413, "a form's file over 10 MiB: {body}");
+    let (s, _) = upload(
+        &app,
+        &link_path,
+        b"--b0undary\r\nno headers".to_vec(),
+        "multipart/form-data; boundary=b0undary",
+        None,
+    )
+    .await;
+    assert_eq!(s, 400, "a form that is not well formed");
     let (s, _) = upload(&app, &link_path, Vec::new(), "application/pdf", None).await;
     assert_eq!(s, 422);
     assert_eq!(
