@@ -92,6 +92,39 @@ pub struct Plan {
     pub note: Option<String>,
     /// Whether the subject sees this event in the status view.
     pub public: bool,
+    /// What the action records on the request beside status and deadline.
+    pub record: Record,
+    /// The event's data (beside status, note and actor), in the order it is written.
+    pub event_data: serde_json::Map<String, serde_json::Value>,
+    /// What else the action brings about, applied by the service in the same transaction.
+    pub consequences: Vec<Consequence>,
+}
+
+/// The fields an action sets on the request (None: unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    pub tenant_id: Option<String>,
+    pub extension_reason: Option<String>,
+    /// How staff checked the identity; only that it was checked, by whom, when and how is kept
+    /// (EDPB Guidelines 01/2022 §§58-79).
+    pub identity_method: Option<String>,
+    pub outcome: Option<String>,
+    pub refusal: Option<(RefusalGround, String)>,
+}
+
+/// A consequence of an action beyond the request's own row and event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consequence {
+    /// Delete any ID copy held for the request: the check is recorded, or the request is
+    /// closed (EDPB Guidelines 01/2022 §§73-77: a copy is kept no longer than the check needs).
+    DeleteIdCopies(IdCopyDeletion),
+}
+
+/// Why an action deletes held ID copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdCopyDeletion {
+    IdentityChecked,
+    RequestClosed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,6 +229,55 @@ pub fn plan(
         resume(&mut deadline, &mut paused_since)?;
         identity_pending = false;
     }
+    let mut record = Record::default();
+    let mut event_data = serde_json::Map::new();
+    match command {
+        Command::Assign { tenant_id } => {
+            record.tenant_id = Some(tenant_id.clone());
+            event_data.insert("tenant_id".into(), tenant_id.clone().into());
+        }
+        Command::Extend { months, reason } => {
+            record.extension_reason = Some(reason.clone());
+            event_data.insert("months".into(), months.months().into());
+            if let Some(extended) = deadline.extended {
+                event_data.insert("extended".into(), extended.to_string().into());
+            }
+            // Art. 12(3): the subject must be told of the extension and its reasons within
+            // the first month.
+            event_data.insert("subject_must_be_told".into(), true.into());
+        }
+        Command::IdentityConfirmed { method } => record.identity_method = Some(method.clone()),
+        Command::Complete { outcome } => record.outcome = Some(outcome.clone()),
+        Command::Refuse { ground, reason } => {
+            record.refusal = Some((*ground, reason.clone()));
+            event_data.insert("ground".into(), ground.as_str().into());
+        }
+        Command::RequestIdentity { id_copy_reason, .. } => {
+            if let Some(counted) = pause_counted {
+                event_data.insert("pause_counted".into(), counted.into());
+            }
+            // An ID copy only on this request, with the reason recorded (EDPB 01/2022 §§69, 73-77).
+            event_data.insert("id_copy".into(), id_copy_reason.is_some().into());
+            if let Some(reason) = id_copy_reason {
+                event_data.insert("id_copy_reason".into(), reason.clone().into());
+            }
+        }
+        Command::Verify
+        | Command::Forward { .. }
+        | Command::Acknowledge
+        | Command::Start
+        | Command::Withdraw { .. } => {}
+    }
+    if deadline != facts.deadline {
+        event_data.insert("legal".into(), deadline.legal.to_string().into());
+        event_data.insert("paused_days".into(), deadline.paused_days.into());
+    }
+    let mut consequences = Vec::new();
+    if matches!(command, Command::IdentityConfirmed { .. }) {
+        consequences.push(Consequence::DeleteIdCopies(IdCopyDeletion::IdentityChecked));
+    } else if to.is_closed() {
+        consequences.push(Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed));
+    }
     Ok(Plan {
         action,
         from: facts.status,
@@ -206,6 +288,9 @@ pub fn plan(
         pause_counted,
         note,
         public,
+        record,
+        event_data,
+        consequences,
     })
 }
 
@@ -273,6 +358,73 @@ mod tests {
             paused_since: None,
             identity_pending: false,
         }
+    }
+
+    #[test]
+    fn a_plan_carries_what_it_records_its_event_data_and_its_consequences() {
+        let cal = Calendar::dutch();
+        let today = d("2026-03-03");
+        let mut f = facts(Status::InProgress, "2026-03-02");
+        f.identity_pending = true;
+        let p = plan(
+            &f,
+            &Command::IdentityConfirmed {
+                method: "video call".to_owned(),
+            },
+            SUPPORT,
+            &cal,
+            today,
+        )
+        .unwrap();
+        assert_eq!(p.record.identity_method.as_deref(), Some("video call"));
+        assert_eq!(
+            p.consequences,
+            vec![Consequence::DeleteIdCopies(IdCopyDeletion::IdentityChecked)]
+        );
+        let p = plan(
+            &facts(Status::InProgress, "2026-03-02"),
+            &Command::Refuse {
+                ground: RefusalGround::Other,
+                reason: "why".to_owned(),
+            },
+            SUPPORT,
+            &cal,
+            today,
+        )
+        .unwrap();
+        assert_eq!(
+            p.record.refusal,
+            Some((RefusalGround::Other, "why".to_owned()))
+        );
+        assert_eq!(p.event_data.get("ground"), Some(&"other".into()));
+        assert_eq!(
+            p.consequences,
+            vec![Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed)]
+        );
+        let p = plan(
+            &facts(Status::InProgress, "2026-03-02"),
+            &Command::Extend {
+                months: ExtensionMonths::Two,
+                reason: "many systems".to_owned(),
+            },
+            SUPPORT,
+            &cal,
+            today,
+        )
+        .unwrap();
+        let keys: Vec<&str> = p.event_data.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "months",
+                "extended",
+                "subject_must_be_told",
+                "legal",
+                "paused_days"
+            ]
+        );
+        assert!(p.consequences.is_empty());
+        assert_eq!(p.record.extension_reason.as_deref(), Some("many systems"));
     }
 
     #[test]

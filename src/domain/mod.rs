@@ -18,7 +18,7 @@ pub mod status;
 pub mod tenant;
 
 pub use event::EventKind;
-pub use lifecycle::{Command, Facts, Plan, PlanError};
+pub use lifecycle::{Command, Consequence, Facts, IdCopyDeletion, Plan, PlanError, Record};
 pub use reference::Reference;
 pub use refusal::RefusalGround;
 pub use request::{

@@ -97,27 +97,24 @@ pub fn act(
             )?;
             let next = next_reminder(conn, &state.calendar, &row.id, &plan)?;
             let at = now();
-            Ok(
-                match apply_plan(conn, &row, &command, &plan, &actor, at, next)? {
-                    Ok(updated) => {
-                        notify::on_action(conn, state, &updated, &command, when)?;
-                        // Recording the identity check (or closing the request) deletes any ID
-                        // copy in this same transaction (EDPB Guidelines 01/2022 §§58-79).
-                        let files =
-                            id_documents::on_action(conn, &updated, &command, &plan, &actor, at)?;
-                        crate::service::audit::record(
-                            conn,
-                            principal,
-                            &format!("request_{}", command.action().as_str()),
-                            updated.tenant_id.as_deref(),
-                            Some(&updated.id),
-                            None,
-                        )?;
-                        Outcome::Done(Box::new(updated), files)
-                    }
-                    Err(_) => Outcome::Stale,
-                },
-            )
+            Ok(match apply_plan(conn, &row, &plan, &actor, at, next)? {
+                Ok(updated) => {
+                    notify::on_action(conn, state, &updated, &command, when)?;
+                    // Recording the identity check (or closing the request) deletes any ID
+                    // copy in this same transaction (EDPB Guidelines 01/2022 §§58-79).
+                    let files = id_documents::on_action(conn, &updated, &plan, &actor, at)?;
+                    crate::service::audit::record(
+                        conn,
+                        principal,
+                        &format!("request_{}", command.action().as_str()),
+                        updated.tenant_id.as_deref(),
+                        Some(&updated.id),
+                        None,
+                    )?;
+                    Outcome::Done(Box::new(updated), files)
+                }
+                Err(_) => Outcome::Stale,
+            })
         })?;
         if let Outcome::Done(row, files) = outcome {
             id_documents::remove_bytes(&state.files, &files);
@@ -154,15 +151,7 @@ pub fn verify(
             )?;
             let next = next_reminder(conn, &state.calendar, &row.id, &plan)?;
             Ok(Some(
-                match apply_plan(
-                    conn,
-                    &row,
-                    &Command::Verify,
-                    &plan,
-                    &EventActor::subject(),
-                    now(),
-                    next,
-                )? {
+                match apply_plan(conn, &row, &plan, &EventActor::subject(), now(), next)? {
                     Ok(updated) => {
                         notify::on_action(conn, state, &updated, &Command::Verify, when)?;
                         Outcome::Done(Box::new(updated), Vec::new())

@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use crate::auth::Principal;
 use crate::auth::token::Purpose;
 use crate::domain::EventKind;
-use crate::domain::lifecycle::{Command, Plan};
+use crate::domain::lifecycle::{Command, Consequence, IdCopyDeletion, Plan};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::service::actions::visible_request;
@@ -218,17 +218,20 @@ pub fn discard_in(
 pub fn on_action(
     conn: &mut DbConnection,
     row: &RequestRow,
-    command: &Command,
     plan: &Plan,
     actor: &EventActor,
     at: NaiveDateTime,
 ) -> AppResult<Vec<String>> {
-    let reason = match command {
-        Command::IdentityConfirmed { .. } => DeleteReason::IdentityChecked,
-        _ if plan.to.is_closed() => DeleteReason::RequestClosed,
-        _ => return Ok(Vec::new()),
-    };
-    discard_in(conn, &row.id, reason, actor, at)
+    let mut files = Vec::new();
+    for consequence in &plan.consequences {
+        let Consequence::DeleteIdCopies(why) = consequence;
+        let reason = match why {
+            IdCopyDeletion::IdentityChecked => DeleteReason::IdentityChecked,
+            IdCopyDeletion::RequestClosed => DeleteReason::RequestClosed,
+        };
+        files.extend(discard_in(conn, &row.id, reason, actor, at)?);
+    }
+    Ok(files)
 }
 
 /// Removes deleted copies' bytes after the commit. A failure is logged, not raised: the rows

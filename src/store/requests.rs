@@ -8,7 +8,7 @@ use super::events::{EventActor, NewEvent};
 use super::schema::requests;
 use super::{DbConnection, StoreError, StoreResult};
 use crate::domain::deadline::{self, Deadline, ExtensionMonths};
-use crate::domain::{Command, Facts, Language, Plan, Reference, RequestKind, Status};
+use crate::domain::{Facts, Language, Plan, Reference, RequestKind, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = requests)]
@@ -379,7 +379,6 @@ pub struct Stale;
 pub fn apply_plan(
     conn: &mut DbConnection,
     row: &RequestRow,
-    command: &Command,
     plan: &Plan,
     actor: &EventActor,
     at: NaiveDateTime,
@@ -409,54 +408,26 @@ pub fn apply_plan(
         version: row.version + 1,
         updated_at: at,
     };
-    let mut data = serde_json::Map::new();
-    match command {
-        Command::Verify => {}
-        Command::Assign { tenant_id } => {
-            changes.tenant_id = Some(tenant_id.clone());
-            data.insert("tenant_id".into(), tenant_id.clone().into());
-        }
-        Command::Extend { months, reason } => {
-            changes.extension_reason = Some(reason.clone());
-            data.insert("months".into(), months.months().into());
-            if let Some(extended) = plan.deadline.extended {
-                data.insert("extended".into(), extended.to_string().into());
-            }
-            // Art. 12(3): the subject must be told of the extension and its reasons
-            // within the first month.
-            data.insert("subject_must_be_told".into(), true.into());
-        }
-        Command::IdentityConfirmed { method } => {
-            // Only that the identity was checked, by whom, when and how (EDPB 01/2022 §§58-79).
-            changes.identity_check = Some(
-                serde_json::json!({"by": actor.label, "at": at.and_utc().to_rfc3339(), "method": method})
-                    .to_string(),
-            );
-        }
-        Command::Complete { outcome } => changes.outcome = Some(outcome.clone()),
-        Command::Refuse { ground, reason } => {
-            changes.refusal_ground = Some(ground.as_str().to_owned());
-            changes.refusal_reason = Some(reason.clone());
-            data.insert("ground".into(), ground.as_str().into());
-        }
-        Command::RequestIdentity { id_copy_reason, .. } => {
-            if let Some(counted) = plan.pause_counted {
-                data.insert("pause_counted".into(), counted.into());
-            }
-            // An ID copy only on this request, with the reason recorded (EDPB 01/2022 §§69, 73-77).
-            data.insert("id_copy".into(), id_copy_reason.is_some().into());
-            if let Some(reason) = id_copy_reason {
-                data.insert("id_copy_reason".into(), reason.clone().into());
-            }
-        }
-        Command::Forward { .. }
-        | Command::Acknowledge
-        | Command::Start
-        | Command::Withdraw { .. } => {}
+    let record = &plan.record;
+    if let Some(tenant_id) = &record.tenant_id {
+        changes.tenant_id = Some(tenant_id.clone());
     }
-    if plan.deadline != row.deadline()? {
-        data.insert("legal".into(), plan.deadline.legal.to_string().into());
-        data.insert("paused_days".into(), plan.deadline.paused_days.into());
+    if let Some(reason) = &record.extension_reason {
+        changes.extension_reason = Some(reason.clone());
+    }
+    if let Some(method) = &record.identity_method {
+        // Only that the identity was checked, by whom, when and how (EDPB 01/2022 §§58-79).
+        changes.identity_check = Some(
+            serde_json::json!({"by": actor.label, "at": at.and_utc().to_rfc3339(), "method": method})
+                .to_string(),
+        );
+    }
+    if let Some(outcome) = &record.outcome {
+        changes.outcome = Some(outcome.clone());
+    }
+    if let Some((ground, reason)) = &record.refusal {
+        changes.refusal_ground = Some(ground.as_str().to_owned());
+        changes.refusal_reason = Some(reason.clone());
     }
     let updated = diesel::update(
         requests::table
@@ -472,7 +443,8 @@ pub fn apply_plan(
     event.from_status = Some(plan.from);
     event.to_status = Some(plan.to);
     event.note = plan.note.clone();
-    event.data = (!data.is_empty()).then(|| serde_json::Value::Object(data).to_string());
+    event.data = (!plan.event_data.is_empty())
+        .then(|| serde_json::Value::Object(plan.event_data.clone()).to_string());
     event.public = plan.public;
     event.insert(conn)?;
     let row = RequestRow::find(conn, &row.id)?
