@@ -3,10 +3,9 @@
 # Run (embedded SQLite):  docker run -p 8080:8080 -v inzage-data:/var/lib/inzage -e INZAGE_SECRET_KEY=… inzage
 # Run (PostgreSQL):       docker run -p 8080:8080 -e INZAGE_DATABASE_URL=postgres://user:pass@db/inzage -e INZAGE_SECRET_KEY=… inzage
 
+# No system libraries needed: libpq and OpenSSL are built from source (the image has a C
+# compiler and perl), MySQL/MariaDB is read by a pure-Rust driver.
 FROM rust:1-bookworm AS builder
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev libmariadb-dev-compat libmariadb-dev \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml clippy.toml ./
 COPY src ./src
@@ -19,7 +18,7 @@ RUN cargo build --release --locked --bin inzage \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 libmariadb3 ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/inzage --create-home inzage
 COPY --from=builder /src/target/release/inzage /usr/local/bin/inzage

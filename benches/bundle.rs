@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, MysqlConnection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use inzage::auth::Principal;
 use inzage::config::Settings;
 use inzage::domain::{Channel, Language, RequestKind, Role, SubjectEmail, SubjectName};
@@ -22,6 +22,7 @@ use inzage::service::admin::{TenantInput, UserInput, create_tenant, create_user,
 use inzage::service::intake::{Intake, file};
 use inzage::startup::open_store;
 use inzage::state::AppState;
+use mysql::prelude::Queryable;
 
 const SUBJECT: &str = "anna@example.nl";
 /// Members per system: the subject and others whose rows must not come along.
@@ -266,13 +267,10 @@ fn main() {
             .execute(&mut pg)
             .unwrap();
         let pg_url = format!("{}/{db}", pg_admin.rsplit_once('/').unwrap().0);
-        let mut my = MysqlConnection::establish(&my_admin).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}"))
-            .execute(&mut my)
+        let mut my = mysql::Conn::new(mysql::Opts::from_url(&my_admin).unwrap()).unwrap();
+        my.query_drop(format!("DROP DATABASE IF EXISTS {db}"))
             .unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {db}"))
-            .execute(&mut my)
-            .unwrap();
+        my.query_drop(format!("CREATE DATABASE {db}")).unwrap();
         let my_url = format!("{}/{db}", my_admin.rsplit_once('/').unwrap().0);
         let lite = dir.path().join("lite.db");
 
@@ -280,8 +278,8 @@ fn main() {
         let mut c = PgConnection::establish(&pg_url).unwrap();
         seed_sql("pg", per_system, |s| c.batch_execute(s).unwrap());
         c.batch_execute("ANALYZE").unwrap();
-        let mut c = MysqlConnection::establish(&my_url).unwrap();
-        seed_sql("mysql", per_system, |s| c.batch_execute(s).unwrap());
+        let mut c = mysql::Conn::new(mysql::Opts::from_url(&my_url).unwrap()).unwrap();
+        seed_sql("mysql", per_system, |s| c.query_drop(s).unwrap());
         let mut c = SqliteConnection::establish(&lite.to_string_lossy()).unwrap();
         c.batch_execute("BEGIN").unwrap();
         seed_sql("sqlite", per_system, |s| c.batch_execute(s).unwrap());
@@ -380,8 +378,7 @@ fn main() {
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
             .execute(&mut pg)
             .unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}"))
-            .execute(&mut my)
+        my.query_drop(format!("DROP DATABASE IF EXISTS {db}"))
             .unwrap();
     }
     println!(

@@ -30,6 +30,9 @@ pub enum OutboxError {
     Task(#[source] tokio::task::JoinError),
 }
 
+/// Messages sent one after another from one blocking thread before the loop looks again.
+const BURST: usize = 64;
+
 /// Sends one due message, if any; Ok(true) when one was handled.
 pub fn deliver_one(
     state: &AppState,
@@ -104,9 +107,18 @@ pub async fn sender_loop(state: AppState, worker: String, mut stop: watch::Recei
             break;
         }
         let (st, t, w) = (state.clone(), transport.clone(), worker.clone());
-        let handled = tokio::task::spawn_blocking(move || deliver_one(&st, &t, &w))
-            .await
-            .unwrap_or_else(|e| Err(OutboxError::Task(e)));
+        let stopping = stop.clone();
+        // A burst of mail goes out from one blocking thread, not one hand-off per message.
+        let handled = tokio::task::spawn_blocking(move || {
+            for _ in 0..BURST {
+                if !deliver_one(&st, &t, &w)? || *stopping.borrow() {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+        .await
+        .unwrap_or_else(|e| Err(OutboxError::Task(e)));
         let wait = match handled {
             Ok(true) => continue,
             Ok(false) => StdDuration::from_secs(1),

@@ -1,5 +1,6 @@
-//! Connections to tenant databases: PostgreSQL, MySQL/MariaDB and SQLite through diesel,
-//! chosen by the URL's scheme, always read-only.
+//! Connections to tenant databases: PostgreSQL and SQLite through diesel, MySQL/MariaDB
+//! through the pure-Rust `mysql` driver (no system client library), chosen by the URL's
+//! scheme, always read-only.
 //!
 //! Owns opening a connection, the read-only snapshot, reading the catalog and running the
 //! queries that [`sql`](super::sql) generates, one statement per table. Read-only by construction (processing
@@ -15,16 +16,18 @@
 //! The transaction is rolled back at the end (there is nothing to commit). No error message
 //! leaving this module holds the URL, its password or a bound value.
 
+use std::time::Duration;
+
 use diesel::connection::SimpleConnection;
-use diesel::mysql::{Mysql, MysqlConnection};
 use diesel::pg::{Pg, PgConnection};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
+use mysql::prelude::Queryable;
 
 use super::TenantDataError;
 use super::sql::{
-    Bind, CatalogColumn, Dialect, KeyKind, TableQuery, mysql_column, pg_column, sqlite_column,
+    Bind, CatalogColumn, Dialect, TableQuery, mysql_column, pg_column, sqlite_column,
 };
 
 /// One row: the key as text (to check the order) and the row as JSON text.
@@ -36,17 +39,22 @@ pub struct PageRow {
     pub r: Option<String>,
 }
 
-/// One key of the subject's rows (MySQL reads the keys first).
-#[derive(Debug, QueryableByName)]
-struct KeyRow {
-    #[diesel(sql_type = Nullable<Text>)]
-    k: Option<String>,
+/// A tenant database's error, whichever driver reported it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Diesel(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Mysql(#[from] mysql::Error),
+    /// A value the driver could not hand over as text (the value itself is never named).
+    #[error("{0}")]
+    Value(&'static str),
 }
 
 /// Why reading a table stopped: the database failed, or the row handler refused a row.
 #[derive(Debug)]
 pub enum ReadError {
-    Db(diesel::result::Error),
+    Db(DbError),
     /// The primary key cannot order the rows (NULL, duplicate, too large).
     Key(&'static str),
     Stop(TenantDataError),
@@ -57,62 +65,28 @@ pub const NULL_KEY: &str =
     "the primary key has NULL values; the export needs a unique, non-null key";
 pub const DUPLICATE_KEY: &str =
     "the primary key has duplicate values; the export needs a unique key";
-pub const WIDE_KEY: &str = "an integer primary key does not fit in 64 bits";
+
+impl From<DbError> for ReadError {
+    fn from(e: DbError) -> Self {
+        Self::Db(e)
+    }
+}
 
 impl From<diesel::result::Error> for ReadError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
+        Self::Db(e.into())
+    }
+}
+
+impl From<mysql::Error> for ReadError {
+    fn from(e: mysql::Error) -> Self {
+        Self::Db(e.into())
     }
 }
 
 impl From<TenantDataError> for ReadError {
     fn from(e: TenantDataError) -> Self {
         Self::Stop(e)
-    }
-}
-
-/// The subject's keys of one table, in key order (MySQL reads them before the rows).
-enum Keys {
-    Integer(Vec<i64>),
-    Text(Vec<String>),
-}
-
-impl Keys {
-    fn new(kind: &KeyKind) -> Self {
-        match kind {
-            KeyKind::Integer => Self::Integer(Vec::new()),
-            KeyKind::Text { .. } => Self::Text(Vec::new()),
-        }
-    }
-
-    fn push(&mut self, k: &str) -> Result<(), ReadError> {
-        match self {
-            Self::Integer(v) => v.push(k.parse().map_err(|_| ReadError::Key(WIDE_KEY))?),
-            Self::Text(v) => v.push(k.to_owned()),
-        }
-        Ok(())
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Self::Integer(v) => v.len(),
-            Self::Text(v) => v.len(),
-        }
-    }
-
-    /// Up to `n` keys from `start`, to bind.
-    fn binds(&self, start: usize, n: usize) -> Vec<Bind> {
-        let end = start.saturating_add(n).min(self.len());
-        match self {
-            Self::Integer(v) => v[start.min(end)..end]
-                .iter()
-                .map(|k| Bind::Int(*k))
-                .collect(),
-            Self::Text(v) => v[start.min(end)..end]
-                .iter()
-                .map(|k| Bind::Text(k.clone()))
-                .collect(),
-        }
     }
 }
 
@@ -128,18 +102,6 @@ struct PgCatalogRow {
 }
 
 #[derive(QueryableByName)]
-struct MysqlCatalogRow {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    data_type: String,
-    #[diesel(sql_type = Text)]
-    column_type: String,
-    #[diesel(sql_type = BigInt)]
-    dt_precision: i64,
-}
-
-#[derive(QueryableByName)]
 struct SqliteCatalogRow {
     #[diesel(sql_type = Text)]
     name: String,
@@ -150,7 +112,7 @@ struct SqliteCatalogRow {
 /// An open, read-only connection to one tenant database.
 pub enum TenantConnection {
     Pg(PgConnection),
-    Mysql(MysqlConnection),
+    Mysql(mysql::Conn),
     Sqlite(SqliteConnection),
 }
 
@@ -213,6 +175,107 @@ fn with_connect_timeout(url: &str) -> String {
     }
 }
 
+/// How long connecting to a MySQL/MariaDB server may take (as `connect_timeout` for libpq).
+const MYSQL_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A `mysql://` URL in the `mysql` driver's terms. The TLS parameters of the MySQL client
+/// library are understood as well, so a data map written for it keeps working:
+/// `ssl_mode=disabled` (no TLS), `required` (TLS, the certificate not checked),
+/// `verify_ca` (TLS, the certificate checked against the roots), `verify_identity` (also the
+/// host name); `ssl_ca=PATH` adds a root certificate. `preferred` (TLS only if the server
+/// offers it) cannot be had with this driver and is refused rather than silently downgraded.
+/// Without `ssl_mode` the driver's own parameters apply (no TLS unless one asks for it).
+fn mysql_opts(url: &str) -> Result<mysql::Opts, String> {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<String> = Vec::new();
+    let mut timeout_given = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "ssl_mode" => match value.to_ascii_lowercase().as_str() {
+                "disabled" => {}
+                "required" => params.extend([
+                    "danger_accept_invalid_certs=true".to_owned(),
+                    "danger_skip_domain_validation=true".to_owned(),
+                ]),
+                "verify_ca" => params.push("danger_skip_domain_validation=true".to_owned()),
+                "verify_identity" => {
+                    params.push("danger_skip_domain_validation=false".to_owned());
+                }
+                "preferred" => {
+                    return Err(
+                        "ssl_mode=preferred is not supported: use ssl_mode=required, \
+                                verify_ca, verify_identity or disabled"
+                            .to_owned(),
+                    );
+                }
+                _ => {
+                    return Err(
+                        "ssl_mode must be disabled, required, verify_ca or verify_identity"
+                            .to_owned(),
+                    );
+                }
+            },
+            "ssl_ca" => params.push(format!("root_cert_path={value}")),
+            _ => {
+                timeout_given |= key == "tcp_connect_timeout_ms";
+                params.push(pair.to_owned());
+            }
+        }
+    }
+    let rewritten = if params.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    };
+    let opts = mysql::Opts::from_url(&rewritten).map_err(|e| e.to_string())?;
+    if timeout_given {
+        return Ok(opts);
+    }
+    Ok(mysql::OptsBuilder::from_opts(opts)
+        .tcp_connect_timeout(Some(MYSQL_CONNECT_TIMEOUT))
+        .into())
+}
+
+/// The values in placeholder order, as the `mysql` driver binds them.
+fn mysql_params(binds: &[Bind]) -> mysql::Params {
+    if binds.is_empty() {
+        return mysql::Params::Empty;
+    }
+    mysql::Params::Positional(
+        binds
+            .iter()
+            .map(|b| match b {
+                Bind::Text(s) => mysql::Value::Bytes(s.clone().into_bytes()),
+                Bind::Int(i) => mysql::Value::Int(*i),
+            })
+            .collect(),
+    )
+}
+
+/// Column `i` of a MySQL row as text (NULL is None). The driver's own conversion error
+/// names the value, so it is replaced: no value may reach a message.
+fn mysql_text(row: &mut mysql::Row, i: usize) -> Result<Option<String>, DbError> {
+    match row.take_opt::<Option<String>, usize>(i) {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(_)) => Err(DbError::Value(
+            "the database sent a value that is not UTF-8 text",
+        )),
+        None => Err(DbError::Value(
+            "the database sent fewer columns than asked for",
+        )),
+    }
+}
+
+/// A MySQL row of the export (`k`, `r`).
+fn mysql_page_row(row: mysql::Result<mysql::Row>) -> Result<PageRow, DbError> {
+    let mut row = row?;
+    Ok(PageRow {
+        k: mysql_text(&mut row, 0)?,
+        r: mysql_text(&mut row, 1)?,
+    })
+}
+
 macro_rules! load_page {
     ($conn:expr, $db:ty, $sql:expr, $binds:expr) => {{
         let mut q = diesel::sql_query($sql).into_boxed::<$db>();
@@ -269,9 +332,11 @@ impl TenantConnection {
             Some(Dialect::Postgres) => PgConnection::establish(&with_connect_timeout(url))
                 .map(Self::Pg)
                 .map_err(refused)?,
-            Some(Dialect::Mysql) => MysqlConnection::establish(url)
-                .map(Self::Mysql)
-                .map_err(refused)?,
+            Some(Dialect::Mysql) => mysql::Conn::new(
+                mysql_opts(url).map_err(|e| OpenError::Refused(fail(&e)))?,
+            )
+            .map(Self::Mysql)
+            .map_err(|e| OpenError::Refused(fail(&e)))?,
             Some(Dialect::Sqlite) => {
                 let uri = sqlite_readonly_uri(url).ok_or(OpenError::SqliteWithoutPath)?;
                 SqliteConnection::establish(&uri)
@@ -287,18 +352,24 @@ impl TenantConnection {
 
     /// Every transaction of the session read-only, also outside the export's snapshot. Run on
     /// its own: on PostgreSQL a SET inside a transaction that is rolled back is undone.
-    fn read_only_session(&mut self) -> diesel::QueryResult<()> {
+    fn read_only_session(&mut self) -> Result<(), DbError> {
         match self {
-            Self::Pg(c) => c.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"),
+            Self::Pg(c) => {
+                c.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?
+            }
             // MariaDB commits implicitly before DDL, even inside a READ ONLY transaction; a
-            // read-only session refuses the DDL.
-            Self::Mysql(c) => c.batch_execute(
-                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            ),
+            // read-only session refuses the DDL. Times (TIMESTAMP columns) come out in UTC and
+            // text as utf8mb4, whatever the server's defaults.
+            Self::Mysql(c) => c.query_drop(
+                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+                 SET time_zone = '+00:00'; SET character_set_client = 'utf8mb4'; \
+                 SET character_set_connection = 'utf8mb4'; SET character_set_results = 'utf8mb4'",
+            )?,
             Self::Sqlite(c) => {
-                c.batch_execute("PRAGMA query_only = ON; PRAGMA busy_timeout = 10000")
+                c.batch_execute("PRAGMA query_only = ON; PRAGMA busy_timeout = 10000")?
             }
         }
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -310,7 +381,7 @@ impl TenantConnection {
     }
 
     /// Starts the read-only snapshot every table of the system is read in.
-    pub fn begin_snapshot(&mut self) -> diesel::QueryResult<()> {
+    pub fn begin_snapshot(&mut self) -> Result<(), DbError> {
         match self {
             // Times with a zone come out in UTC, whatever the server's default.
             // The rows are read through a cursor to the end: plan for all of them, not for
@@ -318,25 +389,27 @@ impl TenantConnection {
             Self::Pg(c) => c.batch_execute(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TIME ZONE 'UTC'; \
                  SET LOCAL cursor_tuple_fraction = 1.0",
-            ),
+            )?,
             Self::Mysql(c) => {
-                c.batch_execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                c.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")?
             }
-            Self::Sqlite(c) => c.batch_execute("BEGIN DEFERRED"),
+            Self::Sqlite(c) => c.batch_execute("BEGIN DEFERRED")?,
         }
+        Ok(())
     }
 
     /// Ends the snapshot. Nothing was written, so it is rolled back.
-    pub fn end_snapshot(&mut self) -> diesel::QueryResult<()> {
+    pub fn end_snapshot(&mut self) -> Result<(), DbError> {
         match self {
-            Self::Pg(c) => c.batch_execute("ROLLBACK"),
-            Self::Mysql(c) => c.batch_execute("ROLLBACK"),
-            Self::Sqlite(c) => c.batch_execute("ROLLBACK"),
+            Self::Pg(c) => c.batch_execute("ROLLBACK")?,
+            Self::Mysql(c) => c.query_drop("ROLLBACK")?,
+            Self::Sqlite(c) => c.batch_execute("ROLLBACK")?,
         }
+        Ok(())
     }
 
     /// The table's columns in table order, or None when there is no such table (or view).
-    pub fn columns(&mut self, table: &str) -> diesel::QueryResult<Option<Vec<CatalogColumn>>> {
+    pub fn columns(&mut self, table: &str) -> Result<Option<Vec<CatalogColumn>>, DbError> {
         let cols: Vec<CatalogColumn> = match self {
             // to_regclass resolves the name through the search path, as the queries do.
             Self::Pg(c) => diesel::sql_query(
@@ -350,25 +423,27 @@ impl TenantConnection {
             .into_iter()
             .map(|r| pg_column(&r.name, &r.type_name))
             .collect(),
-            Self::Mysql(c) => diesel::sql_query(
-                "SELECT CAST(COLUMN_NAME AS CHAR) AS name, CAST(DATA_TYPE AS CHAR) AS data_type, \
-                 CAST(COLUMN_TYPE AS CHAR) AS column_type, \
-                 CAST(COALESCE(DATETIME_PRECISION, 0) AS SIGNED) AS dt_precision \
-                 FROM information_schema.COLUMNS \
-                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-            )
-            .bind::<Text, _>(table)
-            .load::<MysqlCatalogRow>(c)?
-            .into_iter()
-            .map(|r| {
-                mysql_column(
-                    &r.name,
-                    &r.data_type,
-                    &r.column_type,
-                    u32::try_from(r.dt_precision).unwrap_or(0),
-                )
-            })
-            .collect(),
+            Self::Mysql(c) => {
+                let rows = c.exec_iter(
+                    "SELECT CAST(COLUMN_NAME AS CHAR) AS name, CAST(DATA_TYPE AS CHAR) AS data_type, \
+                     CAST(COLUMN_TYPE AS CHAR) AS column_type, \
+                     CAST(COALESCE(DATETIME_PRECISION, 0) AS CHAR) AS dt_precision \
+                     FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                    (table,),
+                )?;
+                let mut cols = Vec::new();
+                for row in rows {
+                    let mut row = row?;
+                    let mut text = |i| -> Result<String, DbError> {
+                        Ok(mysql_text(&mut row, i)?.unwrap_or_default())
+                    };
+                    let (name, data_type, column_type) = (text(0)?, text(1)?, text(2)?);
+                    let precision = text(3)?.parse().unwrap_or(0);
+                    cols.push(mysql_column(&name, &data_type, &column_type, precision));
+                }
+                cols
+            }
             Self::Sqlite(c) => diesel::sql_query(
                 "SELECT name, type AS type_name FROM pragma_table_info(?) ORDER BY cid",
             )
@@ -382,9 +457,9 @@ impl TenantConnection {
     }
 
     /// Hands every row of `q` to `each`, in key order, holding at most `batch` rows at a time:
-    /// PostgreSQL through a cursor (`FETCH batch`), SQLite stepping the statement, MySQL —
-    /// whose client keeps a whole result in memory — reading the keys first and then the
-    /// rows of `batch` keys at a time. Each way runs the subject's query once.
+    /// PostgreSQL through a cursor (`FETCH batch`), SQLite stepping the statement, MySQL
+    /// reading the result off the connection row by row (the `mysql` driver streams it; the
+    /// server waits while a row is handled). Each way runs the subject's query once.
     pub fn for_each_row(
         &mut self,
         q: &TableQuery,
@@ -421,27 +496,9 @@ impl TenantConnection {
                 }
             }
             Self::Mysql(c) => {
-                // The keys are held compactly (integers as such) while the rows follow.
-                let mut keys = Keys::new(&q.key);
-                {
-                    let rows = bound!(Mysql, q.keys.as_str(), &q.binds)
-                        .load_iter::<KeyRow, diesel::connection::DefaultLoadingMode>(c)?;
-                    let mut previous: Option<String> = None;
-                    for row in rows {
-                        let k = row?.k.ok_or(ReadError::Key(NULL_KEY))?;
-                        if previous.as_deref() == Some(k.as_str()) {
-                            return Err(ReadError::Key(DUPLICATE_KEY));
-                        }
-                        keys.push(&k)?;
-                        previous = Some(k);
-                    }
-                }
-                for start in (0..keys.len()).step_by(batch) {
-                    let chunk = keys.binds(start, batch);
-                    let page = bound!(Mysql, q.by_keys(chunk.len()), &chunk).load::<PageRow>(c)?;
-                    for row in page {
-                        each(row)?;
-                    }
+                let rows = c.exec_iter(q.rows.as_str(), mysql_params(&q.binds))?;
+                for row in rows {
+                    each(mysql_page_row(row)?)?;
                 }
             }
         }
@@ -449,12 +506,15 @@ impl TenantConnection {
     }
 
     /// Runs one query that returns rows (`k`, `r`) and holds them all.
-    pub fn page(&mut self, sql: &str, binds: &[Bind]) -> diesel::QueryResult<Vec<PageRow>> {
-        match self {
-            Self::Pg(c) => load_page!(c, Pg, sql, binds),
-            Self::Mysql(c) => load_page!(c, Mysql, sql, binds),
-            Self::Sqlite(c) => load_page!(c, Sqlite, sql, binds),
-        }
+    pub fn page(&mut self, sql: &str, binds: &[Bind]) -> Result<Vec<PageRow>, DbError> {
+        Ok(match self {
+            Self::Pg(c) => load_page!(c, Pg, sql, binds)?,
+            Self::Mysql(c) => c
+                .exec_iter(sql, mysql_params(binds))?
+                .map(mysql_page_row)
+                .collect::<Result<_, _>>()?,
+            Self::Sqlite(c) => load_page!(c, Sqlite, sql, binds)?,
+        })
     }
 }
 
@@ -494,6 +554,43 @@ mod tests {
             Some("file:a%3fb%23c%25d.db?mode=ro")
         );
         assert_eq!(sqlite_readonly_uri("sqlite://"), None);
+    }
+
+    #[test]
+    fn mysql_urls_take_the_client_library_tls_modes() {
+        let tls = |u: &str| mysql_opts(u).map(|o| o.get_ssl_opts().cloned());
+        assert!(tls("mysql://u:p@h/db").unwrap().is_none());
+        assert!(tls("mysql://u:p@h/db?ssl_mode=disabled").unwrap().is_none());
+        let required = tls("mysql://u:p@h/db?ssl_mode=REQUIRED").unwrap().unwrap();
+        assert!(required.accept_invalid_certs() && required.skip_domain_validation());
+        let ca = tls("mysql://u:p@h/db?ssl_mode=verify_ca&ssl_ca=/etc/ca.pem")
+            .unwrap()
+            .unwrap();
+        assert!(!ca.accept_invalid_certs() && ca.skip_domain_validation());
+        assert_eq!(
+            ca.root_cert_path(),
+            Some(std::path::Path::new("/etc/ca.pem"))
+        );
+        let identity = tls("mysql://u:p@h/db?ssl_mode=verify_identity")
+            .unwrap()
+            .unwrap();
+        assert!(!identity.accept_invalid_certs() && !identity.skip_domain_validation());
+        // No silent downgrade: what cannot be had is refused.
+        assert!(mysql_opts("mysql://u:p@h/db?ssl_mode=preferred").is_err());
+        assert!(mysql_opts("mysql://u:p@h/db?ssl_mode=maybe").is_err());
+        // A connect timeout unless the URL sets one.
+        assert_eq!(
+            mysql_opts("mysql://h/db")
+                .unwrap()
+                .get_tcp_connect_timeout(),
+            Some(MYSQL_CONNECT_TIMEOUT)
+        );
+        assert_eq!(
+            mysql_opts("mysql://h/db?tcp_connect_timeout_ms=500")
+                .unwrap()
+                .get_tcp_connect_timeout(),
+            Some(Duration::from_millis(500))
+        );
     }
 
     #[test]

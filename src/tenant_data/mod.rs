@@ -88,8 +88,8 @@ pub struct ExportSummary {
     pub rows: u64,
 }
 
-/// Rows held at a time (a PostgreSQL `FETCH`, a MySQL batch of keys): memory stays flat
-/// however many rows a subject has.
+/// Rows held at a time (a PostgreSQL `FETCH`; MySQL and SQLite hand over one row at a time):
+/// memory stays flat however many rows a subject has.
 pub const DEFAULT_PAGE_SIZE: usize = 5000;
 
 /// The smallest batch (the tests read with tiny batches to cross many batch boundaries).

@@ -480,48 +480,12 @@ fn condition_at(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableQuery {
     /// `SELECT <key as text> AS k, <row as JSON> AS r FROM t WHERE <subject> ORDER BY pk`:
-    /// streamed through a cursor (PostgreSQL) or row by row (SQLite).
+    /// streamed through a cursor (PostgreSQL) or row by row (MySQL, SQLite).
     pub rows: String,
-    /// `SELECT <key as text> AS k FROM t WHERE <subject> ORDER BY pk`: MySQL's client keeps a
-    /// whole result in memory, so there the keys come first and the rows follow by key.
-    pub keys: String,
-    /// The subject's values, in placeholder order (for `rows` and `keys`).
+    /// The subject's values, in placeholder order.
     pub binds: Vec<Bind>,
-    /// How a key is bound in [`TableQuery::by_keys`].
-    pub key: KeyKind,
     /// Whether each row's JSON is an array of arrays (wide tables).
     pub nested: bool,
-    dialect: Dialect,
-    head: String,
-    qpk: String,
-}
-
-impl TableQuery {
-    /// The rows of `n` keys (bound in key order): `SELECT k, r FROM t WHERE pk IN (…) ORDER
-    /// BY pk`. The keys came from [`TableQuery::keys`] in the same snapshot.
-    pub fn by_keys(&self, n: usize) -> String {
-        let placeholders: Vec<String> = (1..=n)
-            .map(|i| {
-                let p = match self.dialect {
-                    Dialect::Postgres => format!("${i}"),
-                    Dialect::Mysql | Dialect::Sqlite => "?".to_owned(),
-                };
-                match (&self.key, self.dialect) {
-                    (KeyKind::Text { pg_type: Some(t) }, Dialect::Postgres) => {
-                        format!("CAST({p} AS {t})")
-                    }
-                    _ => p,
-                }
-            })
-            .collect();
-        format!(
-            "{} WHERE {} IN ({}) ORDER BY {}",
-            self.head,
-            self.qpk,
-            placeholders.join(", "),
-            self.qpk
-        )
-    }
 }
 
 /// Builds the queries for `table`. `columns` are the exported columns in table order; `pk`
@@ -541,16 +505,10 @@ pub fn table_query(
     let qpk = d.quote(&pk.name);
     let qtable = d.quote(&table.name);
     let key = key_text(d, &pk.name);
-    let head = format!("SELECT {key} AS k, {row} AS r FROM {qtable}");
     Some(TableQuery {
-        rows: format!("{head} WHERE {cond} ORDER BY {qpk}"),
-        keys: format!("SELECT {key} AS k FROM {qtable} WHERE {cond} ORDER BY {qpk}"),
+        rows: format!("SELECT {key} AS k, {row} AS r FROM {qtable} WHERE {cond} ORDER BY {qpk}"),
         binds: params.values,
-        key: pk.key.clone(),
         nested,
-        dialect: d,
-        head,
-        qpk,
     })
 }
 
@@ -724,22 +682,8 @@ follows = [
              AS r FROM \"members\" WHERE lower(btrim(CAST(\"email\" AS text))) IN \
              (lower(btrim($1))) ORDER BY \"id\""
         );
-        assert_eq!(
-            q.keys,
-            "SELECT CAST(\"id\" AS text) AS k FROM \"members\" WHERE \
-             lower(btrim(CAST(\"email\" AS text))) IN (lower(btrim($1))) ORDER BY \"id\""
-        );
-        assert!(
-            q.by_keys(2)
-                .ends_with(" WHERE \"id\" IN ($1, $2) ORDER BY \"id\"")
-        );
-        assert_eq!(q.key, KeyKind::Integer);
         assert!(!q.nested);
 
-        // A text key on PostgreSQL is cast to the column's type.
-        let uuid = pg_column("id", "uuid");
-        let q = table_query(Dialect::Postgres, sys, t, &cols, &uuid, &email("a")).unwrap();
-        assert!(q.by_keys(1).contains("\"id\" IN (CAST($1 AS uuid))"));
         let vc = pg_column("code", "character varying(20)");
         assert_eq!(
             vc.key,
@@ -757,11 +701,7 @@ follows = [
             q.rows
                 .starts_with("SELECT CAST(`id` AS CHAR) AS k, CAST(JSON_ARRAY(`id`, IF(")
         );
-        assert!(
-            q.by_keys(3)
-                .ends_with("WHERE `id` IN (?, ?, ?) ORDER BY `id`")
-        );
-        assert_eq!(q.key, KeyKind::Text { pg_type: None });
+        assert!(q.rows.ends_with(" ORDER BY `id`"));
     }
 
     #[test]

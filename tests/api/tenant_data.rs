@@ -396,7 +396,7 @@ fn a_database_that_is_down_is_a_connect_error(b: TenantBackend) {
         Err(TenantDataError::Connect { system, message }) => {
             assert_eq!(system, "app");
             assert!(!message.contains("s3cret"), "{message}");
-            assert!(!message.contains(&url), "{message}");
+            assert!(!message.to_string().contains(&url), "{message}");
             let shown = TenantDataError::Connect { system, message }.to_string();
             assert!(shown.starts_with("system app: cannot connect: "), "{shown}");
         }
@@ -691,4 +691,44 @@ fn a_key_that_is_not_unique_or_null_stops_the_export(b: TenantBackend) {
         }
         other => panic!("expected a query error, got {other:?}"),
     }
+}
+
+/// A MySQL URL that asks for TLS gets TLS or no connection, never a silent plain one: on a
+/// server without TLS `ssl_mode=required` is a connection error (without the password), on
+/// one with TLS the session is encrypted.
+#[test]
+fn mariadb_tls_asked_for_is_never_downgraded() {
+    let Some(f) = tenant_fixture(TenantBackend::Mariadb, "mariadb_tls_asked_for") else {
+        return;
+    };
+    let server_tls = {
+        use mysql::prelude::Queryable;
+        let mut c = crate::tenant_dbs::mysql_connect(&f.db.url).unwrap();
+        let have: Option<(String, String)> =
+            c.query_first("SHOW VARIABLES LIKE 'have_ssl'").unwrap();
+        have.is_some_and(|(_, v)| v == "YES")
+    };
+    let url = format!("{}?ssl_mode=required", f.db.url);
+    match TenantConnection::open(&url) {
+        Ok(mut conn) => {
+            assert!(
+                server_tls,
+                "a plain connection was made where TLS was required"
+            );
+            let rows = conn
+                .page("SHOW SESSION STATUS LIKE 'Ssl_cipher'", &[])
+                .unwrap();
+            assert!(
+                rows[0].r.as_deref().is_some_and(|c| !c.is_empty()),
+                "{rows:?}"
+            );
+        }
+        Err(message) => {
+            assert!(!server_tls, "TLS failed on a server that has it: {message}");
+            assert!(!message.to_string().contains(&url), "{message}");
+        }
+    }
+    // The plain URL still reads (the fixture's own URL has no ssl_mode).
+    let got = export(&f.map, &anna(), 100);
+    assert!(!got.tables.is_empty());
 }

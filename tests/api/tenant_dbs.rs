@@ -23,8 +23,9 @@
 use std::fmt::Write as _;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, MysqlConnection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use inzage::tenant_data::{DataMap, SubjectIdentities};
+use mysql::prelude::Queryable;
 
 use crate::helpers::{PgDatabase, postgres_url, server_url};
 
@@ -41,6 +42,11 @@ pub fn mysql_url(test: &str) -> Option<String> {
     server_url("TEST_MYSQL_URL", "MariaDB", test)
 }
 
+/// A connection to a MariaDB/MySQL server, through the same driver inzage reads with.
+pub fn mysql_connect(url: &str) -> mysql::Result<mysql::Conn> {
+    mysql::Conn::new(mysql::Opts::from_url(url).map_err(mysql::Error::from)?)
+}
+
 /// A fresh database on the MariaDB/MySQL test server; dropped when the guard goes.
 pub struct MysqlDatabase {
     admin_url: String,
@@ -51,11 +57,10 @@ pub struct MysqlDatabase {
 impl MysqlDatabase {
     pub fn create(admin_url: &str) -> Self {
         let name = format!("inzage_t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = MysqlConnection::establish(admin_url).expect("connect to TEST_MYSQL_URL");
-        diesel::sql_query(format!(
+        let mut conn = mysql_connect(admin_url).expect("connect to TEST_MYSQL_URL");
+        conn.query_drop(format!(
             "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
         ))
-        .execute(&mut conn)
         .expect("create test database");
         let base = admin_url
             .rsplit_once('/')
@@ -71,9 +76,8 @@ impl MysqlDatabase {
 
 impl Drop for MysqlDatabase {
     fn drop(&mut self) {
-        if let Ok(mut conn) = MysqlConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {}", self.name))
-                .execute(&mut conn);
+        if let Ok(mut conn) = mysql_connect(&self.admin_url) {
+            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
         }
     }
 }
@@ -127,21 +131,23 @@ impl TenantDb {
     /// Runs SQL (several statements) with a read-write connection, as the tenant's own app
     /// would.
     pub fn execute(&self, sql: &str) {
-        match self.backend {
+        let result = match self.backend {
             TenantBackend::Sqlite => {
                 let path = self.url.trim_start_matches("sqlite://");
                 SqliteConnection::establish(path)
                     .expect("open sqlite")
                     .batch_execute(sql)
+                    .map_err(|e| e.to_string())
             }
             TenantBackend::Postgres => PgConnection::establish(&self.url)
                 .expect("connect postgres")
-                .batch_execute(sql),
-            TenantBackend::Mariadb => MysqlConnection::establish(&self.url)
-                .expect("connect mariadb")
-                .batch_execute(sql),
-        }
-        .unwrap_or_else(|e| panic!("fixture SQL failed on {:?}: {e}", self.backend));
+                .batch_execute(sql)
+                .map_err(|e| e.to_string()),
+            TenantBackend::Mariadb => mysql_connect(&self.url)
+                .and_then(|mut c| c.query_drop(sql))
+                .map_err(|e| e.to_string()),
+        };
+        result.unwrap_or_else(|e| panic!("fixture SQL failed on {:?}: {e}", self.backend));
     }
 }
 

@@ -1,0 +1,1 @@
+CREATE INDEX requests_subject_email ON requests (subject_email_norm);
