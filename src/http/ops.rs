@@ -38,6 +38,11 @@ pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
             ))
         })
         .await?;
+    let erasures = state
+        .db
+        .run(crate::service::retention::erasure_count)
+        .await?;
+    state.metrics.request_erasures.set(erasures);
     let m = &state.metrics;
     m.requests.reset();
     for (status, kind, n) in requests {

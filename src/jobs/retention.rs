@@ -11,7 +11,22 @@ use crate::state::AppState;
 pub fn run(state: &AppState) -> Result<(), String> {
     id_documents(state, Utc::now())?;
     bundles(state)?;
+    requests(state, Utc::now())?;
     Ok(())
+}
+
+/// Erases the personal fields of requests closed longer than `INZAGE_REQUEST_RETENTION_DAYS`
+/// ago (GDPR art. 5(1)(e)); the anonymous record stays.
+pub fn requests(state: &AppState, now: DateTime<Utc>) -> Result<usize, String> {
+    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
+    let erased = crate::service::retention::erase_closed_requests(
+        &mut conn,
+        now,
+        state.settings.request_retention_days,
+    )
+    .map_err(|e| e.to_string())?;
+    tracing::info!(erased, "request retention done");
+    Ok(erased)
 }
 
 /// Removes the files of bundles past their retention period (`INZAGE_BUNDLE_RETENTION_DAYS`,

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod notify;
 pub mod queries;
 pub mod recompute;
+pub mod retention;
 
 use chrono::{DateTime, Utc};
 
