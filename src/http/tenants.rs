@@ -51,6 +51,8 @@ pub struct TenantBody {
     id_document_allowed: Option<bool>,
     /// The older name of `id_document_allowed`, meaning the same.
     id_document_required: Option<bool>,
+    /// `private` (default) or `public`: the remedies the subject is told.
+    sector: Option<crate::domain::Sector>,
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "admin", request_body = TenantBody,
@@ -76,6 +78,9 @@ pub async fn create(
     let allowed = f.opt_bool("id_document_allowed");
     let older_name = f.opt_bool("id_document_required");
     let id_document_required = allowed.or(older_name).unwrap_or(false);
+    let sector = f
+        .parse("sector", false, str::parse::<crate::domain::Sector>)
+        .unwrap_or_default();
     f.finish()?;
     let input = TenantInput {
         slug: slug.unwrap_or_default(),
@@ -84,6 +89,7 @@ pub async fn create(
         language,
         datamap_path,
         id_document_required,
+        sector,
     };
     let tenant = state.db.run(move |conn| create_tenant(conn, input)).await?;
     tracing::info!(tenant = %tenant.slug, by = %p.user_id, "tenant created");

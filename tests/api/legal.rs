@@ -16,6 +16,7 @@ crate::on_both_backends!(
     each_new_ground_is_refused_for_a_kind_it_does_not_answer,
     an_id_copy_needs_a_reason_and_a_tenant_that_allows_it,
     a_request_closed_past_retention_loses_its_personal_fields_and_keeps_its_record,
+    a_public_body_tells_the_subject_of_bezwaar,
 );
 
 const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
@@ -298,6 +299,7 @@ async fn allowing_tenant(app: &TestApp, slug: &str) {
                 language: inzage::domain::Language::Nl,
                 datamap_path: None,
                 id_document_required: true,
+                sector: Default::default(),
             },
         )
         .unwrap();
@@ -513,4 +515,76 @@ async fn a_request_closed_past_retention_loses_its_personal_fields_and_keeps_its
         .await
         .unwrap();
     assert!(text.contains("inzage_request_erasures_total 1"), "{text}");
+}
+
+async fn a_public_body_tells_the_subject_of_bezwaar(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_sector", NO_JOBS).await else {
+        return;
+    };
+    let admin = app.user(Role::Admin, None).await;
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "gemeente", "name": "Gemeente Demo", "contact_email": "privacy@gemeente.example.nl", "sector": "public"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["sector"], "public");
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "winkel", "name": "Winkel", "contact_email": "privacy@winkel.example.nl"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["sector"], "private");
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "raar", "name": "Raar", "contact_email": "privacy@raar.example.nl", "sector": "semi"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["error"]["fields"]["sector"].is_string());
+
+    let support = app.user(Role::Support, None).await;
+    for (tenant, public) in [("gemeente", true), ("winkel", false)] {
+        let filed = app.file_as(&support.token, Some(tenant), json!({})).await;
+        let reference = filed["reference"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .act(
+                &support.token,
+                &reference,
+                "refuse",
+                json!({"ground": "excessive", "reason": "Vijfde verzoek deze maand."}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let id = row(&app, &reference).await.id;
+        let mail: serde_json::Value = app
+            .with_conn(move |c| {
+                let rows = inzage::store::outbox::for_request(c, &id).unwrap();
+                let row = rows
+                    .into_iter()
+                    .rev()
+                    .find(|r| r.template == "refusal")
+                    .unwrap();
+                serde_json::from_str(&row.payload).unwrap()
+            })
+            .await;
+        assert_eq!(mail["sector"], if public { "public" } else { "private" });
+        let message: inzage::mail::MailMessage = serde_json::from_value(mail).unwrap();
+        for lang in [inzage::domain::Language::Nl, inzage::domain::Language::En] {
+            let text = message.render(lang, "inzage").unwrap().text;
+            let (bezwaar, petition) = match lang {
+                inzage::domain::Language::Nl => ("bezwaar maken", "verzoekschrift"),
+                inzage::domain::Language::En => ("objection (bezwaar)", "petition"),
+            };
+            assert_eq!(text.contains(bezwaar), public, "{text}");
+            assert_eq!(text.contains(petition), !public, "{text}");
+        }
+    }
 }
