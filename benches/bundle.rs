@@ -322,6 +322,7 @@ fn main() {
                     language: Language::Nl,
                     datamap_path: Some(map.display().to_string()),
                     id_document_required: false,
+                    sector: Default::default(),
                 },
             )
             .unwrap();

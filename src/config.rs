@@ -40,6 +40,10 @@ pub struct Settings {
     pub bridge_days: Vec<NaiveDate>,
     /// `INZAGE_BUNDLE_RETENTION_DAYS`: days a compiled bundle is kept. Default 30.
     pub bundle_retention_days: u32,
+    /// `INZAGE_REQUEST_RETENTION_DAYS`: days after closing that a request keeps its personal
+    /// fields (GDPR art. 5(1)(e)); then they are erased and the anonymous record stays.
+    /// Default 1095 (three years, long enough to show accountability).
+    pub request_retention_days: u32,
     /// `INZAGE_DOWNLOAD_LINK_DAYS`: days a bundle download link is valid. Default 7.
     pub download_link_days: u32,
     /// `INZAGE_RUN_JOBS`: whether this instance runs background jobs. Default true.
@@ -146,6 +150,7 @@ struct FileSettings {
     workers: Option<usize>,
     bridge_days: Option<Vec<String>>,
     bundle_retention_days: Option<u32>,
+    request_retention_days: Option<u32>,
     download_link_days: Option<u32>,
     run_jobs: Option<bool>,
     job_workers: Option<usize>,
@@ -284,6 +289,15 @@ impl Settings {
                 ),
             )?
             .unwrap_or(30),
+            request_retention_days: parse_num(
+                "request_retention_days",
+                pick(
+                    env,
+                    "request_retention_days",
+                    file.request_retention_days.map(|n| n.to_string()),
+                ),
+            )?
+            .unwrap_or(1095),
             download_link_days: parse_num(
                 "download_link_days",
                 pick(

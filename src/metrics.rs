@@ -13,6 +13,8 @@ pub struct Metrics {
     pub outbox_oldest_pending: prometheus::IntGauge,
     /// Calls refused by a rate limit, per limit (`ip`, `email`); per process.
     pub rate_limited: prometheus::IntCounterVec,
+    /// Closed requests whose personal fields the retention job erased (read from the store).
+    pub request_erasures: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -60,6 +62,11 @@ impl Metrics {
             ),
             &["limit"],
         )?;
+        let request_erasures = prometheus::IntGauge::new(
+            "inzage_request_erasures_total",
+            "Closed requests whose personal fields were erased after the retention period",
+        )?;
+        registry.register(Box::new(request_erasures.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(requests.clone()))?;
@@ -74,6 +81,7 @@ impl Metrics {
             outbox,
             outbox_oldest_pending,
             rate_limited,
+            request_erasures,
         })
     }
 

@@ -125,6 +125,10 @@ pub struct TenantAdd {
     /// reason (never by routine). `--id-document-required` is the older name, meaning the same.
     #[arg(long, alias = "id-document-required")]
     pub id_document_allowed: bool,
+    /// The kind of controller: `private` (default) or `public` (a public body). It decides the
+    /// remedies the subject is told.
+    #[arg(long, default_value = "private", value_parser = ["private", "public"])]
+    pub sector: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,7 @@ pub fn seed(state: &AppState) -> Result<Seeded, CliError> {
             language: Language::Nl,
             datamap_path: Some(map_path.display().to_string()),
             id_document_required: false,
+            sector: Default::default(),
         },
     )?;
     let mut logins = Vec::new();

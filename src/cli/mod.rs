@@ -118,6 +118,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
                         .map_err(|_| CliError::Usage("--language must be nl or en".into()))?,
                     datamap_path: a.datamap.map(|p| p.display().to_string()),
                     id_document_required: a.id_document_allowed,
+                    sector: a.sector.parse().map_err(|_| {
+                        CliError::Usage("--sector must be private or public".into())
+                    })?,
                 },
             )?;
             println!("{}", tenant.slug);

@@ -14,6 +14,7 @@ pub mod refusal;
 pub mod reminders;
 pub mod report;
 pub mod request;
+pub mod sector;
 pub mod status;
 pub mod tenant;
 
@@ -24,6 +25,7 @@ pub use refusal::RefusalGround;
 pub use request::{
     Channel, Details, IdentityKind, Language, RequestKind, SubjectEmail, SubjectName, SubjectPhone,
 };
+pub use sector::Sector;
 pub use status::{Action, Actor, Role, Status};
 
 /// A problem with one input value, named by its path in the request body (e.g. `subject.email`).

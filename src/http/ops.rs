@@ -32,6 +32,11 @@ pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         jobs,
         outbox,
     } = state.db.run(crate::service::ops::counts).await?;
+    let erasures = state
+        .db
+        .run(crate::service::retention::erasure_count)
+        .await?;
+    state.metrics.request_erasures.set(erasures);
     let m = &state.metrics;
     m.requests.reset();
     for (status, kind, n) in requests {

@@ -60,6 +60,10 @@ pub struct TenantBody {
     #[schema(value_type = Option<bool>)]
     #[serde(default)]
     pub id_document_required: Input,
+    /// `private` (default) or `public`: the remedies the subject is told.
+    #[schema(value_type = Option<crate::domain::Sector>)]
+    #[serde(default)]
+    pub sector: Input,
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "admin", request_body = TenantBody,
@@ -87,6 +91,9 @@ pub async fn create(
     let allowed = f.opt_bool("id_document_allowed", &body.id_document_allowed);
     let older_name = f.opt_bool("id_document_required", &body.id_document_required);
     let id_document_required = allowed.or(older_name).unwrap_or(false);
+    let sector = f
+        .parse("sector", &body.sector, false, str::parse::<crate::domain::Sector>)
+        .unwrap_or_default();
     f.finish()?;
     let input = TenantInput {
         slug: slug.unwrap_or_default(),
@@ -95,6 +102,7 @@ pub async fn create(
         language,
         datamap_path,
         id_document_required,
+        sector,
     };
     let tenant = state.db.run(move |conn| create_tenant(conn, input)).await?;
     tracing::info!(tenant = %tenant.slug, by = %p.user_id, "tenant created");

@@ -356,6 +356,8 @@ pub struct TenantView {
     pub id_document_allowed: bool,
     /// The older name of `id_document_allowed`.
     pub id_document_required: bool,
+    /// `private` or `public`.
+    pub sector: String,
     pub created_at: DateTime<FixedOffset>,
 }
 
@@ -369,6 +371,7 @@ impl TenantView {
             datamap: t.datamap_path.clone(),
             id_document_allowed: t.id_document_required,
             id_document_required: t.id_document_required,
+            sector: t.sector.clone(),
             created_at: local(t.created_at),
         }
     }

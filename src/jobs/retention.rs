@@ -1,4 +1,5 @@
-//! Hourly retention: ID copies older than 30 days, bundles past their retention period.
+//! Hourly retention: ID copies older than 30 days, bundles past their retention period, the
+//! personal fields of requests closed longer than the retention period.
 //!
 //! Each kind has its own function called from [`run`]; all are idempotent, so a job that
 //! died half-way is simply run again.
@@ -13,7 +14,21 @@ use crate::state::AppState;
 pub fn run(state: &AppState) -> Result<(), JobError> {
     id_documents(state, Utc::now())?;
     bundles(state)?;
+    requests(state, Utc::now())?;
     Ok(())
+}
+
+/// Erases the personal fields of requests closed longer than `INZAGE_REQUEST_RETENTION_DAYS`
+/// ago (GDPR art. 5(1)(e)); the anonymous record stays.
+pub fn requests(state: &AppState, now: DateTime<Utc>) -> Result<usize, JobError> {
+    let mut conn = state.db.conn()?;
+    let erased = crate::service::retention::erase_closed_requests(
+        &mut conn,
+        now,
+        state.settings.request_retention_days,
+    )?;
+    tracing::info!(erased, "request retention done");
+    Ok(erased)
 }
 
 /// Removes the files of bundles past their retention period (`INZAGE_BUNDLE_RETENTION_DAYS`,

@@ -143,6 +143,9 @@ pub struct Refusal {
     /// Staff's reason (free text, shown as written).
     pub reason: String,
     pub status_url: String,
+    /// The controller's kind: decides the remedies told (UAVG art. 34 or 35).
+    #[serde(default)]
+    pub sector: crate::domain::Sector,
 }
 
 /// A bundle the subject can fetch, for [`Completion`].
@@ -163,6 +166,9 @@ pub struct Completion {
     pub outcome: String,
     pub bundle: Option<BundleLink>,
     pub status_url: String,
+    /// The controller's kind: decides the remedies told (UAVG art. 34 or 35).
+    #[serde(default)]
+    pub sector: crate::domain::Sector,
 }
 
 /// To the tenant's contact and to support: a deadline approaches or has passed.

@@ -346,6 +346,8 @@ pub(super) fn extension_notice(
 // --- Refusal -------------------------------------------------------------------------------
 
 struct RefusalView {
+    /// A public body: bezwaar (UAVG art. 34, Awb 6:7); else a verzoekschrift (UAVG art. 35).
+    public: bool,
     /// `no_data` is an answer (no personal data processed), not a refusal.
     no_data: bool,
     kind: String,
@@ -381,6 +383,7 @@ pub(super) fn refusal(
         controller: m.controller.clone(),
         ground: labels::ground_label(m.ground, m.kind, language),
         no_data: m.ground == crate::domain::RefusalGround::NoData,
+        public: m.sector == crate::domain::Sector::Public,
         reason: m.reason.trim().to_owned(),
         status_url: m.status_url.clone(),
     };
@@ -392,6 +395,8 @@ pub(super) fn refusal(
 // --- Completion ----------------------------------------------------------------------------
 
 struct CompletionView {
+    /// A public body: bezwaar (UAVG art. 34, Awb 6:7); else a verzoekschrift (UAVG art. 35).
+    public: bool,
     kind: String,
     controller: Option<String>,
     outcome: String,
@@ -422,6 +427,7 @@ pub(super) fn completion(
     let v = CompletionView {
         kind: labels::kind_label(m.kind, language),
         controller: m.controller.clone(),
+        public: m.sector == crate::domain::Sector::Public,
         outcome: m.outcome.trim().to_owned(),
         bundle: m.bundle.is_some(),
         bundle_url: m.bundle.as_ref().and_then(|b| b.download_url.clone()),

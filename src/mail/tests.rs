@@ -4,7 +4,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
 use crate::domain::deadline::ReminderStage;
-use crate::domain::{Language, RefusalGround, RequestKind};
+use crate::domain::{Language, RefusalGround, RequestKind, Sector};
 
 const REF: &str = "DSR-2026-000042";
 const PROCESSOR: &str = "Hostbedrijf B.V.";
@@ -77,6 +77,7 @@ fn refusal(reason: &str) -> Refusal {
         ground: RefusalGround::ErasureExceptionLegalObligation,
         reason: reason.to_owned(),
         status_url: "https://inzage.example.nl/status?token=abc".to_owned(),
+        sector: Sector::Private,
     }
 }
 
@@ -88,6 +89,7 @@ fn completion(bundle: Option<BundleLink>) -> Completion {
         outcome: "Wij hebben uw gegevens verzameld.".to_owned(),
         bundle,
         status_url: "https://inzage.example.nl/status?token=abc".to_owned(),
+        sector: Sector::Private,
     }
 }
 
@@ -513,6 +515,61 @@ fn an_id_copy_request_says_why_the_copy_is_needed() {
     let plain = render(identity(false), Language::Nl);
     assert!(!plain.text.contains("Waarom dat hier nodig is"));
     assert!(!plain.text.contains("identiteitsbewijs"), "{}", plain.text);
+}
+
+#[test]
+fn remedies_follow_the_kind_of_controller_in_both_languages() {
+    let mut private = refusal("x");
+    private.sector = Sector::Private;
+    let mut public = refusal("x");
+    public.sector = Sector::Public;
+    let mut done = completion(None);
+    done.sector = Sector::Public;
+    let nl = render(private.clone(), Language::Nl);
+    assert_all(
+        &nl,
+        &[
+            "art. 35 UAVG",
+            "verzoekschrift",
+            "geen advocaat",
+            "op elk moment",
+        ],
+    );
+    assert!(!nl.text.contains("bezwaar maken"), "{}", nl.text);
+    let en = render(private, Language::En);
+    assert_all(
+        &en,
+        &["Art. 35", "petition", "do not need a lawyer", "at any time"],
+    );
+    for r in [
+        render(public.clone(), Language::Nl),
+        render(done.clone(), Language::Nl),
+    ] {
+        assert_all(
+            &r,
+            &[
+                "bezwaar maken",
+                "art. 34 UAVG",
+                "art. 6:7 Awb",
+                "bestuursrechter",
+                "art. 77 AVG",
+            ],
+        );
+        assert!(!r.text.contains("verzoekschrift"), "{}", r.text);
+    }
+    for r in [render(public, Language::En), render(done, Language::En)] {
+        assert_all(
+            &r,
+            &[
+                "objection (bezwaar)",
+                "Art. 34 UAVG",
+                "Art. 6:7",
+                "administrative court",
+                "Art. 77 GDPR",
+            ],
+        );
+        assert!(!r.text.contains("petition"), "{}", r.text);
+    }
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub struct TenantInput {
     pub language: Language,
     pub datamap_path: Option<String>,
     pub id_document_required: bool,
+    /// A private controller or a public body (the remedies the subject is told).
+    pub sector: crate::domain::Sector,
 }
 
 pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<Tenant> {
@@ -53,6 +55,7 @@ pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<T
             datamap_path: input.datamap_path,
             id_document_required: input.id_document_required,
             created_at: now(),
+            sector: input.sector.as_str().to_owned(),
         },
     )
     .map_err(|e| {

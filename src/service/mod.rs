@@ -17,6 +17,7 @@ pub mod queue;
 pub mod recompute;
 pub mod views;
 pub mod report;
+pub mod retention;
 
 use chrono::{DateTime, Utc};
 

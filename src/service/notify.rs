@@ -73,6 +73,13 @@ fn tenant_of(conn: &mut DbConnection, row: &RequestRow) -> AppResult<Option<Tena
     })
 }
 
+/// The tenant's kind of controller (private when unknown or unassigned).
+fn sector_of(tenant: Option<&Tenant>) -> crate::domain::Sector {
+    tenant
+        .and_then(|t| t.sector.parse().ok())
+        .unwrap_or_default()
+}
+
 fn kind_of(row: &RequestRow) -> AppResult<RequestKind> {
     Ok(row.kind)
 }
@@ -235,11 +242,14 @@ pub fn on_action(
             to_subject(conn, row, message)
         }
         Command::Refuse { ground, reason } => {
-            // Art. 12(4): the ground, the reason, and the right to complain and to go to court.
+            // Art. 12(4): the ground, the reason, and the right to complain and to go to court,
+            // as the controller's kind has it (UAVG art. 34 or 35).
+            let tenant = tenant_of(conn, row)?;
             let message = MailMessage::from(Refusal {
                 reference: row.reference.clone(),
                 kind: kind_of(row)?,
-                controller: tenant_of(conn, row)?.map(|t| t.name),
+                sector: sector_of(tenant.as_ref()),
+                controller: tenant.map(|t| t.name),
                 ground: *ground,
                 reason: reason.clone(),
                 status_url: status()?,
@@ -247,10 +257,12 @@ pub fn on_action(
             to_subject(conn, row, message)
         }
         Command::Complete { outcome } => {
+            let tenant = tenant_of(conn, row)?;
             let message = MailMessage::from(Completion {
                 reference: row.reference.clone(),
                 kind: kind_of(row)?,
-                controller: tenant_of(conn, row)?.map(|t| t.name),
+                sector: sector_of(tenant.as_ref()),
+                controller: tenant.map(|t| t.name),
                 outcome: outcome.clone(),
                 bundle: None,
                 status_url: status()?,

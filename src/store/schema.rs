@@ -12,6 +12,7 @@ diesel::table! {
         datamap_path -> Nullable<Text>,
         id_document_required -> Bool,
         created_at -> Timestamp,
+        sector -> Text,
     }
 }
 
@@ -291,3 +292,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     id_documents,
     request_counts,
 );
+
+diesel::table! {
+    request_erasures (request_id) {
+        request_id -> Text,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_erasures -> requests (request_id));
+diesel::allow_tables_to_appear_in_same_query!(requests, request_erasures);

@@ -18,6 +18,8 @@ pub struct Tenant {
     pub datamap_path: Option<String>,
     pub id_document_required: bool,
     pub created_at: NaiveDateTime,
+    /// `private` or `public`: decides the remedies the subject is told.
+    pub sector: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -31,6 +33,8 @@ pub struct NewTenant {
     pub datamap_path: Option<String>,
     pub id_document_required: bool,
     pub created_at: NaiveDateTime,
+    /// `private` or `public`: decides the remedies the subject is told.
+    pub sector: String,
 }
 
 impl Tenant {

@@ -89,6 +89,7 @@ async fn tenant_with_map(app: &TestApp, slug: &str, map: &Path) {
                 language: Language::Nl,
                 datamap_path: Some(map),
                 id_document_required: false,
+                sector: Default::default(),
             },
         )
         .unwrap();

@@ -211,6 +211,7 @@ impl TestApp {
                     language: inzage::domain::Language::Nl,
                     datamap_path: None,
                     id_document_required: false,
+                    sector: Default::default(),
                 },
             )
             .unwrap();

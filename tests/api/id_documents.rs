@@ -38,6 +38,7 @@ async fn tenant(app: &TestApp, slug: &str, language: Language, id_document_requi
                 language,
                 datamap_path: None,
                 id_document_required,
+                sector: Default::default(),
             },
         )
         .unwrap();

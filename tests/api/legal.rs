@@ -15,6 +15,8 @@ crate::on_both_backends!(
     extend_after_one_month_is_too_late_even_with_paused_days,
     each_new_ground_is_refused_for_a_kind_it_does_not_answer,
     an_id_copy_needs_a_reason_and_a_tenant_that_allows_it,
+    a_request_closed_past_retention_loses_its_personal_fields_and_keeps_its_record,
+    a_public_body_tells_the_subject_of_bezwaar,
 );
 
 const NO_JOBS: &[(&str, &str)] = &[("INZAGE_RUN_JOBS", "false")];
@@ -297,6 +299,7 @@ async fn allowing_tenant(app: &TestApp, slug: &str) {
                 language: inzage::domain::Language::Nl,
                 datamap_path: None,
                 id_document_required: true,
+                sector: Default::default(),
             },
         )
         .unwrap();
@@ -398,4 +401,190 @@ async fn an_id_copy_needs_a_reason_and_a_tenant_that_allows_it(backend: Backend)
     assert_eq!(s, 422, "{v}");
     assert!(v["error"]["fields"]["id_copy"].is_string(), "{v}");
     assert!(!row(&app, &reference).await.identity_pending);
+}
+
+async fn a_request_closed_past_retention_loses_its_personal_fields_and_keeps_its_record(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app_with(backend, "legal_retention", NO_JOBS).await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = app.user(Role::Support, None).await;
+    let mut refs = Vec::new();
+    for _ in 0..2 {
+        let filed = app
+            .file_as(
+                &support.token,
+                Some("acme"),
+                json!({"kind": "erasure", "details": "Mijn klantnummer is 4711.",
+                       "subject": {"name": "Bram Jansen", "email": "bram@example.nl", "phone": "+31612345678"}}),
+            )
+            .await;
+        let reference = filed["reference"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .act(
+                &support.token,
+                &reference,
+                "refuse",
+                json!({"ground": "erasure_exception_legal_obligation", "reason": "Bram's invoices: 7 years"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        refs.push(reference);
+    }
+    let (old, recent) = (refs[0].clone(), refs[1].clone());
+    let before = row(&app, &old).await;
+    // Closed three years and a day ago (the default retention is 1095 days).
+    let closed = inzage::store::now() - Duration::days(1096);
+    let id = before.id.clone();
+    app.with_conn(move |c| {
+        diesel::update(requests::table.filter(requests::id.eq(&id)))
+            .set(requests::closed_at.eq(Some(closed)))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+
+    let st = app.state.clone();
+    let erased = tokio::task::spawn_blocking(move || {
+        inzage::jobs::retention::requests(&st, Utc::now()).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(erased, 1);
+
+    let after = row(&app, &old).await;
+    assert_eq!(after.subject_name, "");
+    assert_eq!(after.subject_email, "");
+    assert_eq!(after.subject_phone, None);
+    assert_eq!(after.details, None);
+    assert_eq!(after.refusal_reason, None);
+    // The anonymous record stays: kind, tenant, dates, outcome, ground.
+    assert_eq!(after.kind.as_str(), "erasure");
+    assert_eq!(after.tenant_id, before.tenant_id);
+    assert_eq!(after.status.as_str(), "refused");
+    assert_eq!(after.received_on, before.received_on);
+    assert_eq!(after.legal_due, before.legal_due);
+    assert_eq!(after.closed_at, Some(closed));
+    assert_eq!(
+        after.refusal_ground.as_deref(),
+        Some("erasure_exception_legal_obligation")
+    );
+    let id = after.id.clone();
+    let (events, mail, audit) = app
+        .with_conn(move |c| {
+            (
+                inzage::store::events::Event::for_request(c, &id).unwrap(),
+                inzage::store::outbox::for_request(c, &id).unwrap(),
+                inzage::store::audit::for_request(c, &id).unwrap(),
+            )
+        })
+        .await;
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e.note.is_none()), "{events:?}");
+    assert!(events.iter().any(|e| e.kind.as_str() == "refused"));
+    assert!(!mail.is_empty());
+    for m in &mail {
+        assert!(!m.payload.contains("Bram"), "{}", m.payload);
+        assert!(!m.recipient.contains("bram"), "{}", m.recipient);
+    }
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "request_personal_data_erased"),
+        "{audit:?}"
+    );
+    // A request closed recently keeps everything.
+    assert_eq!(row(&app, &recent).await.subject_name, "Bram Jansen");
+    // Counted in /metrics; a second run erases nothing more.
+    let st = app.state.clone();
+    let again = tokio::task::spawn_blocking(move || {
+        inzage::jobs::retention::requests(&st, Utc::now()).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(again, 0);
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("inzage_request_erasures_total 1"), "{text}");
+}
+
+async fn a_public_body_tells_the_subject_of_bezwaar(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "legal_sector", NO_JOBS).await else {
+        return;
+    };
+    let admin = app.user(Role::Admin, None).await;
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "gemeente", "name": "Gemeente Demo", "contact_email": "privacy@gemeente.example.nl", "sector": "public"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["sector"], "public");
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "winkel", "name": "Winkel", "contact_email": "privacy@winkel.example.nl"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["sector"], "private");
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "raar", "name": "Raar", "contact_email": "privacy@raar.example.nl", "sector": "semi"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["error"]["fields"]["sector"].is_string());
+
+    let support = app.user(Role::Support, None).await;
+    for (tenant, public) in [("gemeente", true), ("winkel", false)] {
+        let filed = app.file_as(&support.token, Some(tenant), json!({})).await;
+        let reference = filed["reference"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .act(
+                &support.token,
+                &reference,
+                "refuse",
+                json!({"ground": "excessive", "reason": "Vijfde verzoek deze maand."}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let id = row(&app, &reference).await.id;
+        let mail: serde_json::Value = app
+            .with_conn(move |c| {
+                let rows = inzage::store::outbox::for_request(c, &id).unwrap();
+                let row = rows
+                    .into_iter()
+                    .rev()
+                    .find(|r| r.template == "refusal")
+                    .unwrap();
+                serde_json::from_str(&row.payload).unwrap()
+            })
+            .await;
+        assert_eq!(mail["sector"], if public { "public" } else { "private" });
+        let message: inzage::mail::MailMessage = serde_json::from_value(mail).unwrap();
+        for lang in [inzage::domain::Language::Nl, inzage::domain::Language::En] {
+            let text = message.render(lang, "inzage").unwrap().text;
+            let (bezwaar, petition) = match lang {
+                inzage::domain::Language::Nl => ("bezwaar maken", "verzoekschrift"),
+                inzage::domain::Language::En => ("objection (bezwaar)", "petition"),
+            };
+            assert_eq!(text.contains(bezwaar), public, "{text}");
+            assert_eq!(text.contains(petition), !public, "{text}");
+        }
+    }
 }

@@ -259,6 +259,7 @@ fn refusal_en(message_id: &str, to: &str) -> OutgoingMail {
         ground: RefusalGround::ErasureExceptionLegalClaims,
         reason: "The data is needed in pending proceedings.".to_owned(),
         status_url: "https://inzage.example.nl/status?token=def".to_owned(),
+        sector: Default::default(),
     });
     OutgoingMail {
         message_id: message_id.to_owned(),

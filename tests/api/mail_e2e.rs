@@ -132,6 +132,7 @@ async fn mail_goes_end_to_end_and_survives_an_smtp_outage(backend: Backend) {
                 language: Language::Nl,
                 datamap_path: None,
                 id_document_required: true,
+                sector: Default::default(),
             },
         )
         .unwrap();
