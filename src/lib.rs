@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod logging;
 pub mod mail;
 pub mod metrics;
+pub mod private_fs;
 pub mod service;
 pub mod startup;
 pub mod state;

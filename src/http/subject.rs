@@ -21,13 +21,12 @@ use crate::auth::token::Purpose;
 use crate::domain::{Language, Status};
 use crate::error::{AppError, AppResult};
 use crate::mail::labels;
-use crate::service::actions::verify as confirm;
+use crate::service::actions::{VerifyLink, verify as confirm};
 use crate::service::id_documents::{copy_expected, upload_url};
 use crate::service::status_url;
 use crate::state::AppState;
 use crate::store::events::Event;
 use crate::store::requests::RequestRow;
-use crate::store::tokens;
 
 const LINK_EXPIRED: &str = "this link has expired; file the request again or contact us";
 
@@ -84,13 +83,11 @@ async fn confirm_link(
     let (row, first) = state
         .db
         .run(move |conn| {
-            if !tokens::spend(conn, &claims.jti, "verify", expires)? {
-                return Err(AppError::Gone {
-                    code: "link_used",
-                    message: "this link was used already; your request is being handled".to_owned(),
-                });
-            }
-            confirm(conn, &st, &claims.sub, Utc::now())
+            let link = VerifyLink {
+                jti: &claims.jti,
+                expires_at: expires,
+            };
+            confirm(conn, &st, &claims.sub, link, Utc::now())
         })
         .await?;
     tracing::info!(reference = %row.reference, first, "e-mail address confirmed");

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod backup;
 pub mod bundles;
 pub mod deadlines;
 pub mod id_documents;

@@ -7,12 +7,14 @@ mod helpers;
 mod tenant_dbs;
 
 mod auth;
+mod backup;
 mod bundle_backends;
 mod bundles;
 mod cli;
 mod deadlines;
 mod durability;
 mod files;
+mod hardening;
 mod id_documents;
 mod instances;
 mod intake;
