@@ -23,8 +23,8 @@ impl Modify for BearerAuth {
 
 /// The answers every route can give because of the layers it passes through, added to each
 /// operation that does not list them itself, so the document names every status a route
-/// answers: a staff token (401, 403), a path that names something (404), a query (400), a
-/// JSON body (400, 413, 422), and the store being unreachable (503).
+/// answers: a staff token (401, 403), a path that names something (404), a query (400),
+/// parameters (422), a JSON body (400, 413, 422), and the store being unreachable (503).
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -80,6 +80,13 @@ impl Modify for CommonResponses {
                 }
                 if in_query {
                     add(op, "400", "a query that cannot be read");
+                }
+                if in_path || in_query {
+                    add(
+                        op,
+                        "422",
+                        "a parameter that is not valid; `fields` says which",
+                    );
                 }
                 if op.request_body.is_some() {
                     add(op, "400", "malformed body");
@@ -154,9 +161,15 @@ pub fn allowed_methods(path: &str) -> Vec<&'static str> {
             }
         }
     };
+    // The most specific templates only (`…/{reference}/status` over `…/{reference}/{action}`).
+    let params = |t: &str| t.split('/').filter(|s| s.starts_with('{')).count();
+    let paths = &document().paths.paths;
+    let Some(fewest) = paths.keys().filter(|t| matches(t)).map(|t| params(t)).min() else {
+        return Vec::new();
+    };
     let mut methods = Vec::new();
-    for (template, item) in &document().paths.paths {
-        if !matches(template) {
+    for (template, item) in paths {
+        if !matches(template) || params(template) != fewest {
             continue;
         }
         for (method, present) in [

@@ -494,6 +494,11 @@ async fn unknown_methods_answer_405_and_head_works() {
         ("GET", "/api/v1/requests/DSR-2026-000001/assign", "POST"),
         ("POST", "/healthz", "GET, HEAD"),
         ("PATCH", "/api/v1/auth/login", "POST"),
+        (
+            "DELETE",
+            "/api/v1/requests/DSR-2026-000001/status",
+            "GET, HEAD",
+        ),
     ] {
         let r = app
             .client
