@@ -72,6 +72,23 @@ pub struct Settings {
     /// `INZAGE_TRUSTED_PROXIES`: reverse proxies (comma-separated IPs or CIDRs) whose
     /// `X-Forwarded-For` names the client. Default none: the peer address is the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// `INZAGE_LOGIN_FAILURES_PER_IP`: failed sign-ins one client IP may make before it must
+    /// wait (1 s, doubling with every further failure, at most 15 minutes). `0` disables.
+    /// Default 20.
+    pub login_failures_per_ip: u32,
+    /// `INZAGE_LOGIN_FAILURES_PER_ACCOUNT`: the same per staff e-mail address. `0` disables.
+    /// Default 5.
+    pub login_failures_per_account: u32,
+    /// `INZAGE_PASSWORD_CHECKS`: how many password hashes (argon2) are checked at once; the
+    /// rest wait, so sign-ins can never take every core. Default: half the CPUs, at least 1.
+    pub password_checks: usize,
+    /// `INZAGE_METRICS_BIND`: the separate listen address of `/metrics` (Prometheus), which
+    /// shows counts per status and kind over all tenants. Default `127.0.0.1:9464` (this
+    /// host only); `off` serves no separate listener.
+    pub metrics_bind: Option<String>,
+    /// `INZAGE_METRICS_TOKEN`: when set, the main listener also answers `/metrics` to
+    /// `Authorization: Bearer <token>` (else it answers 404 there). At least 32 characters.
+    pub metrics_token: Option<SecretString>,
     /// Whether the secret key was generated (and should be warned about).
     pub secret_generated: bool,
 }
@@ -162,6 +179,11 @@ struct FileSettings {
     rate_limit_ip_burst: Option<u32>,
     rate_limit_per_email: Option<u32>,
     trusted_proxies: Option<Vec<String>>,
+    login_failures_per_ip: Option<u32>,
+    login_failures_per_account: Option<u32>,
+    password_checks: Option<usize>,
+    metrics_bind: Option<String>,
+    metrics_token: Option<String>,
 }
 
 /// Reads one setting: the environment wins over the file.
@@ -254,6 +276,35 @@ impl Settings {
         let rate_limit_ip_burst = num("rate_limit_ip_burst", file.rate_limit_ip_burst, 10)?.max(1);
         let rate_limit_per_email = num("rate_limit_per_email", file.rate_limit_per_email, 5)?;
         let trusted_proxies = parse_trusted_proxies(env, file.trusted_proxies.clone())?;
+        let login_failures_per_ip = num("login_failures_per_ip", file.login_failures_per_ip, 20)?;
+        let login_failures_per_account = num(
+            "login_failures_per_account",
+            file.login_failures_per_account,
+            5,
+        )?;
+        let password_checks = parse_num::<usize>(
+            "password_checks",
+            pick(
+                env,
+                "password_checks",
+                file.password_checks.map(|n| n.to_string()),
+            ),
+        )?
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| usize::from(n) / 2))
+        .max(1);
+        let metrics_bind = match pick(env, "metrics_bind", file.metrics_bind) {
+            Some(v) if v.trim() == "off" => None,
+            Some(v) => Some(v.trim().to_owned()),
+            None => Some("127.0.0.1:9464".to_owned()),
+        };
+        let metrics_token = match pick(env, "metrics_token", file.metrics_token) {
+            Some(t) if t.chars().count() < 32 => {
+                return Err(ConfigError::Invalid(
+                    "INZAGE_METRICS_TOKEN must be at least 32 characters".into(),
+                ));
+            }
+            t => t.map(SecretString::from),
+        };
         let pool_size = parse_num::<u32>(
             "db_pool_size",
             pick(
@@ -340,6 +391,11 @@ impl Settings {
             rate_limit_ip_burst,
             rate_limit_per_email,
             trusted_proxies,
+            login_failures_per_ip,
+            login_failures_per_account,
+            password_checks,
+            metrics_bind,
+            metrics_token,
             secret_generated,
         })
     }

@@ -14,6 +14,7 @@ pub mod links;
 pub mod logging;
 pub mod mail;
 pub mod metrics;
+pub mod private_fs;
 pub mod service;
 pub mod startup;
 pub mod state;

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Files with personal data (the store, its WAL, mail files, bundles) are the owner's only.
+    inzage::private_fs::private_umask();
     let args = inzage::cli::Args::parse();
     match inzage::cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,6 +24,12 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the data dir {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("{0}")]
@@ -33,11 +39,28 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener (`INZAGE_METRICS_BIND`) and its port, unless it is `off`.
+    metrics: Option<(u16, Server)>,
     state: AppState,
+}
+
+/// Binds an address (port 0 picks a free one) and tells the port it got.
+fn bind(addr: &str) -> Result<(TcpListener, u16), StartupError> {
+    let err = |source| StartupError::Bind {
+        addr: addr.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).map_err(err)?;
+    let port = listener.local_addr().map_err(err)?.port();
+    Ok((listener, port))
 }
 
 /// Opens the store and applies pending migrations (off the async threads).
 pub async fn open_store(settings: &Settings) -> Result<Db, StartupError> {
+    crate::private_fs::private_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        source,
+    })?;
     let db = Db::connect(settings.database_url(), settings.pool_size)?;
     let migrator = db.clone();
     let applied = tokio::task::spawn_blocking(move || migrator.migrate())
@@ -73,11 +96,33 @@ impl Application {
                 .map(usize::from)
                 .unwrap_or(2)
         });
+        let metrics = match state.settings.metrics_bind.clone() {
+            None => None,
+            Some(addr) => {
+                let (listener, port) = bind(&addr)?;
+                let metrics_state = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(web::Data::new(metrics_state.clone()))
+                        .configure(http::configure_metrics)
+                })
+                .workers(1)
+                .shutdown_timeout(5)
+                .listen(listener)
+                .map_err(|source| StartupError::Bind {
+                    addr: addr.clone(),
+                    source,
+                })?
+                .run();
+                Some((port, server))
+            }
+        };
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let metrics = app_state.metrics.clone();
             App::new()
                 .app_data(web::Data::new(app_state.clone()))
+                .wrap(from_fn(http::head_as_get))
                 .wrap(from_fn(move |req, next| {
                     observe(metrics.clone(), req, next)
                 }))
@@ -92,12 +137,18 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics,
             state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, unless `INZAGE_METRICS_BIND` is `off`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -108,7 +159,18 @@ impl Application {
     /// 30 s), then stops the background workers and waits for them to put their work down.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let workers = crate::jobs::spawn(self.state.clone());
-        let result = self.server.await;
+        let result = match self.metrics {
+            // Both stop on SIGTERM/SIGINT; the main listener's result is the one that counts.
+            Some((_, metrics)) => {
+                let (result, metrics_result) =
+                    futures_util::future::join(self.server, metrics).await;
+                if let Err(e) = metrics_result {
+                    tracing::warn!(error = %e, "the metrics listener failed");
+                }
+                result
+            }
+            None => self.server.await,
+        };
         workers.stop().await;
         tracing::info!("stopped");
         result

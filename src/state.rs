@@ -21,6 +21,9 @@ pub struct AppState {
     pub files: FileStorage,
     /// Rate limits of the public routes (in memory, per instance).
     pub limits: Arc<RateLimits>,
+    /// Permits to check a password hash (`INZAGE_PASSWORD_CHECKS`), so sign-ins cannot take
+    /// every core.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -37,7 +40,9 @@ impl AppState {
             &settings,
             Some(metrics.rate_limited.clone()),
         ));
+        let password_checks = Arc::new(tokio::sync::Semaphore::new(settings.password_checks));
         Ok(Self {
+            password_checks,
             db,
             files,
             tokens,

@@ -125,21 +125,36 @@ fn path_segment(name: &str) -> String {
 }
 
 /// A value as a CSV field: strings unquoted, NULL empty, numbers and booleans as written,
-/// nested JSON (arrays, objects) as JSON text.
+/// nested JSON (arrays, objects) as JSON text. Text is neutralised against formula
+/// injection ([`neutralise`]); the JSON keeps the exact value.
 fn csv_field(raw: &RawValue) -> Cow<'_, str> {
     let text = raw.get();
     if text.starts_with('"') {
         if let Ok(s) = serde_json::from_str::<&str>(text) {
-            return Cow::Borrowed(s);
+            return neutralise(Cow::Borrowed(s));
         }
         if let Ok(s) = serde_json::from_str::<String>(text) {
-            return Cow::Owned(s);
+            return neutralise(Cow::Owned(s));
         }
     }
     if text == "null" {
         return Cow::Borrowed("");
     }
     Cow::Borrowed(text)
+}
+
+/// CSV formula injection (OWASP, "CSV Injection"): a spreadsheet runs a cell that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula, so such text gets a
+/// leading `'`. That includes phone numbers such as `+31 6 1234 5678`, which a spreadsheet
+/// would otherwise turn into a sum or an error; the JSON file keeps the exact value, and the
+/// bundle's LEESMIJ/README say so. JSON numbers (`-3.5`) are written as they are: they hold
+/// no formula. Column names get the same treatment.
+fn neutralise(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        text
+    }
 }
 
 impl<'p, W: Write + Send + 'static> BundleWriter<'p, W> {
@@ -269,7 +284,12 @@ impl<W: Write + Send + 'static> RowSink for BundleWriter<'_, W> {
         let mut csv = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
             .from_writer(Hashing::new(Spool::new(&self.spool_dir)?));
-        csv.write_record(columns).map_err(io::Error::other)?;
+        csv.write_record(
+            columns
+                .iter()
+                .map(|c| Field(neutralise(Cow::Borrowed(c.as_str())))),
+        )
+        .map_err(io::Error::other)?;
         self.zip.start_file(&record.json_path)?;
         let mut t = OpenTable {
             record,
@@ -528,15 +548,47 @@ mod tests {
             for (name, field) in headers.iter().zip(record) {
                 let value = row[name].get();
                 let expected = match serde_json::from_str::<Value>(value).unwrap() {
-                    Value::String(s) => s,
+                    Value::String(s) => neutralise(Cow::Owned(s)).into_owned(),
                     Value::Null => String::new(),
                     _ => value.to_owned(),
                 };
                 assert_eq!(field, expected, "column {name}");
             }
         }
+        assert_eq!(
+            &records[0][2], "'+31 6 1234 5678",
+            "a phone number is neutralised"
+        );
+        assert_eq!(
+            rows[0]["phone"], "+31 6 1234 5678",
+            "the JSON keeps it exact"
+        );
         assert_eq!(&records[0][3], "12.50");
         assert_eq!(&records[0][6], "Zoë, \"quoted\"\nnew line 日本");
+    }
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for (cell, expected) in [
+            (
+                "=HYPERLINK(\"http://evil\")",
+                "'=HYPERLINK(\"http://evil\")",
+            ),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("+31 6 1234 5678", "'+31 6 1234 5678"),
+            ("Anna", "Anna"),
+            (" =1", " =1"),
+            ("", ""),
+        ] {
+            let raw = serde_json::value::to_raw_value(cell).unwrap();
+            assert_eq!(csv_field(&raw), expected, "{cell:?}");
+        }
+        let number = RawValue::from_string("-3.5".to_owned()).unwrap();
+        assert_eq!(csv_field(&number), "-3.5");
     }
 
     #[test]

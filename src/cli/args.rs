@@ -28,6 +28,13 @@ pub enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Back up a SQLite store and the data dir into one archive, while the service runs.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty store and data dir (never over an existing store).
+    Restore {
+        /// The archive `inzage backup` wrote.
+        file: PathBuf,
+    },
     /// Manage tenants (controllers).
     Tenant {
         #[command(subcommand)]
@@ -100,6 +107,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `inzage backup --out FILE`.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// The archive to write (mode 0600; written as FILE.partial and renamed).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -90,6 +90,23 @@ pub fn run(args: Args) -> Result<(), CliError> {
     {
         return datamap::check(file, *connect);
     }
+    // A restore needs no secret key: none is generated into the data dir it fills.
+    if let Command::Restore { file } = &args.command {
+        let env = |k: &str| match std::env::var(k).ok().filter(|v| !v.is_empty()) {
+            None if k == "INZAGE_SECRET_KEY" => Some("restore-needs-no-secret-key-restore".into()),
+            v => v,
+        };
+        let settings = Settings::load_from(args.config.as_deref(), &env)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let summary = crate::service::backup::restore(&settings, file).map_err(backup_error)?;
+        eprintln!(
+            "inzage: restored {} files ({} bytes) from {}",
+            summary.files,
+            summary.bytes,
+            file.display()
+        );
+        return Ok(());
+    }
     let settings =
         Settings::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
     match args.command {
@@ -160,7 +177,19 @@ pub fn run(args: Args) -> Result<(), CliError> {
             let state = one_shot(settings)?;
             requests::run(&state, command)
         }
-        Command::Deadline { .. } | Command::Datamap { .. } => Ok(()), // handled above
+        Command::Deadline { .. } | Command::Datamap { .. } | Command::Restore { .. } => Ok(()), // handled above
+        Command::Backup(a) => {
+            crate::logging::init_quiet(&settings.log);
+            let summary =
+                crate::service::backup::backup(&settings, &a.out).map_err(backup_error)?;
+            eprintln!(
+                "inzage: backed up {} files ({} bytes) to {}",
+                summary.files,
+                summary.bytes,
+                a.out.display()
+            );
+            Ok(())
+        }
         Command::Export { request, out } => {
             let state = one_shot(settings)?;
             export::run(&state, &request, &out)
@@ -184,6 +213,16 @@ pub fn run(args: Args) -> Result<(), CliError> {
             let state = one_shot(settings)?;
             audit::report(&state, &tenant, from, to, csv)
         }
+    }
+}
+
+fn backup_error(e: crate::service::backup::BackupError) -> CliError {
+    use crate::service::backup::BackupError;
+    match e {
+        BackupError::NotSqlite | BackupError::WouldOverwrite(_) | BackupError::BadArchive(_) => {
+            CliError::Usage(e.to_string())
+        }
+        other => CliError::Runtime(other.to_string()),
     }
 }
 

@@ -34,6 +34,7 @@ pub fn serve(settings: Settings, with_demo: bool) -> Result<(), CliError> {
         let app = Application::build_with(state).map_err(|e| CliError::Runtime(e.to_string()))?;
         tracing::info!(
             port = app.port(),
+            metrics_port = ?app.metrics_port(),
             backend = app.state().db.backend().name(),
             "listening"
         );

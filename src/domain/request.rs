@@ -223,8 +223,15 @@ impl IdentityKind {
     }
 }
 
+/// Control characters, and the bidirectional embedding, override and isolate controls
+/// (U+202A-U+202E, U+2066-U+2069), which can make a name read as another to staff
+/// ("Trojan Source", CVE-2021-42574).
 fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control())
+    s.chars().any(|c| c.is_control() || is_bidi_control(c))
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The subject's name as given: trimmed, 1 to 200 characters, no control characters.
@@ -282,6 +289,24 @@ impl SubjectEmail {
         if !parsed.domain().contains('.') {
             return Err(InvalidValue::new("is not a valid e-mail address"));
         }
+        // A quoted local part ("anna"@…) reaches the same mailbox as the bare one and would
+        // slip past the per-address limit; nobody needs one for a request.
+        if parsed.local_part().starts_with('"') {
+            return Err(InvalidValue::new(
+                "must not have a quoted local part; give the address without quotes",
+            ));
+        }
+        // Mail servers without SMTPUTF8 refuse non-ASCII addresses: refused here rather than
+        // accepted and then never delivered.
+        if !email.is_ascii() {
+            return Err(InvalidValue::new(
+                "must be written in ASCII (an internationalised domain in its xn-- form)",
+            ));
+        }
+        // What the mail transport cannot address is refused now, not dead-lettered later.
+        if email.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(InvalidValue::new("is not a valid e-mail address"));
+        }
         Ok(Self(email.to_owned()))
     }
 
@@ -293,6 +318,20 @@ impl SubjectEmail {
     /// trimmed and lower-cased (docs/api.md, "Data maps": e-mail matched case-insensitively).
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
+    }
+
+    /// The mailbox the address reaches, for the per-address intake limit: lower-cased and
+    /// without a `+tag` (`Anna+1@Example.nl` → `anna@example.nl`), so sub-addresses of one
+    /// mailbox share one allowance. Provider-specific rules (dots at Gmail) are not applied.
+    pub fn canonical(&self) -> String {
+        let lower = self.normalized();
+        match lower.rsplit_once('@') {
+            Some((local, domain)) => {
+                let mailbox = local.split('+').next().unwrap_or(local);
+                format!("{mailbox}@{domain}")
+            }
+            None => lower,
+        }
     }
 }
 
@@ -363,6 +402,40 @@ pub fn staff_text(raw: &str, max_chars: usize) -> Result<String, InvalidValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_addresses_and_what_mail_cannot_reach() {
+        let c = |s: &str| SubjectEmail::parse(s).unwrap().canonical();
+        assert_eq!(c("Victim+1@Example.NL"), "victim@example.nl");
+        assert_eq!(c("victim+a+b@example.nl"), "victim@example.nl");
+        assert_eq!(c("victim@example.nl"), "victim@example.nl");
+        assert_eq!(c("v.ictim@example.nl"), "v.ictim@example.nl");
+        for bad in [
+            "\"victim\"@example.nl",
+            "\"vic tim\"@example.nl",
+            "anna@müller.de",
+            "ännä@example.nl",
+        ] {
+            assert!(SubjectEmail::parse(bad).is_err(), "{bad}");
+        }
+        assert!(SubjectEmail::parse("anna@xn--mller-kva.de").is_ok());
+    }
+
+    #[test]
+    fn names_with_bidi_controls_are_refused() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}',
+        ] {
+            assert!(
+                SubjectName::parse(&format!("Anna{c} de Vries")).is_err(),
+                "{c:?}"
+            );
+        }
+        assert!(SubjectName::parse("Anna\u{7}").is_err());
+        assert!(SubjectName::parse("Zoë Çelik-Ørsted").is_ok());
+        assert!(SubjectName::parse("محمد").is_ok());
+    }
 
     #[test]
     fn kinds_round_trip_and_name_their_article() {

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use super::body::{Fields, Input, JSON_LIMIT, read_body};
 use super::views::SessionView;
-use crate::error::AppResult;
-use crate::service::admin::login as sign_in;
+use crate::error::{AppError, AppResult};
+use crate::service::admin::sign_in;
 use crate::state::AppState;
 
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
@@ -23,8 +23,12 @@ pub struct LoginBody {
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginBody,
-    responses((status = 200, body = SessionView), (status = 401, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody))
+    responses((status = 200, body = SessionView), (status = 400, body = crate::error::ErrorBody),
+              (status = 401, body = crate::error::ErrorBody),
+              (status = 413, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody, description = "too many failed sign-ins; see Retry-After"),
+              (status = 503, body = crate::error::ErrorBody))
 )]
 pub async fn login(
     req: HttpRequest,
@@ -37,11 +41,18 @@ pub async fn login(
     let password = f.req_str("password", &body.password).map(str::to_owned);
     f.finish()?;
     let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
-    let st = state.clone();
-    let session = state
-        .db
-        .run(move |conn| sign_in(conn, &st, &email, &password, Utc::now()))
-        .await?;
+    // Growing waits after failed sign-ins, per client IP and per account (429).
+    state.limits.check_login(&req, &email)?;
+    let session = match sign_in(&state, &email, &password, Utc::now()).await {
+        Ok(session) => session,
+        Err(e) => {
+            if matches!(e, AppError::Unauthorized(_)) {
+                state.limits.login_failed(&req, &email);
+            }
+            return Err(e);
+        }
+    };
+    state.limits.login_succeeded(&email);
     tracing::info!(user_id = %session.principal.user_id, role = %session.principal.role, "signed in");
     Ok(HttpResponse::Ok().json(SessionView {
         token: session.token,

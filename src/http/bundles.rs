@@ -125,7 +125,8 @@ pub async fn create(
     get, path = "/api/v1/requests/{reference}/bundle", tag = "bundles",
     params(("reference" = String, Path, example = "DSR-2026-000042")),
     responses((status = 200, body = BundleView), (status = 401, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody, description = "no bundle was asked for this request")),
     security(("bearer" = []))
 )]
 pub async fn show(

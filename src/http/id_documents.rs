@@ -150,11 +150,18 @@ async fn page_for(
     responses(
         (status = 200, description = "with `token`: the upload page (text/html) with the KopieID guidance; with a staff token: the copy itself (application/pdf, image/jpeg or image/png), the view audited",
             content((String = "text/html"), (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
-        (status = 422, body = crate::error::ErrorBody, description = "no token and no staff token"),
-        (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "no token and no staff token, or a token that cannot be read (with `token`: a page)",
+            content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 401, description = "not a valid link or staff token (with `token`: a page)",
+            content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "not found (with `token`: a page)",
+            content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
         (status = 403, body = crate::error::ErrorBody, description = "support without a running access grant (`grant_required`)"),
         (status = 409, content_type = "text/html", description = "no copy is asked for this request now"),
-        (status = 410, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),
+        (status = 410, description = "the link expired (with `token`: a page)",
+            content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 429, description = "rate limited (with `token`: a page)",
+            content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
     ),
     security((), ("bearer" = []))
 )]

@@ -207,7 +207,7 @@ pub async fn file_request(
     let now = Utc::now().trunc_subsecs(6);
     let mut intake = parse_intake(&body, staff.0, now)?;
     if public {
-        state.limits.check_email(&intake.email.normalized())?;
+        state.limits.check_email(&intake.email.canonical())?;
     }
     if let Some(key) = key {
         // The hash covers the body and who filed it: a replay must be the same call.

@@ -24,6 +24,8 @@ pub mod telemetry;
 pub mod tenants;
 pub mod views;
 
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
@@ -37,9 +39,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
     .route("/healthz", web::get().to(ops::healthz))
     .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics))
+    .route("/metrics", web::get().to(ops::metrics_guarded))
     .service(
         web::scope("/api/v1")
+            // Answers hold personal data and tokens: no cache keeps them, and no browser
+            // guesses a JSON error into HTML (the pages set both themselves).
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::CACHE_CONTROL, "no-store"))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+            )
             .route("/openapi.json", web::get().to(openapi::openapi_json))
             .route("/auth/login", web::post().to(auth::login))
             .route("/verify", web::get().to(subject::verify))
@@ -101,6 +110,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(not_found));
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// The metrics listener (`INZAGE_METRICS_BIND`): `/metrics` only.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(ops::metrics))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(AppError::NotFound)
+        }));
+}
+
+/// No route took the call: 405 with `Allow` when the path is a route's with another method
+/// (RFC 9110 §15.5.6), else 404.
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    let allowed = openapi::allowed_methods(req.path());
+    if allowed.is_empty() || allowed.contains(&req.method().as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let body = crate::error::ErrorBody {
+        error: crate::error::ErrorDetail {
+            code: "method_not_allowed".to_owned(),
+            message: format!(
+                "{} is not allowed here; use {}",
+                req.method(),
+                allowed.join(", ")
+            ),
+            fields: Default::default(),
+        },
+    };
+    Ok(HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allowed.join(", ")))
+        .json(body))
+}
+
+/// `HEAD` wherever `GET` works (RFC 9110 §9.3.2): the GET handler answers, its headers are
+/// kept and its body is dropped. Runs before routing.
+pub async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let head = req.method() == actix_web::http::Method::HEAD;
+    if head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let res = next.call(req).await?;
+    if head {
+        return Ok(res.map_body(|_, _| actix_web::body::BoxBody::new(())));
+    }
+    Ok(res.map_into_boxed_body())
 }

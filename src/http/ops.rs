@@ -1,6 +1,9 @@
 //! Operations: liveness, readiness and Prometheus metrics.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -24,8 +27,39 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
+/// Prometheus text exposition, on the main listener: only with the bearer token
+/// `INZAGE_METRICS_TOKEN` (the counts cover every tenant); without one configured it does not
+/// exist here (404) and lives on `INZAGE_METRICS_BIND` only.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "text/plain"),
+              (status = 401, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody, description = "no INZAGE_METRICS_TOKEN configured")))]
+pub async fn metrics_guarded(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let Some(expected) = &state.settings.metrics_token else {
+        return Err(AppError::NotFound);
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared by their SHA-256, so the time taken says nothing about the token.
+    let same =
+        Sha256::digest(given.as_bytes()) == Sha256::digest(expected.expose_secret().as_bytes());
+    if !same {
+        return Err(AppError::Unauthorized(
+            "the metrics token is missing or wrong".to_owned(),
+        ));
+    }
+    metrics(state).await
+}
+
+/// Prometheus text exposition (the metrics listener, `INZAGE_METRICS_BIND`).
 pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let crate::service::ops::Counts {
         requests,

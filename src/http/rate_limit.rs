@@ -12,9 +12,12 @@
 //! (`INZAGE_TRUSTED_PROXIES`): then the right-most `X-Forwarded-For` entry that is not itself
 //! a trusted proxy. IPv6 clients are keyed by their /64, which one subscriber usually holds.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
@@ -37,6 +40,7 @@ pub struct RateLimits {
     trusted: Vec<IpNet>,
     checks: AtomicU64,
     rejected: Option<prometheus::IntCounterVec>,
+    login: LoginThrottle,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -54,6 +58,8 @@ impl std::fmt::Debug for RateLimits {
 pub enum Limit {
     Ip,
     Email,
+    LoginIp,
+    LoginAccount,
 }
 
 impl Limit {
@@ -61,6 +67,115 @@ impl Limit {
         match self {
             Self::Ip => "ip",
             Self::Email => "email",
+            Self::LoginIp => "login_ip",
+            Self::LoginAccount => "login_account",
+        }
+    }
+}
+
+/// The first wait after the free failures; each further failure doubles it.
+const LOGIN_FIRST_WAIT: Duration = Duration::from_secs(1);
+/// The longest wait: an attacker cannot lock a staff member out for longer than this.
+const LOGIN_LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+/// Failures are forgotten this long after the last one (and after any wait has run out).
+const LOGIN_FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum LoginKey {
+    Ip(IpAddr),
+    /// A truncated SHA-256 of the lower-cased address, not the address itself.
+    Account([u8; 16]),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    blocked_until: Option<Instant>,
+}
+
+/// Failed sign-ins per client IP and per account, with growing waits (OWASP Authentication
+/// Cheat Sheet: throttle, do not lock out forever). A call while a wait runs gets 429 with
+/// `Retry-After` and is not even checked, so the right password does not get through early.
+#[derive(Debug)]
+struct LoginThrottle {
+    free_per_ip: u32,
+    free_per_account: u32,
+    failures: Mutex<HashMap<LoginKey, Failures>>,
+}
+
+impl LoginThrottle {
+    fn keys(&self, ip: Option<IpAddr>, email: &str) -> Vec<(LoginKey, u32, Limit)> {
+        let mut keys = Vec::with_capacity(2);
+        if self.free_per_ip > 0
+            && let Some(ip) = ip
+        {
+            keys.push((LoginKey::Ip(ip_key(ip)), self.free_per_ip, Limit::LoginIp));
+        }
+        if self.free_per_account > 0 {
+            let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
+            let mut key = [0u8; 16];
+            key.copy_from_slice(&digest[..16]);
+            keys.push((
+                LoginKey::Account(key),
+                self.free_per_account,
+                Limit::LoginAccount,
+            ));
+        }
+        keys
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LoginKey, Failures>> {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The longest wait that runs for this client or account, if any.
+    fn waiting(&self, ip: Option<IpAddr>, email: &str, now: Instant) -> Option<(Duration, Limit)> {
+        let map = self.lock();
+        self.keys(ip, email)
+            .into_iter()
+            .filter_map(|(key, _, limit)| {
+                let until = map.get(&key)?.blocked_until?;
+                (until > now).then(|| (until - now, limit))
+            })
+            .max_by_key(|(wait, _)| *wait)
+    }
+
+    fn failed(&self, ip: Option<IpAddr>, email: &str, now: Instant) {
+        let keys = self.keys(ip, email);
+        let mut map = self.lock();
+        if map.len() > 100_000 {
+            map.retain(|_, f| now.duration_since(f.last) < LOGIN_FORGET_AFTER);
+        }
+        for (key, free, _) in keys {
+            let f = map.entry(key).or_insert(Failures {
+                count: 0,
+                last: now,
+                blocked_until: None,
+            });
+            let quiet_since = f.blocked_until.unwrap_or(f.last).max(f.last);
+            if now.duration_since(quiet_since) >= LOGIN_FORGET_AFTER {
+                f.count = 0;
+            }
+            f.count = f.count.saturating_add(1);
+            f.last = now;
+            if f.count > free {
+                let doublings = (f.count - free - 1).min(20);
+                let wait = LOGIN_FIRST_WAIT
+                    .saturating_mul(1 << doublings)
+                    .min(LOGIN_LONGEST_WAIT);
+                f.blocked_until = Some(now + wait);
+            }
+        }
+    }
+
+    fn succeeded(&self, email: &str) {
+        let keys = self.keys(None, email);
+        let mut map = self.lock();
+        for (key, _, _) in keys {
+            map.remove(&key);
         }
     }
 }
@@ -80,6 +195,44 @@ impl RateLimits {
             trusted: settings.trusted_proxies.clone(),
             checks: AtomicU64::new(0),
             rejected,
+            login: LoginThrottle {
+                free_per_ip: settings.login_failures_per_ip,
+                free_per_account: settings.login_failures_per_account,
+                failures: Mutex::new(HashMap::new()),
+            },
+        }
+    }
+
+    /// Before a sign-in is checked: 429 while this client or account has to wait.
+    pub fn check_login(&self, req: &HttpRequest, email: &str) -> Result<(), AppError> {
+        match self
+            .login
+            .waiting(self.client_ip(req), email, Instant::now())
+        {
+            None => Ok(()),
+            Some((wait, limit)) => Err(self.refuse(wait, limit)),
+        }
+    }
+
+    /// A sign-in failed (wrong address or password): counts for the client and the account.
+    pub fn login_failed(&self, req: &HttpRequest, email: &str) {
+        self.login
+            .failed(self.client_ip(req), email, Instant::now());
+    }
+
+    /// A sign-in succeeded: the account's failures are forgotten (the client's are not).
+    pub fn login_succeeded(&self, email: &str) {
+        self.login.succeeded(email);
+    }
+
+    fn refuse(&self, wait: Duration, limit: Limit) -> AppError {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Some(c) = &self.rejected {
+            c.with_label_values(&[limit.as_str()]).inc();
+        }
+        tracing::info!(limit = limit.as_str(), "rate limited");
+        AppError::RateLimited {
+            retry_after_secs: secs.max(1),
         }
     }
 
@@ -121,7 +274,9 @@ impl RateLimits {
         self.check(limiter, &ip_key(ip), Limit::Ip)
     }
 
-    /// Counts one intake for this (normalised) e-mail address; 429 when over the limit.
+    /// Counts one intake for this e-mail address, in its canonical form
+    /// (`SubjectEmail::canonical`: case and `+tags` do not make another mailbox); 429 when
+    /// over the limit.
     pub fn check_email(&self, normalized_email: &str) -> Result<(), AppError> {
         let Some(limiter) = &self.per_email else {
             return Ok(());
@@ -143,14 +298,7 @@ impl RateLimits {
             Ok(()) => Ok(()),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(limiter.clock().now());
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                if let Some(c) = &self.rejected {
-                    c.with_label_values(&[limit.as_str()]).inc();
-                }
-                tracing::info!(limit = limit.as_str(), "rate limited");
-                Err(AppError::RateLimited {
-                    retry_after_secs: secs.max(1),
-                })
+                Err(self.refuse(wait, limit))
             }
         }
     }
@@ -255,6 +403,42 @@ mod tests {
             l.check_ip(&from("[2001:db8:1:2::1]:1", None)).unwrap();
         }
         assert!(l.check_ip(&from("[2001:db8:1:2::ffff]:1", None)).is_err());
+    }
+
+    #[test]
+    fn failed_sign_ins_wait_longer_and_longer() {
+        let l = limits(&[
+            ("INZAGE_LOGIN_FAILURES_PER_IP", "0"),
+            ("INZAGE_LOGIN_FAILURES_PER_ACCOUNT", "2"),
+        ]);
+        let t = Instant::now();
+        let ip = Some("203.0.113.5".parse().unwrap());
+        let wait = |at: Instant| l.login.waiting(ip, "Staff@Example.nl", at).map(|w| w.0);
+        l.login.failed(ip, "staff@example.nl", t);
+        l.login.failed(ip, "staff@example.nl", t);
+        assert_eq!(wait(t), None, "two failures are free");
+        l.login.failed(ip, "staff@example.nl", t);
+        assert_eq!(wait(t), Some(Duration::from_secs(1)));
+        let t2 = t + Duration::from_secs(2);
+        assert_eq!(wait(t2), None);
+        l.login.failed(ip, "staff@example.nl", t2);
+        assert_eq!(wait(t2), Some(Duration::from_secs(2)));
+        for _ in 0..30 {
+            l.login.failed(ip, "staff@example.nl", t2);
+        }
+        assert_eq!(
+            wait(t2),
+            Some(LOGIN_LONGEST_WAIT),
+            "never longer than the cap"
+        );
+        // another account is not affected; a success forgets the account's failures
+        assert_eq!(l.login.waiting(ip, "other@example.nl", t2), None);
+        l.login.succeeded("STAFF@example.nl");
+        assert_eq!(wait(t2), None);
+        // quiet long enough, the count starts again
+        let later = t2 + LOGIN_LONGEST_WAIT + LOGIN_FORGET_AFTER;
+        l.login.failed(ip, "staff@example.nl", later);
+        assert_eq!(wait(later), None);
     }
 
     #[test]

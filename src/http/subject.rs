@@ -21,7 +21,7 @@ use crate::auth::token::Purpose;
 use crate::domain::{Language, Status};
 use crate::error::{AppError, AppResult};
 use crate::mail::labels;
-use crate::service::actions::verify_link;
+use crate::service::actions::{VerifyLink, verify as confirm};
 use crate::service::id_documents::{copy_expected, upload_url};
 use crate::service::queries::{events, linked_request, request_by_id};
 use crate::service::status_url;
@@ -82,7 +82,13 @@ async fn confirm_link(
     let st = state.clone();
     let (row, first) = state
         .db
-        .run(move |conn| verify_link(conn, &st, &claims.jti, expires, &claims.sub, Utc::now()))
+        .run(move |conn| {
+            let link = VerifyLink {
+                jti: &claims.jti,
+                expires_at: expires,
+            };
+            confirm(conn, &st, &claims.sub, link, Utc::now())
+        })
         .await?;
     tracing::info!(reference = %row.reference, first, "e-mail address confirmed");
     Ok(row)

@@ -190,7 +190,7 @@ impl MailTransport {
                 })
             }
             None => {
-                std::fs::create_dir_all(mail_dir).map_err(|source| MailError::MailDir {
+                crate::private_fs::private_dir(mail_dir).map_err(|source| MailError::MailDir {
                     path: mail_dir.to_owned(),
                     source,
                 })?;

@@ -127,12 +127,34 @@ pub fn act(
     })
 }
 
+/// The single-use link the subject opened: its id and when it would expire anyway.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyLink<'a> {
+    pub jti: &'a str,
+    pub expires_at: NaiveDateTime,
+}
+
+/// Marks the link spent; a link used before answers 410.
+fn spend_link(conn: &mut DbConnection, link: VerifyLink<'_>) -> AppResult<()> {
+    if crate::store::tokens::spend(conn, link.jti, "verify", link.expires_at)? {
+        Ok(())
+    } else {
+        Err(AppError::Gone {
+            code: "link_used",
+            message: "this link was used already; your request is being handled".to_owned(),
+        })
+    }
+}
+
 /// The subject confirmed the e-mail address: the request moves on to `received` and the
 /// clock resumes. Returns the request, and whether this call did it (false: done before).
+/// The link is spent in the same transaction that confirms, so a failure in between leaves
+/// it usable.
 pub fn verify(
     conn: &mut DbConnection,
     state: &AppState,
     request_id: &str,
+    link: VerifyLink<'_>,
     when: DateTime<Utc>,
 ) -> AppResult<(RequestRow, bool)> {
     let today = amsterdam_date(when);
@@ -140,6 +162,7 @@ pub fn verify(
         let outcome = write_tx(conn, |conn| -> AppResult<Option<Outcome>> {
             let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;
             if row.status != Status::AwaitingVerification {
+                spend_link(conn, link)?;
                 return Ok(None);
             }
             let plan = lifecycle::plan(
@@ -153,6 +176,7 @@ pub fn verify(
             Ok(Some(
                 match apply_plan(conn, &row, &plan, &EventActor::subject(), now(), next)? {
                     Ok(updated) => {
+                        spend_link(conn, link)?;
                         notify::on_action(conn, state, &updated, &Command::Verify, when)?;
                         Outcome::Done(Box::new(updated), Vec::new())
                     }
@@ -175,21 +199,3 @@ pub fn verify(
     })
 }
 
-/// Follows a verification link: spends its single-use token (410 when it was used) and
-/// confirms the request's e-mail address.
-pub fn verify_link(
-    conn: &mut DbConnection,
-    state: &AppState,
-    jti: &str,
-    expires: chrono::NaiveDateTime,
-    request_id: &str,
-    at: DateTime<Utc>,
-) -> AppResult<(RequestRow, bool)> {
-    if !crate::store::tokens::spend(conn, jti, "verify", expires)? {
-        return Err(AppError::Gone {
-            code: "link_used",
-            message: "this link was used already; your request is being handled".to_owned(),
-        });
-    }
-    verify(conn, state, request_id, at)
-}

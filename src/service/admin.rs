@@ -167,34 +167,70 @@ pub struct Session {
 
 /// Checks e-mail and password and issues a staff token. Unknown address, wrong password
 /// and disabled user all answer the same, in the same time.
-pub fn login(
-    conn: &mut DbConnection,
+///
+/// The store is asked for the user's hash, the connection goes back to the pool, and only
+/// then is the password checked (argon2, deliberately slow), off the async workers and behind
+/// a semaphore of `INZAGE_PASSWORD_CHECKS` permits: however many sign-ins come at once, they
+/// never hold the store's connections or every core, so other requests are not starved
+/// (GDPR art. 32: availability).
+pub async fn sign_in(
     state: &AppState,
     email: &str,
     pw: &str,
     when: DateTime<Utc>,
 ) -> AppResult<Session> {
     let denied = || AppError::Unauthorized("e-mail address or password is wrong".to_owned());
-    let Some(user) = User::find_by_email(conn, email)? else {
-        password::verify_dummy(pw);
+    let address = email.to_owned();
+    let user = state
+        .db
+        .run(move |conn| User::find_by_email(conn, &address).map_err(AppError::from))
+        .await?;
+    let permit = tokio::time::timeout(
+        PASSWORD_CHECK_WAIT,
+        state.password_checks.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| AppError::Unavailable("too many sign-ins at once; try again".to_owned()))?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let pw = pw.to_owned();
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match hash {
+            Some(hash) => password::verify(&pw, &hash),
+            None => {
+                password::verify_dummy(&pw);
+                false
+            }
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|u| matches && !u.disabled) else {
         return Err(denied());
     };
-    if !password::verify(pw, &user.password_hash) || user.disabled {
-        return Err(denied());
-    }
-    let principal = principal_for(conn, &user.id)?.ok_or_else(denied)?;
-    let (token, expires_at) = state
-        .tokens
-        .issue_staff(
-            &principal.user_id,
-            principal.role,
-            principal.tenant_slug.as_deref(),
-            when,
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Session {
-        token,
-        expires_at,
-        principal,
-    })
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let principal = principal_for(conn, &user.id)?.ok_or_else(denied)?;
+            let (token, expires_at) = st
+                .tokens
+                .issue_staff(
+                    &principal.user_id,
+                    principal.role,
+                    principal.tenant_slug.as_deref(),
+                    when,
+                )
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(Session {
+                token,
+                expires_at,
+                principal,
+            })
+        })
+        .await
 }
+
+/// How long a sign-in waits for its turn to check a password before it gives up (503).
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin;
 pub mod audit;
+pub mod backup;
 pub mod bundles;
 pub mod deadlines;
 pub mod grants;

@@ -122,6 +122,21 @@ pub struct ConnectionManager {
     backend: Backend,
 }
 
+/// Creates an empty file readable by its owner only, unless it exists already.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 
@@ -197,6 +212,12 @@ impl Db {
         {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        if let Backend::Sqlite(path) = &backend {
+            // SQLite gives its -wal and -shm files the database file's mode: create it 0600.
+            create_private_file(path).map_err(|e| {
+                StoreError::Config(format!("cannot create {}: {e}", path.display()))
+            })?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
@@ -366,6 +387,22 @@ where
         };
     }
     conn.transaction(f)
+}
+
+/// Writes a consistent copy of a SQLite store to `dest` (`VACUUM INTO`: one read
+/// transaction, so writers carry on meanwhile). PostgreSQL has pg_dump for this.
+pub fn snapshot_into(conn: &mut DbConnection, dest: &Path) -> StoreResult<()> {
+    match conn {
+        DbConnection::Sqlite(lite) => {
+            diesel::sql_query("VACUUM INTO $1")
+                .bind::<diesel::sql_types::Text, _>(dest.to_string_lossy().into_owned())
+                .execute(lite)?;
+            Ok(())
+        }
+        DbConnection::Postgresql(_) => Err(StoreError::Config(
+            "a snapshot file is for SQLite stores; use pg_dump".into(),
+        )),
+    }
 }
 
 /// Now, in UTC, to the microsecond (what PostgreSQL keeps), so both backends agree.

@@ -12,8 +12,8 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::tenant_dbs::{
-    ANNA_NAME, ANNA_NOTE, ANNA_PASSWORD_HASH, PEOPLE_COLUMNS, TenantBackend, anna, anna_expected,
-    tenant_fixture,
+    ANNA_NAME, ANNA_NOTE, ANNA_PASSWORD_HASH, ANNA_PHONE, PEOPLE_COLUMNS, TenantBackend, anna,
+    anna_expected, tenant_fixture,
 };
 use inzage::bundle::{BundleMeta, compile};
 use inzage::domain::RequestKind;
@@ -36,6 +36,8 @@ fn entries(zip: &[u8]) -> HashMap<String, Vec<u8>> {
 /// A JSON value as its CSV field: strings unquoted, NULL empty, the rest as written.
 fn as_field(raw: &RawValue) -> String {
     match serde_json::from_str::<Value>(raw.get()).unwrap() {
+        // text a spreadsheet would run as a formula gets a leading `'` (OWASP)
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s,
         Value::Null => String::new(),
         _ => raw.get().to_owned(),
@@ -141,6 +143,11 @@ fn the_bundle_holds_exactly_the_subjects_rows_in_both_formats(b: TenantBackend) 
     assert_eq!(field("nickname"), "");
     assert_eq!(field("name"), ANNA_NAME);
     assert_eq!(field("note"), ANNA_NOTE);
+    assert_eq!(
+        field("phone"),
+        format!("'{ANNA_PHONE}"),
+        "neutralised in the CSV"
+    );
 
     // an excluded column is nowhere in the zip: not its name in the data, not its value
     for (name, bytes) in &files {

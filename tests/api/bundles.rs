@@ -31,7 +31,7 @@ fn tenant_db(dir: &Path) -> PathBuf {
          CREATE TABLE orders (id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id), total NUMERIC, note TEXT);
          INSERT INTO members VALUES (1, ' Anna@Example.NL ', 'Anna de Vries', 'argon2-secret'),
                                     (2, 'hanna@example.nl', 'Hanna Smit', 'argon2-other');
-         INSERT INTO orders VALUES (10, 1, 12.5, 'eerste, \"gewone\" bestelling'), (11, 1, 0.1, NULL), (12, 2, 99, 'niet van Anna');",
+         INSERT INTO orders VALUES (10, 1, 12.5, 'eerste, \"gewone\" bestelling'), (11, 1, 0.1, '=HYPERLINK(''http://evil.example'')'), (12, 2, 99, 'niet van Anna');",
     )
     .unwrap();
     path
@@ -224,6 +224,12 @@ async fn a_bundle_is_compiled_polled_and_downloaded(backend: Backend) {
         csv.contains("\"eerste, \"\"gewone\"\" bestelling\""),
         "{csv}"
     );
+    // a cell a spreadsheet would run as a formula is neutralised; the JSON keeps it exact
+    assert!(
+        csv.contains("11,1,0.1,'=HYPERLINK('http://evil.example')\n"),
+        "{csv}"
+    );
+    assert_eq!(orders[1]["note"], "=HYPERLINK('http://evil.example')");
     let manifest: Value = serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
     assert_eq!(manifest["request"]["reference"], r.as_str());
     assert_eq!(manifest["controller"]["slug"], "shop");

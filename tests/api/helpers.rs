@@ -126,6 +126,10 @@ pub fn test_env(store: &Store, extra: &[(&str, &str)]) -> HashMap<String, String
         // Tests file many requests from 127.0.0.1; `tests/api/rate_limit.rs` turns these on.
         ("INZAGE_RATE_LIMIT_PER_IP", "0"),
         ("INZAGE_RATE_LIMIT_PER_EMAIL", "0"),
+        ("INZAGE_LOGIN_FAILURES_PER_IP", "0"),
+        ("INZAGE_LOGIN_FAILURES_PER_ACCOUNT", "0"),
+        // Every test instance its own metrics port.
+        ("INZAGE_METRICS_BIND", "127.0.0.1:0"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -138,6 +142,8 @@ pub fn test_env(store: &Store, extra: &[(&str, &str)]) -> HashMap<String, String
 
 pub struct TestApp {
     pub address: String,
+    /// The metrics listener (`INZAGE_METRICS_BIND`).
+    pub metrics_address: String,
     pub client: reqwest::Client,
     pub state: AppState,
     /// Keeps the store (and its data dir) alive as long as the app.
@@ -168,9 +174,14 @@ pub async fn spawn_app_with(
     let state = AppState::new(db, settings).expect("state");
     let app = Application::build_with(state.clone()).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = format!(
+        "http://127.0.0.1:{}",
+        app.metrics_port().expect("a metrics listener")
+    );
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -189,6 +200,11 @@ pub struct Login {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `/metrics`, from the metrics listener.
+    pub fn metrics_url(&self) -> String {
+        format!("{}/metrics", self.metrics_address)
     }
 
     /// Follows a link the service made (its public URL may differ from the test address).

@@ -6,7 +6,157 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, spawn_app};
 use inzage::domain::Role;
 
-crate::on_both_backends!(a_controller_never_sees_another_tenants_requests);
+crate::on_both_backends!(
+    a_controller_never_sees_another_tenants_requests,
+    every_request_route_hides_another_tenants_request,
+);
+
+/// The matrix: every route that names a request, with a body, as a controller of another
+/// tenant calls it. Each must answer exactly as for a request that does not exist.
+pub const REQUEST_ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/requests/{reference}", ""),
+    (
+        "POST",
+        "/api/v1/requests/{reference}/{action}",
+        "(every action, below)",
+    ),
+    ("GET", "/api/v1/requests/{reference}/bundle", ""),
+    ("POST", "/api/v1/requests/{reference}/bundle", "{}"),
+    ("GET", "/api/v1/requests/{reference}/identities", ""),
+    (
+        "POST",
+        "/api/v1/requests/{reference}/identities",
+        r#"{"kind":"phone","value":"+31 6 12345678"}"#,
+    ),
+    ("DELETE", "/api/v1/requests/{reference}/identities/{id}", ""),
+    ("GET", "/api/v1/requests/{reference}/id_document", ""),
+];
+
+/// Routes that name a tenant's data without a request in the path, and how a controller of
+/// another tenant is kept out (checked in `a_controller_never_sees_another_tenants_requests`
+/// or below).
+pub const TENANT_ROUTES: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/api/v1/requests",
+        "own tenant only; another's 403 whether it exists or not",
+    ),
+    (
+        "POST",
+        "/api/v1/requests",
+        "staff intake for another tenant: 403",
+    ),
+    ("GET", "/api/v1/tenants", "own tenant only"),
+    ("POST", "/api/v1/tenants", "admin only: 403"),
+    ("POST", "/api/v1/users", "admin only: 403"),
+    ("GET", "/api/v1/deadlines", "own tenant only"),
+    ("GET", "/api/v1/jobs", "admin only: 403"),
+    ("POST", "/api/v1/jobs/{id}/retry", "admin only: 403"),
+];
+
+/// Routes that name no tenant's data for a staff role: operations, sign-in, and the
+/// subject's links, which open one request by a signed token, never by a staff role.
+pub const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/verify"),
+    ("GET", "/api/v1/requests/{reference}/status"),
+    ("POST", "/api/v1/requests/{reference}/id_document"),
+    ("GET", "/api/v1/bundles/download"),
+];
+
+async fn call(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = app.client.request(method, app.url(path)).bearer_auth(token);
+    if !body.is_empty() {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn every_request_route_hides_another_tenants_request(backend: Backend) {
+    let Some(app) = spawn_app(backend, "isolation matrix").await else {
+        return;
+    };
+    app.tenant("acme").await;
+    app.tenant("beta").await;
+    let support = app.user(Role::Support, None).await;
+    let acme = app.user(Role::Controller, Some("acme")).await;
+    let theirs = app.file_as(&support.token, Some("beta"), json!({})).await;
+    let theirs = theirs["reference"].as_str().unwrap();
+    let unassigned = app.file_as(&support.token, None, json!({})).await;
+    let unassigned = unassigned["reference"].as_str().unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    for (method, template, body) in REQUEST_ROUTES {
+        if template.ends_with("{action}") {
+            continue; // every action: a_controller_never_sees_another_tenants_requests
+        }
+        let at = |r: &str| template.replace("{reference}", r).replace("{id}", &id);
+        let ghost = call(&app, &acme.token, method, &at("DSR-2026-999999"), body).await;
+        assert_eq!(ghost.0, 404, "{method} {template}: {:?}", ghost.1);
+        for r in [theirs, unassigned] {
+            let got = call(&app, &acme.token, method, &at(r), body).await;
+            assert_eq!(
+                got, ghost,
+                "{method} {template} on another tenant's request"
+            );
+        }
+    }
+    // tenant-wide routes: another tenant's data stays out of sight
+    let (s, v) = app
+        .get("/api/v1/deadlines?within=366d", Some(&acme.token))
+        .await;
+    assert_eq!(s, 200);
+    assert!(!v.to_string().contains(theirs), "{v}");
+    for (method, path, body) in [
+        ("GET", "/api/v1/jobs", ""),
+        ("POST", &*format!("/api/v1/jobs/{id}/retry"), "{}"),
+        (
+            "POST",
+            "/api/v1/tenants",
+            r#"{"slug":"x1","name":"X","contact_email":"a@b.nl"}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            r#"{"email":"u@b.nl","role":"support","password":"long enough password"}"#,
+        ),
+    ] {
+        assert_eq!(
+            call(&app, &acme.token, method, path, body).await.0,
+            403,
+            "{method} {path}"
+        );
+    }
+    // a controller's intake lands in its own tenant, whatever the body names
+    let (s, filed) = app
+        .post(
+            "/api/v1/requests",
+            Some(&acme.token),
+            &json!({"tenant": "beta", "kind": "access", "subject": {"name": "B", "email": "b@example.nl"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{filed}");
+    let r = filed["reference"].as_str().unwrap();
+    let (s, v) = app
+        .get(&format!("/api/v1/requests/{r}"), Some(&acme.token))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["tenant"], "acme", "{v}");
+}
 
 fn action_bodies() -> Vec<(&'static str, Value)> {
     vec![

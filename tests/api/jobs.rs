@@ -71,7 +71,7 @@ async fn leases_backoff_and_dead_jobs(backend: Backend) {
         .await;
     let text = app
         .client
-        .get(app.url("/metrics"))
+        .get(app.metrics_url())
         .send()
         .await
         .unwrap()

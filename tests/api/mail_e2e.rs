@@ -78,7 +78,7 @@ async fn outbox_states(app: &TestApp) -> Vec<(String, String, i32, Option<String
 async fn metric(app: &TestApp, name: &str) -> f64 {
     let text = app
         .client
-        .get(app.url("/metrics"))
+        .get(app.metrics_url())
         .send()
         .await
         .unwrap()

@@ -8,6 +8,7 @@ mod tenant_dbs;
 
 mod audit;
 mod auth;
+mod backup;
 mod bundle_backends;
 mod bundles;
 mod cli;
@@ -15,6 +16,7 @@ mod deadlines;
 mod durability;
 mod files;
 mod grants;
+mod hardening;
 mod id_documents;
 mod instances;
 mod intake;

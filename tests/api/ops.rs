@@ -23,7 +23,7 @@ async fn operations_endpoints_answer(backend: Backend) {
         }
     );
     app.file(None, "anna@example.nl").await;
-    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let r = app.client.get(app.metrics_url()).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]

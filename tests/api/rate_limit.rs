@@ -97,7 +97,7 @@ async fn the_public_routes_are_limited_per_ip(backend: Backend) {
     // The refusals are counted.
     let metrics = app
         .client
-        .get(app.url("/metrics"))
+        .get(app.metrics_url())
         .send()
         .await
         .unwrap()
