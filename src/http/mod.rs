@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod body;
 pub mod bundles;
+pub mod console;
 pub mod deadlines;
 pub mod extract;
 pub mod file_body;
@@ -87,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(requests::perform),
             ),
     )
+    .configure(console::configure)
     .default_service(web::to(not_found));
 }
 

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin;
 pub mod bundles;
+pub mod console;
 pub mod deadlines;
 pub mod id_documents;
 pub mod identities;

@@ -56,9 +56,9 @@ pub fn outbox_row(
     })
 }
 
-/// A staff link to a request (the API's view of it).
+/// A staff link to a request: its page in the console (which asks to sign in first).
 pub fn request_url(state: &AppState, reference: &str) -> String {
-    state.link(&format!("/api/v1/requests/{reference}"))
+    state.link(&format!("/console/requests/{reference}"))
 }
 
 fn subject_language(row: &RequestRow) -> Language {

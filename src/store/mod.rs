@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod bundles;
+pub mod console_sessions;
 pub mod events;
 pub mod files;
 pub mod grants;

@@ -281,3 +281,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     id_documents,
     request_counts,
 );
+
+diesel::table! {
+    console_sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

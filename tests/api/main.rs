@@ -10,6 +10,8 @@ mod auth;
 mod bundle_backends;
 mod bundles;
 mod cli;
+mod console;
+mod console_browser;
 mod deadlines;
 mod durability;
 mod files;
