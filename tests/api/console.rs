@@ -562,3 +562,18 @@ async fn support_enters_a_request_and_sees_the_deadline_first(backend: Backend) 
     c.sign_in(&controller, "").await;
     assert_eq!(c.get("/console/requests/new").await.status, 403);
 }
+
+/// The console's handlers go through `crate::service` only (the layers rule).
+#[test]
+fn the_console_never_reaches_into_the_store() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/console");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("crate::store"),
+            "{} uses crate::store",
+            path.display()
+        );
+    }
+}

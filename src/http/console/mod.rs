@@ -127,6 +127,11 @@ impl Page {
     }
 }
 
+/// Now, in UTC (the console reads the clock itself; it never reaches into the store).
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
 /// A request's console address (the mails link here too: `service::notify::request_url`).
 pub fn request_path(reference: &str) -> String {
     format!("/console/requests/{reference}")

@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 
+use super::now;
 use super::text::{T, channel_label, status_label};
 use super::{Console, Page, request_path, see_other};
 use crate::domain::deadline::amsterdam_date;
@@ -18,7 +19,6 @@ use crate::http::pages::{date, kind_label};
 use crate::service::console::tenant_choices;
 use crate::service::queries::{QueueQuery, queue, status_counts};
 use crate::state::AppState;
-use crate::store::now;
 
 const PER_PAGE: i64 = 25;
 

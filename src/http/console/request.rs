@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
+use super::now;
 use super::text::{T, channel_label, event_label, status_label};
 use super::{Console, Page, request_path, see_other};
 use crate::auth::Principal;
@@ -26,7 +27,6 @@ use crate::service::bundles::{BundleState, bundle_state, request_bundle};
 use crate::service::console::tenant_choices;
 use crate::service::queries::{RequestDetail, detail};
 use crate::state::AppState;
-use crate::store::now;
 
 pub struct HistoryLine {
     pub at: String,

@@ -307,7 +307,8 @@ pub fn field_message(message: &str, language: Language) -> String {
         return message.to_owned();
     }
     match message {
-        "is required" => "Vul dit in".to_owned(),
+        "is required" | "must not be empty" => "Vul dit in".to_owned(),
+        m if m.starts_with("must be one of") => "Maak een keuze uit de lijst".to_owned(),
         "must be 1 or 2" => "Kies 1 of 2 maanden".to_owned(),
         "is not a known tenant" => "Kies een klant uit de lijst".to_owned(),
         "must not be in the future" => "Mag niet in de toekomst liggen".to_owned(),
