@@ -11,9 +11,10 @@ fn join(base: &str, path_and_query: &str) -> String {
     format!("{base}{path_and_query}")
 }
 
-/// The staff API's view of a request (mails to the controller and support point here).
+/// The console's page of a request (mails to the controller and support point here; it asks
+/// to sign in and then returns to the request).
 pub fn request(base: &str, reference: &str) -> String {
-    join(base, &format!("/api/v1/requests/{reference}"))
+    join(base, &format!("/console/requests/{reference}"))
 }
 
 /// The link in the confirmation mail of a public intake (purpose `verify`).
@@ -52,7 +53,7 @@ mod tests {
     fn every_link_is_the_route_it_names() {
         assert_eq!(
             request(BASE, "DSR-2026-000042"),
-            "https://inzage.example.nl/api/v1/requests/DSR-2026-000042"
+            "https://inzage.example.nl/console/requests/DSR-2026-000042"
         );
         assert_eq!(
             verify(BASE, "t.k.n"),

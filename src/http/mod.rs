@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod bundles;
+pub mod console;
 pub mod deadlines;
 pub mod extract;
 pub mod file_body;
@@ -107,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(requests::perform),
             ),
     )
+    .configure(console::configure)
     .default_service(web::to(not_found));
 }
 

@@ -57,7 +57,7 @@ pub fn outbox_row(
     })
 }
 
-/// A staff link to a request (the API's view of it).
+/// A staff link to a request: its page in the console (which asks to sign in first).
 pub fn request_url(state: &AppState, reference: &str) -> String {
     links::request(&state.settings.public_url, reference)
 }

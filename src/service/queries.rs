@@ -24,6 +24,11 @@ pub struct QueueQuery {
     pub overdue_at: Option<NaiveDateTime>,
     pub due_before: Option<NaiveDateTime>,
     pub open_only: bool,
+    /// Only requests that came in through this channel.
+    pub channel: Option<crate::domain::Channel>,
+    /// Search: one reference, or one subject e-mail address (compared normalised).
+    pub reference: Option<String>,
+    pub email: Option<crate::domain::SubjectEmail>,
     pub page: i64,
     pub per_page: i64,
 }
@@ -69,6 +74,9 @@ pub fn queue(
         overdue_at: query.overdue_at,
         due_before: query.due_before,
         open_only: query.open_only,
+        channel: query.channel.map(|c| c.as_str().to_owned()),
+        reference: query.reference.clone(),
+        email_norm: query.email.as_ref().map(|e| e.normalized()),
     };
     let offset = (query.page.max(1) - 1) * query.per_page;
     let (items, total) = requests::list(conn, &filter, offset, query.per_page)?;
@@ -77,6 +85,40 @@ pub fn queue(
         total,
         tenant_slugs,
     })
+}
+
+/// How many requests there are per status, as `principal` may see them (a controller: its
+/// tenant; others: all, or the tenant named).
+pub fn status_counts(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    tenant_slug: Option<&str>,
+) -> AppResult<Vec<(Status, i64)>> {
+    let tenant_id = match principal.role {
+        Role::Controller => match &principal.tenant_id {
+            Some(id) => Some(id.clone()),
+            None => return Ok(Vec::new()),
+        },
+        _ => match tenant_slug {
+            Some(slug) => match Tenant::find_by_slug(conn, slug)? {
+                Some(t) => Some(t.id),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        },
+    };
+    let counts = requests::counts_by_status(conn, tenant_id.as_deref())?;
+    Ok(Status::ALL
+        .iter()
+        .map(|s| {
+            let n = counts
+                .iter()
+                .filter(|(k, _)| k == s.as_str())
+                .map(|(_, n)| *n)
+                .sum();
+            (*s, n)
+        })
+        .collect())
 }
 
 pub struct RequestDetail {

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod bundles;
 pub mod erasures;
+pub mod console_sessions;
 pub mod events;
 pub mod files;
 pub mod grants;

@@ -462,6 +462,23 @@ pub struct ListFilter {
     pub overdue_at: Option<NaiveDateTime>,
     pub due_before: Option<NaiveDateTime>,
     pub open_only: bool,
+    /// Only requests that came in through this channel (`web`, `email`, `letter`, …).
+    pub channel: Option<String>,
+    /// Only the request with this reference (the console's search).
+    pub reference: Option<String>,
+    /// Only requests from this normalised subject e-mail address (the console's search).
+    pub email_norm: Option<String>,
+}
+
+impl ListFilter {
+    /// Whether the filter narrows on something the per-status counts do not keep.
+    fn beyond_counts(&self) -> bool {
+        self.overdue_at.is_some()
+            || self.due_before.is_some()
+            || self.channel.is_some()
+            || self.reference.is_some()
+            || self.email_norm.is_some()
+    }
 }
 
 type Boxed<'a> = requests::BoxedQuery<'a, super::MultiBackend>;
@@ -486,6 +503,15 @@ fn filtered(filter: &ListFilter) -> Boxed<'_> {
     if let Some(before) = filter.due_before {
         q = q.filter(requests::due_at.lt(before));
     }
+    if let Some(channel) = &filter.channel {
+        q = q.filter(requests::channel.eq(channel));
+    }
+    if let Some(reference) = &filter.reference {
+        q = q.filter(requests::reference.eq(reference));
+    }
+    if let Some(email) = &filter.email_norm {
+        q = q.filter(requests::subject_email_norm.eq(email));
+    }
     q
 }
 
@@ -509,7 +535,7 @@ pub fn overdue(
 /// None for a filter on time (overdue, due before), which is counted from the requests.
 fn counted_total(conn: &mut DbConnection, filter: &ListFilter) -> StoreResult<Option<i64>> {
     use super::schema::request_counts as rc;
-    if filter.overdue_at.is_some() || filter.due_before.is_some() {
+    if filter.beyond_counts() {
         return Ok(None);
     }
     let mut statuses: Vec<Status> = if filter.statuses.is_empty() {
@@ -553,6 +579,25 @@ pub fn list(
         .select(RequestRow::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// Number of requests per status, of one tenant or all, from the trigger-kept counts.
+pub fn counts_by_status(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+) -> StoreResult<Vec<(String, i64)>> {
+    use super::schema::request_counts as rc;
+    let mut q = rc::table
+        .group_by(rc::status)
+        .select((
+            rc::status,
+            diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(n), 0) AS BIGINT)"),
+        ))
+        .into_boxed::<super::MultiBackend>();
+    if let Some(t) = tenant_id {
+        q = q.filter(rc::tenant_id.eq(t.to_owned()));
+    }
+    Ok(q.load(conn)?)
 }
 
 /// Number of requests per (status, kind), for `/metrics`.

@@ -302,3 +302,13 @@ diesel::table! {
 
 diesel::joinable!(request_erasures -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(requests, request_erasures);
+
+diesel::table! {
+    console_sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

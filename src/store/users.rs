@@ -62,3 +62,21 @@ impl User {
             .first(conn)?)
     }
 }
+
+impl User {
+    /// Every user, by e-mail address (the console's admin page).
+    pub fn all(conn: &mut DbConnection) -> StoreResult<Vec<User>> {
+        Ok(users::table
+            .order(users::email.asc())
+            .select(User::as_select())
+            .load(conn)?)
+    }
+
+    /// Disables or enables a user; a disabled user can no longer sign in or use a session.
+    pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> StoreResult<bool> {
+        Ok(diesel::update(users::table.find(id))
+            .set(users::disabled.eq(disabled))
+            .execute(conn)?
+            == 1)
+    }
+}

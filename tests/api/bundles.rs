@@ -23,7 +23,7 @@ crate::on_both_backends!(
 );
 
 /// A small tenant database (SQLite) with two subjects whose addresses look alike.
-fn tenant_db(dir: &Path) -> PathBuf {
+pub(crate) fn tenant_db(dir: &Path) -> PathBuf {
     let path = dir.join("shop.db");
     let mut c = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
     c.batch_execute(
@@ -37,7 +37,7 @@ fn tenant_db(dir: &Path) -> PathBuf {
     path
 }
 
-fn datamap(dir: &Path, db: &Path, slug: &str) -> PathBuf {
+pub(crate) fn datamap(dir: &Path, db: &Path, slug: &str) -> PathBuf {
     let path = dir.join(format!("{slug}.toml"));
     std::fs::write(
         &path,
@@ -75,7 +75,7 @@ recipients = ["PostNL (delivery)"]
 }
 
 /// A tenant whose data map points at `db`.
-async fn tenant_with_map(app: &TestApp, slug: &str, map: &Path) {
+pub(crate) async fn tenant_with_map(app: &TestApp, slug: &str, map: &Path) {
     let st = app.state.clone();
     let (slug, map) = (slug.to_owned(), map.display().to_string());
     tokio::task::spawn_blocking(move || {

@@ -216,7 +216,7 @@ async fn mail_goes_end_to_end_and_survives_an_smtp_outage(backend: Backend) {
     );
     assert_eq!(controller.header("Content-Language"), Some("nl"));
     let text = controller.part("text/plain");
-    assert!(text.contains(&en) && text.contains(&format!("/api/v1/requests/{en}")));
+    assert!(text.contains(&en) && text.contains(&format!("/console/requests/{en}")));
     assert!(
         !text.contains("Anna") && !text.contains("anna@example.org"),
         "{text}"

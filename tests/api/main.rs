@@ -12,6 +12,8 @@ mod backup;
 mod bundle_backends;
 mod bundles;
 mod cli;
+mod console;
+mod console_browser;
 mod deadlines;
 mod durability;
 mod files;

@@ -1,0 +1,422 @@
+//! The console's wording in Dutch and English: one table of labels, looked up by key from
+//! the templates (`{{ p.t.t("queue") }}`), so both languages stay side by side.
+
+use crate::domain::{Channel, Language, Role, Status};
+
+/// The label helper a template holds.
+#[derive(Debug, Clone, Copy)]
+pub struct T(pub Language);
+
+impl T {
+    /// The label of `key` in this language; an unknown key shows itself (a missing label is
+    /// seen at once in the browser tests' screenshots).
+    pub fn t(&self, key: &'static str) -> &'static str {
+        let (nl, en) = pair(key).unwrap_or((key, key));
+        match self.0 {
+            Language::Nl => nl,
+            Language::En => en,
+        }
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.0 == Language::En
+    }
+}
+
+fn pair(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "console" => ("Console", "Console"),
+        "skip" => ("Naar de inhoud", "Skip to content"),
+        "queue" => ("Wachtrij", "Queue"),
+        "new_request" => ("Verzoek invoeren", "Enter a request"),
+        "sign_in" => ("Inloggen", "Sign in"),
+        "sign_out" => ("Uitloggen", "Sign out"),
+        "signed_in_as" => ("Ingelogd als", "Signed in as"),
+        "email" => ("E-mailadres", "E-mail address"),
+        "password" => ("Wachtwoord", "Password"),
+        "login_intro" => (
+            "Log in met het e-mailadres en wachtwoord van uw account bij de verwerker.",
+            "Sign in with the e-mail address and password of your account with the processor.",
+        ),
+        "login_failed" => (
+            "Inloggen is niet gelukt. Controleer uw e-mailadres en wachtwoord.",
+            "Signing in did not work. Check your e-mail address and password.",
+        ),
+        "login_for_request" => (
+            "Log in om het verzoek te openen; daarna komt u er direct terecht.",
+            "Sign in to open the request; you will be taken straight to it.",
+        ),
+        "there_is_a_problem" => ("Er is een probleem", "There is a problem"),
+        "language_switch" => ("Taal", "Language"),
+        "role_admin" => ("beheerder", "admin"),
+        "role_support" => ("support", "support"),
+        "role_controller" => ("verwerkingsverantwoordelijke", "controller"),
+        "filters" => ("Filters", "Filters"),
+        "status" => ("Status", "Status"),
+        "tenant" => ("Klant", "Tenant"),
+        "kind" => ("Soort verzoek", "Kind of request"),
+        "channel" => ("Kanaal", "Channel"),
+        "all" => ("Alle", "All"),
+        "only_overdue" => ("Alleen te laat", "Only overdue"),
+        "only_open" => ("Alleen open", "Only open"),
+        "apply" => ("Toon", "Show"),
+        "clear" => ("Wis filters", "Clear filters"),
+        "search" => ("Zoeken", "Search"),
+        "search_label" => (
+            "Kenmerk of e-mailadres van de betrokkene",
+            "Reference or the subject's e-mail address",
+        ),
+        "search_hint" => (
+            "Bijvoorbeeld DSR-2026-000042 of anna@example.nl. Het adres komt niet in de adresbalk.",
+            "For example DSR-2026-000042 or anna@example.nl. The address never appears in the address bar.",
+        ),
+        "search_invalid" => (
+            "Vul een kenmerk (DSR-JJJJ-NNNNNN) of een e-mailadres in",
+            "Enter a reference (DSR-YYYY-NNNNNN) or an e-mail address",
+        ),
+        "search_results" => ("Zoekresultaten", "Search results"),
+        "back_to_queue" => ("Terug naar de wachtrij", "Back to the queue"),
+        "nothing_found" => ("Geen verzoeken gevonden.", "No requests found."),
+        "reference" => ("Kenmerk", "Reference"),
+        "received" => ("Ontvangen", "Received"),
+        "target" => ("Uiterlijk", "Due"),
+        "overdue" => ("te laat", "overdue"),
+        "working_days_left" => ("werkdagen over", "working days left"),
+        "paused" => ("termijn staat stil", "clock paused"),
+        "closed" => ("afgesloten", "closed"),
+        "counts" => ("Aantal per status", "Count per status"),
+        "total" => ("totaal", "total"),
+        "page" => ("Pagina", "Page"),
+        "of" => ("van", "of"),
+        "previous" => ("Vorige", "Previous"),
+        "next" => ("Volgende", "Next"),
+        "pagination" => ("Paginering", "Pagination"),
+        "no_tenant" => ("nog niet toegewezen", "not yet assigned"),
+        "request" => ("Verzoek", "Request"),
+        "who" => ("Betrokkene", "Subject"),
+        "name" => ("Naam", "Name"),
+        "phone" => ("Telefoon", "Phone"),
+        "details" => ("Toelichting", "Details"),
+        "language" => ("Taal van de betrokkene", "Subject's language"),
+        "what" => ("Verzoek", "Request"),
+        "deadline" => ("Termijn", "Deadline"),
+        "legal_due" => (
+            "Wettelijke termijn (art. 12 lid 3 AVG)",
+            "Legal deadline (Art. 12(3) GDPR)",
+        ),
+        "promised_due" => ("Beloofd (vier weken)", "Promised (four weeks)"),
+        "extended_due" => ("Verlengd tot", "Extended to"),
+        "extension_reason" => ("Reden van verlenging", "Reason for the extension"),
+        "paused_days" => ("Dagen stilgestaan", "Days paused"),
+        "why_paused" => ("Waarom stil", "Why paused"),
+        "paused_verification" => (
+            "wacht op bevestiging van het e-mailadres",
+            "waiting for the e-mail address to be confirmed",
+        ),
+        "paused_identity" => (
+            "wacht op gegevens om de identiteit vast te stellen",
+            "waiting for information to establish the identity",
+        ),
+        "identity" => ("Identiteit", "Identity"),
+        "identity_pending" => (
+            "Gegevens gevraagd, nog niet ontvangen",
+            "Asked, not yet received",
+        ),
+        "identity_checked" => ("Vastgesteld", "Established"),
+        "identity_none" => ("Niet gevraagd", "Not asked"),
+        "identifiers" => (
+            "Extra kenmerken voor het zoeken",
+            "Extra identifiers for the search",
+        ),
+        "outcome" => ("Uitkomst", "Outcome"),
+        "refusal" => ("Afwijzing", "Refusal"),
+        "history" => ("Verloop", "History"),
+        "actions" => ("Wat kunt u nu doen", "What you can do now"),
+        "no_actions" => (
+            "Er is nu niets te doen aan dit verzoek.",
+            "There is nothing to do on this request now.",
+        ),
+        "act_assign" => ("Toewijzen aan een klant", "Assign to a tenant"),
+        "act_forward" => (
+            "Doorsturen naar de verwerkingsverantwoordelijke",
+            "Forward to the controller",
+        ),
+        "act_acknowledge" => ("Aannemen", "Acknowledge"),
+        "act_start" => ("Behandeling beginnen", "Start handling"),
+        "act_extend" => ("Termijn verlengen", "Extend the deadline"),
+        "act_request_identity" => (
+            "Gegevens vragen om de identiteit vast te stellen",
+            "Ask for information to establish the identity",
+        ),
+        "act_identity_confirmed" => ("Identiteit vastgesteld", "Identity established"),
+        "act_complete" => ("Afhandelen", "Complete"),
+        "act_refuse" => ("Afwijzen", "Refuse"),
+        "act_withdraw" => ("Intrekken namens de betrokkene", "Withdraw for the subject"),
+        "note" => ("Notitie (optioneel)", "Note (optional)"),
+        "note_required" => (
+            "Wat vraagt u de betrokkene?",
+            "What do you ask the subject?",
+        ),
+        "note_hint" => (
+            "De betrokkene leest dit in de e-mail.",
+            "The subject reads this in the e-mail.",
+        ),
+        "months" => ("Met hoeveel maanden", "By how many months"),
+        "one_month" => ("1 maand", "1 month"),
+        "two_months" => ("2 maanden", "2 months"),
+        "extend_reason" => (
+            "Reden (de betrokkene leest deze)",
+            "Reason (the subject reads it)",
+        ),
+        "extend_hint" => (
+            "Art. 12 lid 3 AVG: alleen bij ingewikkelde of veel verzoeken, en de betrokkene hoort het binnen een maand.",
+            "Art. 12(3) GDPR: only for complex or numerous requests, and the subject is told within one month.",
+        ),
+        "method" => (
+            "Hoe is de identiteit vastgesteld?",
+            "How was the identity established?",
+        ),
+        "method_hint" => (
+            "Alleen de manier, nooit een kopie of nummer van een document.",
+            "Only how, never a copy or number of a document.",
+        ),
+        "outcome_label" => (
+            "Wat is er gedaan (de betrokkene leest dit)",
+            "What was done (the subject reads it)",
+        ),
+        "ground" => ("Grond", "Ground"),
+        "choose" => ("Kies…", "Choose…"),
+        "refuse_reason" => (
+            "Toelichting voor de betrokkene",
+            "Explanation for the subject",
+        ),
+        "refuse_hint" => (
+            "Art. 12 lid 4 AVG: de betrokkene hoort waarom, en dat een klacht bij de Autoriteit Persoonsgegevens of de rechter mogelijk is.",
+            "Art. 12(4) GDPR: the subject is told why, and that a complaint to the Dutch DPA or the court is possible.",
+        ),
+        "bundle" => ("Gegevensbundel", "Data bundle"),
+        "bundle_intro" => (
+            "Een zip met alle gegevens van de betrokkene uit de systemen van de klant.",
+            "A zip with all the subject's data from the tenant's systems.",
+        ),
+        "bundle_compile" => ("Bundel samenstellen", "Compile the bundle"),
+        "bundle_retry" => ("Opnieuw proberen", "Try again"),
+        "bundle_none" => ("Nog geen bundel.", "No bundle yet."),
+        "bundle_queued" => ("In de wachtrij", "Queued"),
+        "bundle_running" => ("Wordt samengesteld", "Being compiled"),
+        "bundle_ready" => ("Klaar", "Ready"),
+        "bundle_failed" => ("Mislukt", "Failed"),
+        "bundle_expired" => ("Verlopen (verwijderd)", "Expired (deleted)"),
+        "bundle_download" => ("Bundel downloaden", "Download the bundle"),
+        "bundle_tables" => ("tabellen", "tables"),
+        "bundle_rows" => ("rijen", "rows"),
+        "bundle_refresh" => ("Stand verversen", "Refresh progress"),
+        "bundle_link_until" => ("Link geldig tot", "Link valid until"),
+        "bundle_kept_until" => ("Bewaard tot", "Kept until"),
+        "bundle_grant" => (
+            "Support ziet de gegevens van een klant alleen met toestemming (een lopende toegang) van de verwerkingsverantwoordelijke.",
+            "Support reaches a tenant's data only with the controller's permission (a running access grant).",
+        ),
+        "bundle_no_tenant" => (
+            "Wijs het verzoek eerst aan een klant toe.",
+            "Assign the request to a tenant first.",
+        ),
+        "done" => ("Gedaan", "Done"),
+        "done_action" => ("Opgeslagen.", "Saved."),
+        "done_bundle" => (
+            "De bundel wordt samengesteld.",
+            "The bundle is being compiled.",
+        ),
+        "action_failed" => ("Dit kon niet", "This could not be done"),
+        "field_required" => ("Vul dit in", "Fill this in"),
+        "new_intro" => (
+            "Voer een verzoek in dat per brief, telefoon of e-mail binnenkwam. De termijn loopt vanaf de dag van ontvangst.",
+            "Enter a request that came by letter, phone or e-mail. The deadline runs from the day it arrived.",
+        ),
+        "arrived_on" => ("Dag van ontvangst", "Day it arrived"),
+        "arrived_hint" => (
+            "Bijvoorbeeld 2026-03-05 (jaar-maand-dag)",
+            "For example 2026-03-05 (year-month-day)",
+        ),
+        "subject_name" => ("Naam van de betrokkene", "Subject's name"),
+        "subject_email" => ("E-mailadres van de betrokkene", "Subject's e-mail address"),
+        "subject_phone" => ("Telefoon (optioneel)", "Phone (optional)"),
+        "details_optional" => ("Toelichting (optioneel)", "Details (optional)"),
+        "tenant_unknown" => ("Onbekend (later toewijzen)", "Unknown (assign later)"),
+        "check_deadline" => ("Controleer de termijn", "Check the deadline"),
+        "preview_title" => ("Controleer en sla op", "Check and save"),
+        "preview_intro" => (
+            "Zo wordt het verzoek opgeslagen. De betrokkene krijgt een bevestiging per e-mail.",
+            "This is how the request will be saved. The subject gets a confirmation by e-mail.",
+        ),
+        "save" => ("Opslaan", "Save"),
+        "change" => ("Wijzigen", "Change"),
+        "saved_request" => ("Verzoek opgeslagen", "Request saved"),
+        "error_title" => ("Er ging iets mis", "Something went wrong"),
+        "not_found" => (
+            "Deze pagina of dit verzoek bestaat niet, of u mag het niet zien.",
+            "This page or request does not exist, or you may not see it.",
+        ),
+        "forbidden" => ("Dit mag u niet doen.", "You may not do this."),
+        "csrf_failed" => (
+            "Het formulier was verlopen of kwam niet van deze pagina. Open de pagina opnieuw en probeer het nog eens.",
+            "The form had expired or did not come from this page. Open the page again and try once more.",
+        ),
+        "rate_limited" => (
+            "Te veel pogingen. Wacht even en probeer het opnieuw.",
+            "Too many attempts. Wait a moment and try again.",
+        ),
+        "unavailable" => (
+            "Er ging aan onze kant iets mis. Probeer het later opnieuw.",
+            "Something went wrong on our side. Try again later.",
+        ),
+        "to_queue" => ("Naar de wachtrij", "To the queue"),
+        "yes" => ("ja", "yes"),
+        "f_tenant" => ("Klant", "Tenant"),
+        "f_note" => ("Notitie", "Note"),
+        "f_months" => ("Maanden", "Months"),
+        "f_reason" => ("Reden", "Reason"),
+        "f_ground" => ("Grond", "Ground"),
+        "f_outcome" => ("Uitkomst", "Outcome"),
+        "f_method" => ("Manier", "Method"),
+        "f_received_on" => ("Dag van ontvangst", "Day it arrived"),
+        "f_channel" => ("Kanaal", "Channel"),
+        "f_kind" => ("Soort verzoek", "Kind of request"),
+        "f_name" => ("Naam", "Name"),
+        "f_email" => ("E-mailadres", "E-mail address"),
+        "f_phone" => ("Telefoon", "Phone"),
+        "f_details" => ("Toelichting", "Details"),
+        "no" => ("nee", "no"),
+        _ => return None,
+    })
+}
+
+/// A field's name in the error summary.
+pub fn field_label(field: &str, language: Language) -> String {
+    let key = format!("f_{field}");
+    match pair(&key) {
+        Some((nl, en)) => pick(language, nl, en).to_owned(),
+        None => field.to_owned(),
+    }
+}
+
+/// A field error in the reader's language where we have the words (the API's messages are
+/// English; the common ones are said here in Dutch too).
+pub fn field_message(message: &str, language: Language) -> String {
+    if language == Language::En {
+        return message.to_owned();
+    }
+    match message {
+        "is required" | "must not be empty" => "Vul dit in".to_owned(),
+        m if m.starts_with("must be one of") => "Maak een keuze uit de lijst".to_owned(),
+        "must be 1 or 2" => "Kies 1 of 2 maanden".to_owned(),
+        "is not a known tenant" => "Kies een klant uit de lijst".to_owned(),
+        "must not be in the future" => "Mag niet in de toekomst liggen".to_owned(),
+        "must be a date as YYYY-MM-DD" => "Vul een datum in als JJJJ-MM-DD".to_owned(),
+        "choose letter, phone or e-mail" => "Kies brief, telefoon of e-mail".to_owned(),
+        m if m.contains("e-mail") || m.contains("email") => {
+            format!("Vul een geldig e-mailadres in ({m})")
+        }
+        m => m.to_owned(),
+    }
+}
+
+/// Field errors for a page: each message in the reader's language, and for the summary
+/// the field's name with it.
+pub fn localise_errors(
+    errors: crate::error::FieldErrors,
+    language: Language,
+) -> crate::error::FieldErrors {
+    errors
+        .into_iter()
+        .map(|(k, v)| {
+            let m = field_message(&v, language);
+            (k, m)
+        })
+        .collect()
+}
+
+/// A status in staff words.
+pub fn status_label(status: Status, language: Language) -> &'static str {
+    let (nl, en) = match status {
+        Status::AwaitingVerification => ("wacht op bevestiging", "awaiting confirmation"),
+        Status::Received => ("ontvangen", "received"),
+        Status::Forwarded => ("doorgestuurd", "forwarded"),
+        Status::Acknowledged => ("aangenomen", "acknowledged"),
+        Status::InProgress => ("in behandeling", "in progress"),
+        Status::Completed => ("afgehandeld", "completed"),
+        Status::Refused => ("afgewezen", "refused"),
+        Status::Withdrawn => ("ingetrokken", "withdrawn"),
+    };
+    pick(language, nl, en)
+}
+
+pub fn channel_label(channel: Channel, language: Language) -> &'static str {
+    let (nl, en) = match channel {
+        Channel::Web => ("webformulier", "web form"),
+        Channel::Email => ("e-mail", "e-mail"),
+        Channel::Letter => ("brief", "letter"),
+        Channel::Phone => ("telefoon", "phone"),
+        Channel::Api => ("API", "API"),
+    };
+    pick(language, nl, en)
+}
+
+pub fn role_label(role: Role, language: Language) -> &'static str {
+    let t = T(language);
+    match role {
+        Role::Admin => t.t("role_admin"),
+        Role::Support => t.t("role_support"),
+        Role::Controller => t.t("role_controller"),
+    }
+}
+
+fn pick(language: Language, nl: &'static str, en: &'static str) -> &'static str {
+    match language {
+        Language::Nl => nl,
+        Language::En => en,
+    }
+}
+
+/// A history line's event in plain words (staff see every event, the subject's and internal).
+pub fn event_label(kind: &str, language: Language) -> String {
+    let (nl, en) = match kind {
+        "bundle_requested" => ("Bundel aangevraagd", "Bundle requested"),
+        "bundle_ready" => ("Bundel klaar", "Bundle ready"),
+        "bundle_failed" => ("Bundel mislukt", "Bundle failed"),
+        "bundle_downloaded" => ("Bundel gedownload", "Bundle downloaded"),
+        "assigned" => ("Toegewezen aan een klant", "Assigned to a tenant"),
+        "reminder" | "reminder_sent" => ("Herinnering verstuurd", "Reminder sent"),
+        "mail_sent" => ("E-mail verstuurd", "E-mail sent"),
+        "identity_added" => ("Kenmerk toegevoegd", "Identifier added"),
+        "identity_removed" => ("Kenmerk verwijderd", "Identifier removed"),
+        "overdue" => ("Termijn verstreken", "Deadline passed"),
+        "id_document_viewed" => (
+            "Kopie identiteitsbewijs bekeken",
+            "Copy of ID document viewed",
+        ),
+        other => return crate::http::pages::event_label(other, language),
+    };
+    pick(language, nl, en).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_both_languages() {
+        for key in [
+            "queue",
+            "sign_in",
+            "act_refuse",
+            "bundle_ready",
+            "csrf_failed",
+        ] {
+            let (nl, en) = pair(key).unwrap();
+            assert!(!nl.is_empty() && !en.is_empty());
+        }
+        assert_eq!(T(Language::En).t("queue"), "Queue");
+        assert_eq!(T(Language::Nl).t("no-such-key"), "no-such-key");
+    }
+}
