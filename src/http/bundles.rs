@@ -162,7 +162,17 @@ pub async fn download(
     Staff(principal): Staff,
     q: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
-    let token = token_param(&q)?;
+    serve_download(&state, principal, &q).await
+}
+
+/// The download itself, for a signed in `principal` (API token or console session): the link
+/// must have been issued to that same user.
+pub async fn serve_download(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    q: &HashMap<String, String>,
+) -> AppResult<HttpResponse> {
+    let token = token_param(q)?;
     let claims = state
         .tokens
         .check_link(&token, Purpose::Bundle)

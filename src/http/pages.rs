@@ -114,6 +114,8 @@ pub struct StatusPage {
     pub due: String,
     pub paused: bool,
     pub closed: bool,
+    /// The controller is a public body (the remedies it names differ).
+    pub public: bool,
     pub history: Vec<HistoryLine>,
     pub upload_url: Option<String>,
 }

@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::labels;
 use crate::service::actions::{VerifyLink, verify as confirm};
 use crate::service::id_documents::{copy_expected, upload_url};
-use crate::service::queries::{events, linked_request, request_by_id};
+use crate::service::queries::{events, linked_request, request_by_id, tenant_of};
 use crate::service::status_url;
 use crate::service::views::{Event, RequestRow};
 use crate::state::AppState;
@@ -144,6 +144,8 @@ struct Loaded {
     row: RequestRow,
     events: Vec<Event>,
     copy_expected: bool,
+    /// The controller is a public body: the remedies differ (UAVG art. 34 against art. 35).
+    public: bool,
 }
 
 async fn load_status(
@@ -165,10 +167,13 @@ async fn load_status(
             let row = linked_request(conn, &claims.sub, &reference)?;
             let events = events(conn, &row.id)?;
             let copy_expected = copy_expected(conn, &row)?;
+            let public = tenant_of(conn, &row)?
+                .is_some_and(|t| t.sector.parse() == Ok(crate::domain::Sector::Public));
             Ok::<_, AppError>(Loaded {
                 row,
                 events,
                 copy_expected,
+                public,
             })
         })
         .await
@@ -185,6 +190,7 @@ fn status_page(state: &AppState, l: &Loaded, language: Language) -> AppResult<St
         due: pages::date(l.row.deadline()?.target(), language),
         paused: l.row.paused_since.is_some(),
         closed: Status::is_closed(status),
+        public: l.public,
         history: view
             .history
             .iter()

@@ -92,7 +92,12 @@ pub async fn create(
     let older_name = f.opt_bool("id_document_required", &body.id_document_required);
     let id_document_required = allowed.or(older_name).unwrap_or(false);
     let sector = f
-        .parse("sector", &body.sector, false, str::parse::<crate::domain::Sector>)
+        .parse(
+            "sector",
+            &body.sector,
+            false,
+            str::parse::<crate::domain::Sector>,
+        )
         .unwrap_or_default();
     f.finish()?;
     let input = TenantInput {

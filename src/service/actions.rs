@@ -198,4 +198,3 @@ pub fn verify(
         message: "the request changed while it was being confirmed; try again".to_owned(),
     })
 }
-

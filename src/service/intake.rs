@@ -177,15 +177,43 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         )?;
         Ok(new.into_row())
     };
+    // A request entered by staff is a change by staff: an audit entry in the same
+    // transaction (processing agreement, Bijlage 2: logging of staff access).
+    let audit_staff = |conn: &mut DbConnection, row: &RequestRow| -> AppResult<()> {
+        match &intake.staff {
+            Some(p) => crate::service::audit::record(
+                conn,
+                p,
+                "request_filed",
+                row.tenant_id.as_deref(),
+                Some(&row.id),
+                None,
+            ),
+            None => Ok(()),
+        }
+    };
     let result = match conn {
-        // A sequence outside any transaction, then one atomic statement (see store::intake).
+        // A sequence outside any transaction, then one atomic statement (see store::intake);
+        // a staff intake adds its audit entry in one transaction with it.
         DbConnection::Postgresql(_) => next_reference_from(conn, state.db.reference_blocks(), year)
             .map_err(AppError::from)
-            .and_then(|r| write(conn, r)),
+            .and_then(|r| {
+                if intake.staff.is_some() {
+                    write_tx(conn, |conn| {
+                        let row = write(conn, r)?;
+                        audit_staff(conn, &row)?;
+                        Ok(row)
+                    })
+                } else {
+                    write(conn, r)
+                }
+            }),
         // One writer: the counter and the rows in one immediate transaction.
         DbConnection::Sqlite(_) => write_tx(conn, |conn| {
             let reference = next_reference(conn, year)?;
-            write(conn, reference)
+            let row = write(conn, reference)?;
+            audit_staff(conn, &row)?;
+            Ok(row)
         }),
     };
     match result {

@@ -17,9 +17,9 @@ pub mod ops;
 pub mod queries;
 pub mod queue;
 pub mod recompute;
-pub mod views;
 pub mod report;
 pub mod retention;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 

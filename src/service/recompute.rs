@@ -65,7 +65,12 @@ fn recompute_one(conn: &mut DbConnection, cal: &Calendar, row: &RequestRow) -> A
         next_reminder_at(cal, target, &recorded).map(|t| t.naive_utc())
     };
     let at = now();
-    let mut event = NewEvent::new(&row.id, &EventActor::system(), crate::domain::EventKind::DeadlineRecomputed, at);
+    let mut event = NewEvent::new(
+        &row.id,
+        &EventActor::system(),
+        crate::domain::EventKind::DeadlineRecomputed,
+        at,
+    );
     event.note = Some(
         "Dates recomputed on the early reading: GDPR periods roll past weekends and the \
          holidays of Algemene termijnenwet art. 3(1) only, not past Good Friday or bridge days \

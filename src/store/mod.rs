@@ -7,8 +7,8 @@
 
 pub mod audit;
 pub mod bundles;
-pub mod erasures;
 pub mod console_sessions;
+pub mod erasures;
 pub mod events;
 pub mod files;
 pub mod grants;

@@ -332,11 +332,11 @@ impl TenantConnection {
             Some(Dialect::Postgres) => PgConnection::establish(&with_connect_timeout(url))
                 .map(Self::Pg)
                 .map_err(refused)?,
-            Some(Dialect::Mysql) => mysql::Conn::new(
-                mysql_opts(url).map_err(|e| OpenError::Refused(fail(&e)))?,
-            )
-            .map(Self::Mysql)
-            .map_err(|e| OpenError::Refused(fail(&e)))?,
+            Some(Dialect::Mysql) => {
+                mysql::Conn::new(mysql_opts(url).map_err(|e| OpenError::Refused(fail(&e)))?)
+                    .map(Self::Mysql)
+                    .map_err(|e| OpenError::Refused(fail(&e)))?
+            }
             Some(Dialect::Sqlite) => {
                 let uri = sqlite_readonly_uri(url).ok_or(OpenError::SqliteWithoutPath)?;
                 SqliteConnection::establish(&uri)

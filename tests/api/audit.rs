@@ -87,6 +87,8 @@ async fn the_trail_is_read_by_its_controller_and_verified(backend: Backend) {
     assert_eq!(
         actions,
         [
+            // support entered the request (a change by staff)
+            "request_filed",
             "request_viewed",
             "request_forward",
             // the action's answer is the request itself: a read too
@@ -95,7 +97,7 @@ async fn the_trail_is_read_by_its_controller_and_verified(backend: Backend) {
             "identities_viewed"
         ]
     );
-    assert_eq!(trail["total"], 5);
+    assert_eq!(trail["total"], 6);
     let mut prev = ZEROS.to_owned();
     for (i, e) in items.iter().enumerate() {
         assert_eq!(e["seq"], i as u64 + 1);
@@ -108,7 +110,7 @@ async fn the_trail_is_read_by_its_controller_and_verified(backend: Backend) {
     assert_eq!(items[0]["actor"]["email"], support.email.as_str());
     assert_eq!(items[0]["role"], "support");
     assert!(items[0]["grant"].is_null());
-    assert_eq!(items[3]["role"], "controller");
+    assert_eq!(items[4]["role"], "controller");
 
     // filters and pages
     let (_, v) = app
@@ -117,7 +119,7 @@ async fn the_trail_is_read_by_its_controller_and_verified(backend: Backend) {
             Some(&acme.token),
         )
         .await;
-    assert_eq!(v["total"], 3, "{v}");
+    assert_eq!(v["total"], 4, "{v}");
     let (_, v) = app
         .get(
             "/api/v1/tenants/acme/audit?page=2&per_page=1",
@@ -158,7 +160,7 @@ async fn the_trail_is_read_by_its_controller_and_verified(backend: Backend) {
     let csv = res.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("seq,at,actor_id,actor_email,role,action"));
-    assert_eq!(lines.len(), 6, "{csv}");
+    assert_eq!(lines.len(), 7, "{csv}");
 
     // only the tenant's controller and admin
     let (s, _) = app
@@ -179,7 +181,7 @@ async fn the_trail_is_read_by_its_controller_and_verified(backend: Backend) {
     // anyone holding the store can verify it
     let (code, out) = cli_async(&app, &["audit", "verify"]).await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("acme: audit chain intact: 5 entries"), "{out}");
+    assert!(out.contains("acme: audit chain intact: 6 entries"), "{out}");
     let (code, out) = cli_async(&app, &["audit", "verify", "--tenant", "acme"]).await;
     assert_eq!(code, 0, "{out}");
     let (code, _) = cli_async(&app, &["audit", "verify", "--tenant", "ghost"]).await;
@@ -283,8 +285,9 @@ async fn two_instances_keep_one_chain() {
     .unwrap();
     assert_eq!(reports.len(), 1);
     assert!(reports[0].broken.is_none(), "{:?}", reports[0].broken);
-    assert_eq!(reports[0].entries, 200, "every read has its entry");
+    // the staff intake, then every read
+    assert_eq!(reports[0].entries, 201, "every read has its entry");
     let (code, out) = cli_async(&app, &["audit", "verify", "--tenant", "acme"]).await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("audit chain intact: 200 entries"), "{out}");
+    assert!(out.contains("audit chain intact: 201 entries"), "{out}");
 }

@@ -69,6 +69,27 @@ async fn cli_commands_and_exit_codes(backend: Backend) {
         assert_eq!((code, out.trim()), (0, "acme"), "{err}");
         let (code, _, err) = cli.run(&add, None);
         assert_eq!(code, 2, "a taken slug is invalid input: {err}");
+        // A public body: its subjects are told of bezwaar (UAVG art. 34); a sector that does
+        // not exist is bad usage.
+        let public = [
+            "tenant",
+            "add",
+            "--slug",
+            "gemeente",
+            "--name",
+            "Gemeente Demo",
+            "--contact-email",
+            "privacy@gemeente.example.nl",
+            "--sector",
+            "public",
+        ];
+        let (code, out, err) = cli.run(&public, None);
+        assert_eq!((code, out.trim()), (0, "gemeente"), "{err}");
+        let mut odd = public;
+        odd[3] = "raar";
+        odd[9] = "semi";
+        let (code, _, err) = cli.run(&odd, None);
+        assert_eq!(code, 2, "an unknown sector is invalid input: {err}");
 
         let user = [
             "user",

@@ -52,6 +52,31 @@ pub const TENANT_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/deadlines", "own tenant only"),
     ("GET", "/api/v1/jobs", "admin only: 403"),
     ("POST", "/api/v1/jobs/{id}/retry", "admin only: 403"),
+    (
+        "GET",
+        "/api/v1/tenants/{slug}/grants",
+        "another tenant's: 404 like one that does not exist",
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/grants",
+        "another tenant's: 404 like one that does not exist",
+    ),
+    (
+        "DELETE",
+        "/api/v1/tenants/{slug}/grants/{id}",
+        "another tenant's: 404",
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{slug}/audit",
+        "another tenant's: 404 like one that does not exist",
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{slug}/report",
+        "another tenant's: 404 like one that does not exist",
+    ),
 ];
 
 /// Routes that name no tenant's data for a staff role: operations, sign-in, and the

@@ -507,7 +507,7 @@ async fn a_request_closed_past_retention_loses_its_personal_fields_and_keeps_its
     assert_eq!(again, 0);
     let text = app
         .client
-        .get(app.url("/metrics"))
+        .get(app.metrics_url())
         .send()
         .await
         .unwrap()
@@ -586,5 +586,22 @@ async fn a_public_body_tells_the_subject_of_bezwaar(backend: Backend) {
             assert_eq!(text.contains(bezwaar), public, "{text}");
             assert_eq!(text.contains(petition), !public, "{text}");
         }
+        // The status page names the same remedies, in the request's language (Dutch here).
+        let status_url = app.local(filed["status_url"].as_str().unwrap());
+        let page = app
+            .client
+            .get(&status_url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Autoriteit Persoonsgegevens"), "{page}");
+        assert_eq!(page.contains("bezwaar maken"), public, "{page}");
+        assert_eq!(page.contains("verzoekschrift"), !public, "{page}");
+        assert_eq!(page.contains("art. 34 UAVG"), public, "{page}");
+        assert_eq!(page.contains("art. 35 UAVG"), !public, "{page}");
     }
 }

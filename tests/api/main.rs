@@ -31,7 +31,7 @@ mod mail_e2e;
 mod ops;
 mod queue;
 mod rate_limit;
-mod schema;
 mod report;
+mod schema;
 mod subject_pages;
 mod tenant_data;

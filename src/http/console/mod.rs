@@ -70,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/requests/{reference}/bundle/progress",
                 web::get().to(request::progress),
             )
+            .route("/bundles/download", web::get().to(request::download))
             .route(
                 "/requests/{reference}/{action}",
                 web::post().to(request::act),

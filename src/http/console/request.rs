@@ -338,11 +338,14 @@ fn view(
         grounds: grounds(kind, language),
         bundle: {
             let mut b = bundle_box(bundle, r.tenant_id.is_some(), language, kind);
-            // The link from this same host, so the page works whatever the public URL says.
+            // The console's own download (it takes the session, not an API token), from this
+            // same host, so the page works whatever the public URL says.
             b.download_url = b.download_url.map(|u| {
-                u.strip_prefix(state.settings.public_url.as_str())
+                let local = u
+                    .strip_prefix(state.settings.public_url.as_str())
                     .map(str::to_owned)
-                    .unwrap_or(u)
+                    .unwrap_or(u);
+                local.replacen("/api/v1/bundles/download", "/console/bundles/download", 1)
             });
             b
         },
@@ -440,6 +443,23 @@ fn body_of(form: &HashMap<String, String>) -> crate::http::requests::ActionBody 
     }
     // Every field of the body takes any JSON value, so an object always fits.
     serde_json::from_value(serde_json::Value::Object(body)).unwrap_or_default()
+}
+
+/// `GET /console/bundles/download?token=`: the bundle, for the signed-in user the signed link
+/// was issued to (the same checks and audit entry as the API's download).
+pub async fn download(
+    state: web::Data<AppState>,
+    c: Console,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let principal = match c.require() {
+        Ok((p, _)) => p,
+        Err(r) => return r,
+    };
+    match crate::http::bundles::serve_download(&state, principal, &q).await {
+        Ok(r) => r,
+        Err(e) => c.error(&e),
+    }
 }
 
 /// `POST /console/requests/{reference}/{action}`.
