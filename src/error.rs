@@ -214,6 +214,21 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     line
 }
 
+/// For handlers: a missing file is a 404; anything else is ours (a 500 that names no internals).
+impl From<crate::store::files::FileError> for AppError {
+    fn from(e: crate::store::files::FileError) -> Self {
+        use crate::store::files::FileError;
+        match e {
+            FileError::NotFound => Self::NotFound,
+            FileError::Store(e) => e.into(),
+            FileError::Tampered => {
+                Self::Internal("a stored file failed its integrity check".to_owned())
+            }
+            FileError::Io(e) => Self::Internal(format!("file storage: {e}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod chain_tests {
     use super::chain;
@@ -233,20 +248,5 @@ mod chain_tests {
             chain(&Outer(Middle(io))),
             "reading the map failed: the file: no such file"
         );
-    }
-}
-
-/// For handlers: a missing file is a 404; anything else is ours (a 500 that names no internals).
-impl From<crate::store::files::FileError> for AppError {
-    fn from(e: crate::store::files::FileError) -> Self {
-        use crate::store::files::FileError;
-        match e {
-            FileError::NotFound => Self::NotFound,
-            FileError::Store(e) => e.into(),
-            FileError::Tampered => {
-                Self::Internal("a stored file failed its integrity check".to_owned())
-            }
-            FileError::Io(e) => Self::Internal(format!("file storage: {e}")),
-        }
     }
 }

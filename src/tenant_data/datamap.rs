@@ -371,9 +371,10 @@ fn parse_on_erasure(v: &toml::Value) -> Result<ErasureRule, String> {
                 return Err(format!("on_erasure: unknown key `{k}`: {ON_ERASURE_FORMS}"));
             }
             let Some(toml::Value::Table(cols)) = t.get("mask") else {
-                return Err(format!(
+                return Err(
                     "on_erasure.mask must be a table of column = \"null\" | \"redact\" | \"hash\""
-                ));
+                        .to_owned(),
+                );
             };
             if cols.is_empty() {
                 return Err("on_erasure.mask names no columns".to_owned());
