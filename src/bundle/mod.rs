@@ -26,7 +26,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 pub use manifest::{MANIFEST_FORMAT, Manifest};
-pub use writer::{BundleWriter, FileEntry};
+pub use writer::{BundleWriter, FileEntry, neutralise};
 
 use crate::domain::RequestKind;
 use crate::tenant_data::{

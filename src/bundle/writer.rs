@@ -148,8 +148,9 @@ fn csv_field(raw: &RawValue) -> Cow<'_, str> {
 /// leading `'`. That includes phone numbers such as `+31 6 1234 5678`, which a spreadsheet
 /// would otherwise turn into a sum or an error; the JSON file keeps the exact value, and the
 /// bundle's LEESMIJ/README say so. JSON numbers (`-3.5`) are written as they are: they hold
-/// no formula. Column names get the same treatment.
-fn neutralise(text: Cow<'_, str>) -> Cow<'_, str> {
+/// no formula. Column names get the same treatment; so do the other CSV files inzage writes
+/// (the audit trail, the report).
+pub fn neutralise(text: Cow<'_, str>) -> Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{text}"))
     } else {

@@ -111,13 +111,9 @@ fn parse_query(q: &HashMap<String, String>) -> AppResult<TrailQuery> {
     }
 }
 
-/// A CSV cell that a spreadsheet will not run as a formula.
+/// A CSV cell that a spreadsheet will not run as a formula (the bundle's rule).
 fn csv_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
+    crate::bundle::neutralise(std::borrow::Cow::Borrowed(s)).into_owned()
 }
 
 fn to_csv(items: &[AuditEntryView]) -> AppResult<String> {

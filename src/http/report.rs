@@ -84,11 +84,7 @@ pub fn report_csv(r: &Report) -> AppResult<String> {
     for e in &r.extensions {
         // Staff's free text: defused so that a spreadsheet does not run it.
         let reason = e.reason.clone().unwrap_or_default();
-        let reason = if reason.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{reason}")
-        } else {
-            reason
-        };
+        let reason = crate::bundle::neutralise(reason.into()).into_owned();
         line(&format!("extension.{}", e.reference), reason)?;
     }
     for (ground, n) in &r.refusals_by_ground {
