@@ -5,6 +5,7 @@
 //! one knows it is valid ("parse, don't validate").
 
 pub mod audit;
+pub mod certificate;
 pub mod deadline;
 pub mod event;
 pub mod job;

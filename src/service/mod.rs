@@ -19,6 +19,7 @@ pub mod queue;
 pub mod recompute;
 pub mod report;
 pub mod retention;
+pub mod signing;
 pub mod views;
 
 use chrono::{DateTime, Utc};
