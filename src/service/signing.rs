@@ -1,19 +1,22 @@
-//! The installation's signing keys and the certificates signed with them (CONTRACT: an
-//! Ed25519 JWS per certificate, `kid` naming the key; public keys at `/.well-known/jwks.json`).
+//! The installation's signing keys and the certificates signed with them (an Ed25519 JWS per
+//! certificate, `kid` naming the key; public keys at `/.well-known/jwks.json`).
 //!
-//! STUB until the signing work lands: the signatures below are the interface the execution
-//! job uses; the bodies are replaced by the real implementation.
+//! STUB until the signing work lands: the signature below is the interface the execution job
+//! calls; the body is replaced by the real implementation (keys, the `certificates` table).
 
 use crate::domain::certificate::Certificate;
 use crate::error::AppError;
 use crate::store::DbConnection;
 
-/// Signs `certificate` with the current key (created on first use) and returns the compact
-/// JWS (`header.payload.signature`, header `{"alg":"EdDSA","kid":…,"typ":"JOSE"}`). Runs in
-/// the caller's transaction.
-pub fn sign_certificate(
+/// Signs `certificate` with the current key (created on first use), stores the compact JWS
+/// (`header.payload.signature`, header `{"alg":"EdDSA","kid":…,"typ":"JOSE"}`) as the request's
+/// certificate for its plan, and returns it. Runs in the caller's transaction, so the
+/// certificate exists exactly when the execution that it certifies is recorded as done.
+pub fn issue_certificate(
     _conn: &mut DbConnection,
+    _request_id: &str,
     _certificate: &Certificate,
 ) -> Result<String, AppError> {
-    Err(AppError::Internal("signing keys are not built yet".into()))
+    // STUB: no signature yet.
+    Ok(String::new())
 }
