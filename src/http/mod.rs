@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod params;
 pub mod rate_limit;
 pub mod report;
 pub mod requests;
