@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::domain::deadline::Calendar;
-use crate::http::rate_limit::RateLimits;
+use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::store::Db;
 use crate::store::files::FileStorage;

@@ -201,7 +201,7 @@ pub async fn file_request(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     // Public intakes are rate limited per client IP and per subject address (GDPR art. 32;
-    // http::rate_limit); staff entering letters and calls are not.
+    // crate::limits); staff entering letters and calls are not.
     let public = staff.0.is_none();
     if public {
         state.limits.check_ip(&req)?;

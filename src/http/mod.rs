@@ -18,7 +18,8 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod params;
-pub mod rate_limit;
+/// The limits live beside the state that holds them (`crate::limits`); the old path stays.
+pub use crate::limits as rate_limit;
 pub mod report;
 pub mod requests;
 pub mod subject;
