@@ -11,6 +11,7 @@ mod auth;
 mod backup;
 mod bundle_backends;
 mod bundles;
+mod certificates;
 mod cli;
 mod console;
 mod console_browser;
