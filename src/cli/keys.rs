@@ -31,10 +31,16 @@ fn show(k: &KeyInfo) -> String {
 
 pub fn rotate(state: &AppState) -> Result<(), CliError> {
     let mut conn = state.db.conn()?;
-    let (new, old) = signing::rotate(&mut conn, state.settings.secret_bytes())?;
-    println!("{}", show(&new));
-    if let Some(old) = old {
-        println!("{}", show(&old));
+    let rotation = signing::rotate(&mut conn, state.settings.secret_bytes())?;
+    println!("{}", show(&rotation.new));
+    if let Some(old) = &rotation.old {
+        println!("{}", show(old));
+    }
+    if !rotation.old_was_readable {
+        eprintln!(
+            "inzage: warning: the retired key could not be opened with this INZAGE_SECRET_KEY \
+             (changed or lost?); it stays published, and new certificates use the new key"
+        );
     }
     Ok(())
 }

@@ -193,17 +193,24 @@ pub fn ensure_key(conn: &mut DbConnection, master: &[u8]) -> AppResult<String> {
     Ok(row.kid)
 }
 
+/// What `inzage keys rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub new: KeyInfo,
+    /// The key retired, if there was one.
+    pub old: Option<KeyInfo>,
+    /// False when the retired key could not be opened with this master secret (the secret
+    /// was changed or lost): rotating is then the way to sign again; what the old key signed
+    /// still verifies with its public key.
+    pub old_was_readable: bool,
+}
+
 /// `inzage keys rotate`: a new current key; the old one is retired (and stays published).
-/// Returns the new key and the retired one, if there was one.
-pub fn rotate(conn: &mut DbConnection, master: &[u8]) -> AppResult<(KeyInfo, Option<KeyInfo>)> {
+pub fn rotate(conn: &mut DbConnection, master: &[u8]) -> AppResult<Rotation> {
     let at = now();
-    let (new, old) = write_tx(conn, |conn| -> Result<_, SigningError> {
+    let (new, old, old_was_readable) = write_tx(conn, |conn| -> Result<_, SigningError> {
         let old = SigningKeyRow::current(conn)?;
-        if let Some(old) = &old {
-            // The old key must still open: rotating away from a key sealed under another
-            // master secret would hide that the store and the secret do not belong together.
-            open_key(master, old)?;
-        }
+        let readable = old.as_ref().is_none_or(|o| open_key(master, o).is_ok());
         SigningKeyRow::retire_current(conn, at)?;
         let new = new_key(master, at)?;
         new.insert(conn).map_err(|e| {
@@ -217,10 +224,14 @@ pub fn rotate(conn: &mut DbConnection, master: &[u8]) -> AppResult<(KeyInfo, Opt
             o.retired_at = Some(at);
             o
         });
-        Ok((new, old))
+        Ok((new, old, readable))
     })?;
     tracing::info!(kid = %new.kid, retired = ?old.as_ref().map(|o| &o.kid), "rotated the signing key");
-    Ok((KeyInfo::from(&new), old.as_ref().map(KeyInfo::from)))
+    Ok(Rotation {
+        new: KeyInfo::from(&new),
+        old: old.as_ref().map(KeyInfo::from),
+        old_was_readable,
+    })
 }
 
 /// Every key, oldest first.

@@ -79,7 +79,7 @@ fn certificate(reference: &str, plan: &str) -> Certificate {
 
 /// Issues a certificate for `reference` the way the execution job does: in a transaction
 /// on the store, with the master secret the server installed.
-async fn issue(app: &TestApp, reference: &str, plan: &str) -> String {
+pub async fn issue(app: &TestApp, reference: &str, plan: &str) -> String {
     let (reference, plan) = (reference.to_owned(), plan.to_owned());
     app.with_conn(move |conn| {
         let row = inzage::service::queries::request_by_reference(conn, &reference)
@@ -163,6 +163,12 @@ async fn certificate_jwks_has_the_current_key_and_rotation_keeps_the_old(backend
     let x = key["x"].as_str().unwrap();
     let public = inzage::service::jws::public_key(x).unwrap();
     assert_eq!(key["kid"], inzage::service::jws::thumbprint(&public));
+    // the document describes exactly this shape (`use`, not a Rust field name)
+    let (_, doc) = app.get("/api/v1/openapi.json", None).await;
+    let jwk = &doc["components"]["schemas"]["Jwk"]["properties"];
+    for name in ["alg", "crv", "kid", "kty", "use", "x"] {
+        assert!(jwk.get(name).is_some(), "{name}: {jwk}");
+    }
     // the key is made once, not on every call
     assert_eq!(kids(&jwks(&app).await), kids(&set));
     let first = kids(&set).remove(0);
