@@ -19,6 +19,7 @@ crate::on_both_backends!(
     certificate_jwks_has_the_current_key_and_rotation_keeps_the_old,
     certificate_verifies_with_the_cli_against_the_served_keys,
     certificate_routes_answer_404_403_and_audit_each_read,
+    certificate_key_is_made_once_by_racing_instances,
 );
 
 fn certificate(reference: &str, plan: &str) -> Certificate {
@@ -448,4 +449,62 @@ async fn certificate_routes_answer_404_403_and_audit_each_read(backend: Backend)
             .any(|e| e["grant"].is_string() && e["actor"]["email"] == support.email.as_str()),
         "support's read names its grant: {trail}"
     );
+}
+
+/// Instances that need the first key at once (each its own connection, as on one shared
+/// PostgreSQL) end up with one key, and every one of them uses it. A rotation under another
+/// master secret (the old one lost) warns and makes a key that the new secret opens.
+async fn certificate_key_is_made_once_by_racing_instances(backend: Backend) {
+    let Some(app) = spawn_app(backend, "certificate key race").await else {
+        return;
+    };
+    let racers = 4;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(racers));
+    let mut handles = Vec::new();
+    for _ in 0..racers {
+        let (db, barrier) = (app.state.db.clone(), barrier.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut conn = db.conn().unwrap();
+            barrier.wait();
+            inzage::service::signing::ensure_key(&mut conn, crate::helpers::SECRET.as_bytes())
+                .unwrap()
+        }));
+    }
+    let made: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(made.iter().all(|k| k == &made[0]), "{made:?}");
+    assert_eq!(kids_of_store(&app).await, vec![made[0].clone()]);
+
+    let env = test_env(
+        &app.store,
+        &[(
+            "INZAGE_SECRET_KEY",
+            "another-secret-another-secret-0123456789",
+        )],
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_inzage"))
+            .args(["keys", "rotate"])
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("could not be opened"), "{err}");
+    let after = kids(&jwks(&app).await);
+    assert_eq!(after.len(), 2);
+    assert!(after.contains(&made[0]), "the old key stays published");
+}
+
+async fn kids_of_store(app: &TestApp) -> Vec<String> {
+    app.with_conn(|conn| {
+        inzage::service::signing::keys(conn)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.kid)
+            .collect()
+    })
+    .await
 }
