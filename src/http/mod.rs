@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod bundles;
+pub mod certificates;
 pub mod console;
 pub mod deadlines;
 pub mod extract;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(ops::healthz))
     .route("/readyz", web::get().to(ops::readyz))
     .route("/metrics", web::get().to(ops::metrics_guarded))
+    .route("/.well-known/jwks.json", web::get().to(certificates::jwks))
     .service(
         web::scope("/api/v1")
             // Answers hold personal data and tokens: no cache keeps them, and no browser
@@ -84,6 +86,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(bundles::create),
             )
             .route("/requests/{reference}/bundle", web::get().to(bundles::show))
+            .route(
+                "/requests/{reference}/certificate",
+                web::get().to(certificates::jws),
+            )
+            .route(
+                "/requests/{reference}/certificate.html",
+                web::get().to(certificates::html),
+            )
             .route(
                 "/requests/{reference}/identities",
                 web::get().to(identities::list),

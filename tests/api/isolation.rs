@@ -30,6 +30,8 @@ pub const REQUEST_ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("DELETE", "/api/v1/requests/{reference}/identities/{id}", ""),
     ("GET", "/api/v1/requests/{reference}/id_document", ""),
+    ("GET", "/api/v1/requests/{reference}/certificate", ""),
+    ("GET", "/api/v1/requests/{reference}/certificate.html", ""),
 ];
 
 /// Routes that name a tenant's data without a request in the path, and how a controller of
@@ -86,6 +88,8 @@ pub const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
+    // the installation's public signing keys: no tenant's data
+    ("GET", "/.well-known/jwks.json"),
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/verify"),
     ("GET", "/api/v1/requests/{reference}/status"),
