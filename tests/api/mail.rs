@@ -243,6 +243,7 @@ fn receipt_nl(message_id: &str) -> OutgoingMail {
         },
     });
     OutgoingMail {
+        reply_to: None,
         message_id: message_id.to_owned(),
         from: FROM.to_owned(),
         to: "jan@example.nl".to_owned(),
@@ -262,6 +263,7 @@ fn refusal_en(message_id: &str, to: &str) -> OutgoingMail {
         sector: Default::default(),
     });
     OutgoingMail {
+        reply_to: None,
         message_id: message_id.to_owned(),
         from: FROM.to_owned(),
         to: to.to_owned(),

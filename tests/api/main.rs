@@ -34,4 +34,5 @@ mod rate_limit;
 mod report;
 mod schema;
 mod subject_pages;
+mod subject_side;
 mod tenant_data;
