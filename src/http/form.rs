@@ -24,6 +24,38 @@ use crate::error::AppError;
 use crate::service::console::random_secret;
 use crate::state::AppState;
 
+/// Registers the subject's pages: the request form and the status page's forms (like the
+/// console, pages and not API routes: the OpenAPI document lists neither).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::subject;
+    // Bodies are small forms; a bad one is the contract's 400 (the console sets its own).
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| AppError::MalformedBody(e.to_string()).into()),
+    )
+    .route("/", web::get().to(root_form))
+    .route("/", web::post().to(root_submit))
+    .route("/t/{slug}", web::get().to(tenant_form))
+    .route("/t/{slug}", web::post().to(tenant_submit))
+    .route(
+        "/status/{reference}/withdraw",
+        web::post().to(subject::withdraw),
+    )
+    .route(
+        "/status/{reference}/answer",
+        web::post().to(subject::answer),
+    )
+    .route(
+        "/status/{reference}/code",
+        web::post().to(subject::send_download_code),
+    )
+    .route(
+        "/status/{reference}/download",
+        web::post().to(subject::download),
+    );
+}
+
 /// The form's token before anything is filed (double submit).
 pub const FORM_COOKIE: &str = "inzage_form";
 

@@ -39,33 +39,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .error_handler(|e, _| AppError::MalformedBody(e.to_string()).into()),
     )
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
-    // The subject's pages: the request form and the status page's forms (CONTRACT.md, Web
-    // pages). Bodies are small forms; a bad one is the contract's 400.
-    .app_data(
-        web::FormConfig::default()
-            .limit(64 * 1024)
-            .error_handler(|e, _| AppError::MalformedBody(e.to_string()).into()),
-    )
-    .route("/", web::get().to(form::root_form))
-    .route("/", web::post().to(form::root_submit))
-    .route("/t/{slug}", web::get().to(form::tenant_form))
-    .route("/t/{slug}", web::post().to(form::tenant_submit))
-    .route(
-        "/status/{reference}/withdraw",
-        web::post().to(subject::withdraw),
-    )
-    .route(
-        "/status/{reference}/answer",
-        web::post().to(subject::answer),
-    )
-    .route(
-        "/status/{reference}/code",
-        web::post().to(subject::send_download_code),
-    )
-    .route(
-        "/status/{reference}/download",
-        web::post().to(subject::download),
-    )
     .route("/healthz", web::get().to(ops::healthz))
     .route("/readyz", web::get().to(ops::readyz))
     .route("/metrics", web::get().to(ops::metrics_guarded))
@@ -137,6 +110,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     )
     .configure(console::configure)
+    .configure(form::configure)
     .default_service(web::to(not_found));
 }
 

@@ -129,6 +129,16 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
             "Extra identifiers for the search",
         ),
         "outcome" => ("Uitkomst", "Outcome"),
+        "result_label" => ("Antwoord", "Answer"),
+        "result_done" => ("Uitgevoerd", "Done"),
+        "result_no_data" => (
+            "Geen persoonsgegevens over de betrokkene (een antwoord, geen afwijzing)",
+            "No personal data about the subject (an answer, not a refusal)",
+        ),
+        "release_bundle_label" => (
+            "Het exportpakket vrijgeven: de betrokkene downloadt het op de statuspagina met een gemailde code (inzage en overdracht)",
+            "Release the bundle: the subject downloads it on the status page with a mailed code (access and portability)",
+        ),
         "refusal" => ("Afwijzing", "Refusal"),
         "history" => ("Verloop", "History"),
         "actions" => ("Wat kunt u nu doen", "What you can do now"),
