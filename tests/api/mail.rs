@@ -77,6 +77,12 @@ impl Sink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// The directory the sink writes each message to (`*.eml`).
+    #[allow(dead_code)]
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Every message received so far, raw, oldest first.
     pub(crate) fn messages(&self) -> Vec<String> {
         eml_files(self.dir.path())
