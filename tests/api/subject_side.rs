@@ -316,7 +316,7 @@ async fn the_subject_answers_a_question_and_withdraws(backend: Backend) {
     // A status link of another request does not open this one.
     let (s, _, _, _) = post_form(
         &app,
-        &format!("/status/DSR-2026-999999/answer"),
+        "/status/DSR-2026-999999/answer",
         Some(&cookie),
         &[("token", &token), ("csrf", &cookie), ("answer", "42")],
     )
