@@ -936,3 +936,15 @@ fn the_overdue_reminder_does_not_make_a_complaint_wait_for_the_deadline() {
         }
     }
 }
+
+#[test]
+fn the_no_data_ground_is_worded_as_an_answer() {
+    let mut r = refusal("Wij hebben in alle systemen gezocht.");
+    r.ground = RefusalGround::NoData;
+    for lang in LANGS {
+        let m = render(r.clone(), lang);
+        assert_none(&m, &["afgewezen", "refused", "weigering"]);
+        assert!(!m.subject.contains("afgewezen") && !m.subject.contains("refused"));
+        assert_all(&m, &["Wij hebben in alle systemen gezocht."]);
+    }
+}

@@ -18,6 +18,45 @@ crate::on_both_backends!(
     complete_answers_with_a_result_and_releases_the_bundle,
 );
 
+/// `inzage tenant add --listed` puts the tenant on the form at `/`; without it, not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_add_listed_puts_the_tenant_on_the_general_form() {
+    let store = crate::helpers::fresh_store(Backend::Sqlite, "tenant_listed").unwrap();
+    let env = crate::helpers::test_env(&store, &[]);
+    for (slug, listed) in [("acme", true), ("beta", false)] {
+        let mut args = vec![
+            "tenant",
+            "add",
+            "--slug",
+            slug,
+            "--name",
+            slug,
+            "--contact-email",
+            "privacy@example.nl",
+        ];
+        if listed {
+            args.push("--listed");
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inzage"))
+            .args(&args)
+            .envs(&env)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let settings =
+        inzage::config::Settings::load_from(None, &|k| env.get(k).cloned()).expect("settings");
+    let db = inzage::startup::open_store(&settings).await.unwrap();
+    let listed = tokio::task::spawn_blocking(move || {
+        let mut conn = db.conn().unwrap();
+        inzage::service::queries::listed_tenants(&mut conn).unwrap()
+    })
+    .await
+    .unwrap();
+    let slugs: Vec<&str> = listed.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(slugs, ["acme"]);
+}
+
 const BROWSER: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
 /// A page as a browser gets it: (status, form cookie, body).
