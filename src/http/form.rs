@@ -578,7 +578,7 @@ async fn submit(
     // The form's token makes a second press of the button the same request, not another.
     let key = form
         .get("csrf")
-        .map(|c| format!("form:{}", &c[..c.len().min(64)]));
+        .map(|c| format!("form:{}", c.chars().take(64).collect::<String>()));
     match file_parsed(&state, None, &body, &raw, key).await {
         Ok(filed) => {
             let common = PageCommon::new(

@@ -42,7 +42,11 @@ async fn tenant_add_listed_puts_the_tenant_on_the_general_form() {
             .envs(&env)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let settings =
         inzage::config::Settings::load_from(None, &|k| env.get(k).cloned()).expect("settings");
