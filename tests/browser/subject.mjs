@@ -92,7 +92,8 @@ function mailsTo(to) {
     const split = rest.search(/\r?\n\r?\n/);
     const headers = rest.slice(0, split);
     const body = rest.slice(split).split(/\r?\n--/)[0];
-    out.push({ subject, text: decodePart(headers, body) });
+    const replyTo = (/^Reply-To: (.*)$/m.exec(raw) || [])[1] || "";
+    out.push({ subject, replyTo, text: decodePart(headers, body) });
   }
   return out;
 }
@@ -153,6 +154,8 @@ try {
   await shoot(page, "verified");
   const receipt = await waitMail(S.anna, "/status?token=");
   expect(receipt.text.includes(S.contact), "the receipt names a person to reach");
+  expect(receipt.replyTo.includes(S.contact), `a reply reaches the tenant's contact (Reply-To: ${receipt.replyTo})`);
+  expect(!receipt.text.includes("/console/"), "no staff page in a subject's mail");
   await page.goto(link(receipt, "/status?token="));
   expect((await page.textContent("h1")).includes(reference), "the status page of the filed request");
   await shoot(page, "status");
