@@ -37,6 +37,35 @@ pub fn derive_bytes(master: &[u8], purpose: &str) -> [u8; 32] {
     out
 }
 
+/// The six-digit code of a download code row, derived from the master secret and the row's
+/// id: the mail is rendered from it when it is sent, so the code is stored nowhere (the row
+/// keeps only [`download_code_hash`]). HKDF-Expand keyed by the secret is a PRF of the id.
+pub fn download_code(master: &[u8], code_id: &str) -> String {
+    let bytes = derive_bytes(master, &format!("inzage download code v1 {code_id}"));
+    let n = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
+    format!("{n:06}")
+}
+
+/// What the store keeps of a download code: hex SHA-256 over the row's id and the code.
+pub fn download_code_hash(code_id: &str, code: &str) -> String {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    h.update(code_id.as_bytes());
+    h.update(b":");
+    h.update(code.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Compares two secrets' texts in constant time (for their length).
+pub fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// Plaintext bytes per sealed segment.
 pub const SEGMENT_LEN: usize = 64 * 1024;
 /// The AES-GCM tag after each segment.

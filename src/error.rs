@@ -182,6 +182,8 @@ impl From<PlanError> for AppError {
                 Self::Forbidden(e.to_string())
             }
             PlanError::GroundNotForKind => Self::field("ground", e.to_string()),
+            PlanError::Release(_) => Self::field("release_bundle", e.to_string()),
+            PlanError::NoQuestion => Self::InvalidTransition(e.to_string()),
             // GDPR art. 12(3): the extension had to be announced within one month of receipt.
             PlanError::Extension(ExtensionError::TooLate { .. }) => Self::Conflict {
                 code: "extension_too_late",

@@ -120,6 +120,27 @@ impl Overview {
     }
 }
 
+impl Overview {
+    /// The same overview with the map's texts in `language` (a text the map gave as
+    /// `{ nl, en }`; any other reads as written), for the readable summary in that language.
+    pub(super) fn in_language(&self, map: &DataMap, language: crate::domain::Language) -> Self {
+        let l = |t: &String| map.label(t, language).to_owned();
+        let mut out = self.clone();
+        for s in &mut out.systems {
+            for t in &mut s.tables {
+                t.categories = t.categories.iter().map(l).collect();
+                t.purposes = t.purposes.iter().map(l).collect();
+                t.retention = t.retention.as_ref().map(l);
+                t.source = t.source.as_ref().map(l);
+                for c in &mut t.columns {
+                    c.category = c.category.as_ref().map(l);
+                }
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Manifest<'a> {
     pub format: &'static str,

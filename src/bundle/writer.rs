@@ -224,7 +224,7 @@ impl<'p, W: Write + Send + 'static> BundleWriter<'p, W> {
             ("LEESMIJ.html", crate::domain::Language::Nl),
             ("README.html", crate::domain::Language::En),
         ] {
-            let html = summary::render(&self.meta, &overview, language)
+            let html = summary::render(&self.meta, &overview.in_language(map, language), language)
                 .map_err(|e| io::Error::other(format!("rendering {path}: {e}")))?;
             self.add_file(path, html.as_bytes())?;
         }
@@ -419,7 +419,17 @@ mod tests {
         orders.category = Some("Orders".to_owned());
         orders.purposes = vec![];
         orders.retention = None;
+        // One text with a Dutch and an English wording (`{ nl, en }` in a map).
+        let labels = [(
+            "Orders".to_owned(),
+            crate::tenant_data::Label {
+                nl: Some("Bestellingen".to_owned()),
+                en: Some("Orders placed".to_owned()),
+            },
+        )]
+        .into();
         DataMap {
+            labels,
             tenant: "demo".to_owned(),
             file: "exports/demo.toml".to_owned(),
             systems: vec![SystemMap {
@@ -679,6 +689,30 @@ mod tests {
             );
         }
         assert!(nl.contains("niet opgegeven; vraag het Sportclub De Demo"));
+        // Each summary reads the map's texts in its own language.
+        assert!(nl.contains("Bestellingen") && !nl.contains("Orders placed"));
+        assert!(en.contains("Orders placed") && !en.contains("Bestellingen"));
+        // It claims only what it shows: the systems the processor hosts for the controller.
+        assert!(nl.contains("de systemen die") && !nl.contains("alle persoonsgegevens"));
+        assert!(en.contains("the systems") && !en.contains("all personal data"));
+        // No brackets inside brackets (a citation's "15(3)" is not a bracket).
+        for html in [&nl, &en] {
+            let mut open: Vec<bool> = Vec::new();
+            let mut prev = ' ';
+            for (i, c) in html.char_indices() {
+                match c {
+                    '(' => open.push(prev.is_ascii_alphanumeric() || prev == ')'),
+                    ')' => {
+                        open.pop();
+                    }
+                    _ => {}
+                }
+                prev = c;
+                let around = html.get(i.saturating_sub(120)..i).unwrap_or_default();
+                let real = open.iter().filter(|citation| !**citation).count();
+                assert!(real <= 1, "nested brackets after: {around}");
+            }
+        }
     }
 
     #[test]

@@ -154,6 +154,10 @@ pub struct TenantAdd {
     /// remedies the subject is told.
     #[arg(long, default_value = "private", value_parser = ["private", "public"])]
     pub sector: String,
+    /// List the tenant on the public request form at `/`, where subjects pick the organisation
+    /// by name; without it the tenant's form is reached only by its own link, `/t/{slug}`.
+    #[arg(long)]
+    pub listed: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -139,6 +139,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         } => {
             let state = one_shot(settings)?;
             let mut conn = state.db.conn()?;
+            let listed = a.listed;
             let tenant = create_tenant(
                 &mut conn,
                 TenantInput {
@@ -156,6 +157,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
                     })?,
                 },
             )?;
+            if listed {
+                crate::service::admin::set_listed(&mut conn, &tenant.slug, true)?;
+            }
             println!("{}", tenant.slug);
             Ok(())
         }

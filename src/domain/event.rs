@@ -43,10 +43,14 @@ pub enum EventKind {
     BundleExported,
     /// The dates were recomputed under a changed rule (the early reading of the holidays).
     DeadlineRecomputed,
+    /// The subject answered a question from staff (the text is the event's note).
+    Answered,
+    /// A one-time code for downloading the released bundle was mailed to the subject.
+    DownloadCodeSent,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 25] = [
+    pub const ALL: [EventKind; 27] = [
         Self::Received,
         Self::Verified,
         Self::Assigned,
@@ -72,6 +76,8 @@ impl EventKind {
         Self::BundleDownloaded,
         Self::BundleExported,
         Self::DeadlineRecomputed,
+        Self::Answered,
+        Self::DownloadCodeSent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +107,8 @@ impl EventKind {
             Self::BundleDownloaded => "bundle_downloaded",
             Self::BundleExported => "bundle_exported",
             Self::DeadlineRecomputed => "deadline_recomputed",
+            Self::Answered => "answered",
+            Self::DownloadCodeSent => "download_code_sent",
         }
     }
 }

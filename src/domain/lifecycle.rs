@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use super::completion::{CompletionResult, ReleaseError, check_release};
 use super::deadline::{self, Calendar, Deadline, DeadlineError, ExtensionError, ExtensionMonths};
 use super::refusal::RefusalGround;
 use super::request::RequestKind;
@@ -49,6 +50,11 @@ pub enum Command {
     },
     Complete {
         outcome: String,
+        /// `done`, or `no_data`: an answer (no personal data about the subject is processed).
+        result: CompletionResult,
+        /// Let the subject download the request's ready bundle from the status page (access
+        /// and portability only: art. 15(3), art. 20(1)).
+        release_bundle: bool,
     },
     Refuse {
         ground: RefusalGround,
@@ -56,6 +62,10 @@ pub enum Command {
     },
     Withdraw {
         note: Option<String>,
+    },
+    /// The subject's answer to a question from staff, in their own words.
+    Answer {
+        text: String,
     },
 }
 
@@ -73,6 +83,7 @@ impl Command {
             Self::Complete { .. } => Action::Complete,
             Self::Refuse { .. } => Action::Refuse,
             Self::Withdraw { .. } => Action::Withdraw,
+            Self::Answer { .. } => Action::Answer,
         }
     }
 }
@@ -143,6 +154,10 @@ pub enum PlanError {
     NoIdentityRequested,
     #[error("this refusal ground does not answer this kind of request")]
     GroundNotForKind,
+    #[error(transparent)]
+    Release(#[from] ReleaseError),
+    #[error("there is no question to answer")]
+    NoQuestion,
 }
 
 /// Decides what `command` by `actor` does to the request described by `facts` on `today`
@@ -215,7 +230,27 @@ pub fn plan(
             resume(&mut deadline, &mut paused_since)?;
             Some(method.clone())
         }
-        Command::Complete { outcome } => Some(outcome.clone()),
+        Command::Complete {
+            outcome,
+            result,
+            release_bundle,
+        } => {
+            if *release_bundle {
+                check_release(facts.kind, *result)?;
+            }
+            Some(outcome.clone())
+        }
+        Command::Answer { text } => {
+            // The information asked for arrived: the clock resumes where the question paused
+            // it, and does not restart (EDPB Guidelines 01/2022 §§157-159). Staff still record
+            // the check (`identity_confirmed`), so the question stays open for them; the
+            // subject may add to the answer meanwhile.
+            if !identity_pending {
+                return Err(PlanError::NoQuestion);
+            }
+            resume(&mut deadline, &mut paused_since)?;
+            Some(text.clone())
+        }
         Command::Refuse { ground, reason } => {
             // Each exception belongs to the right it limits (art. 15(4), 17(3), 21(1), 22(2), …).
             if !ground.answers(facts.kind) {
@@ -247,7 +282,15 @@ pub fn plan(
             event_data.insert("subject_must_be_told".into(), true.into());
         }
         Command::IdentityConfirmed { method } => record.identity_method = Some(method.clone()),
-        Command::Complete { outcome } => record.outcome = Some(outcome.clone()),
+        Command::Complete {
+            outcome,
+            result,
+            release_bundle,
+        } => {
+            record.outcome = Some(outcome.clone());
+            event_data.insert("result".into(), result.as_str().into());
+            event_data.insert("release_bundle".into(), (*release_bundle).into());
+        }
         Command::Refuse { ground, reason } => {
             record.refusal = Some((*ground, reason.clone()));
             event_data.insert("ground".into(), ground.as_str().into());
@@ -266,6 +309,7 @@ pub fn plan(
         | Command::Forward { .. }
         | Command::Acknowledge
         | Command::Start
+        | Command::Answer { .. }
         | Command::Withdraw { .. } => {}
     }
     if deadline != facts.deadline {
@@ -322,6 +366,8 @@ pub fn available_actions(
         },
         Command::Complete {
             outcome: String::new(),
+            result: CompletionResult::Done,
+            release_bundle: false,
         },
         Command::Refuse {
             ground: RefusalGround::Other,
@@ -495,6 +541,147 @@ mod tests {
         assert_eq!(confirmed.deadline.paused_days, 7);
         assert_eq!(confirmed.paused_since, None);
         assert!(!confirmed.identity_pending);
+    }
+
+    #[test]
+    fn the_subjects_answer_resumes_the_clock_where_the_question_paused_it() {
+        // 2026-03-02, asked 03-03, answered on the status page 03-10 → legal 2026-04-09, as
+        // when staff record the identity; staff still record the check afterwards.
+        let cal = Calendar::dutch();
+        let f = facts(Status::InProgress, "2026-03-02");
+        let answer = Command::Answer {
+            text: "my customer number is 42".into(),
+        };
+        assert_eq!(
+            plan(&f, &answer, Actor::Subject, &cal, d("2026-03-03")),
+            Err(PlanError::NoQuestion)
+        );
+        let asked = plan(
+            &f,
+            &Command::RequestIdentity {
+                note: "your customer number?".into(),
+                id_copy_reason: None,
+            },
+            SUPPORT,
+            &cal,
+            d("2026-03-03"),
+        )
+        .unwrap();
+        let f = Facts {
+            paused_since: asked.paused_since,
+            identity_pending: asked.identity_pending,
+            deadline: asked.deadline,
+            ..f
+        };
+        // Staff cannot answer for the subject.
+        assert!(plan(&f, &answer, SUPPORT, &cal, d("2026-03-10")).is_err());
+        let answered = plan(&f, &answer, Actor::Subject, &cal, d("2026-03-10")).unwrap();
+        assert_eq!(answered.to, Status::InProgress);
+        assert_eq!(answered.deadline.legal, d("2026-04-09"));
+        assert_eq!(answered.deadline.paused_days, 7);
+        assert_eq!(answered.paused_since, None);
+        assert!(answered.identity_pending);
+        assert_eq!(answered.note.as_deref(), Some("my customer number is 42"));
+        // A second answer adds to the first and moves nothing.
+        let f = Facts {
+            paused_since: answered.paused_since,
+            identity_pending: answered.identity_pending,
+            deadline: answered.deadline.clone(),
+            ..f
+        };
+        let again = plan(&f, &answer, Actor::Subject, &cal, d("2026-03-12")).unwrap();
+        assert_eq!(again.deadline, answered.deadline);
+        // Staff record the check: nothing more to resume.
+        let confirmed = plan(
+            &f,
+            &Command::IdentityConfirmed {
+                method: "customer number matches".into(),
+            },
+            SUPPORT,
+            &cal,
+            d("2026-03-12"),
+        )
+        .unwrap();
+        assert_eq!(confirmed.deadline.legal, d("2026-04-09"));
+        assert!(!confirmed.identity_pending);
+    }
+
+    #[test]
+    fn the_subject_may_withdraw_an_open_request() {
+        let cal = Calendar::dutch();
+        let f = facts(Status::Acknowledged, "2026-03-02");
+        let p = plan(
+            &f,
+            &Command::Withdraw { note: None },
+            Actor::Subject,
+            &cal,
+            d("2026-03-05"),
+        )
+        .unwrap();
+        assert_eq!(p.to, Status::Withdrawn);
+        let closed = facts(Status::Completed, "2026-03-02");
+        assert!(
+            plan(
+                &closed,
+                &Command::Withdraw { note: None },
+                Actor::Subject,
+                &cal,
+                d("2026-03-05")
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn completion_releases_a_bundle_only_where_it_may() {
+        let cal = Calendar::dutch();
+        let complete = |result, release_bundle| Command::Complete {
+            outcome: "done".into(),
+            result,
+            release_bundle,
+        };
+        let f = facts(Status::InProgress, "2026-03-02");
+        let p = plan(
+            &f,
+            &complete(CompletionResult::Done, true),
+            SUPPORT,
+            &cal,
+            d("2026-03-05"),
+        )
+        .unwrap();
+        assert_eq!(p.event_data.get("release_bundle"), Some(&true.into()));
+        assert_eq!(p.event_data.get("result"), Some(&"done".into()));
+        assert_eq!(
+            plan(
+                &f,
+                &complete(CompletionResult::NoData, true),
+                SUPPORT,
+                &cal,
+                d("2026-03-05")
+            ),
+            Err(PlanError::Release(ReleaseError::NoData))
+        );
+        let mut erasure = facts(Status::InProgress, "2026-03-02");
+        erasure.kind = RequestKind::Erasure;
+        assert_eq!(
+            plan(
+                &erasure,
+                &complete(CompletionResult::Done, true),
+                SUPPORT,
+                &cal,
+                d("2026-03-05")
+            ),
+            Err(PlanError::Release(ReleaseError::NotForKind))
+        );
+        let p = plan(
+            &erasure,
+            &complete(CompletionResult::NoData, false),
+            SUPPORT,
+            &cal,
+            d("2026-03-05"),
+        )
+        .unwrap();
+        assert_eq!(p.event_data.get("result"), Some(&"no_data".into()));
     }
 
     #[test]

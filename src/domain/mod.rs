@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod certificate;
+pub mod completion;
 pub mod deadline;
 pub mod event;
 pub mod job;
@@ -19,6 +20,7 @@ pub mod sector;
 pub mod status;
 pub mod tenant;
 
+pub use completion::CompletionResult;
 pub use event::EventKind;
 pub use lifecycle::{Command, Consequence, Facts, IdCopyDeletion, Plan, PlanError, Record};
 pub use reference::Reference;

@@ -142,6 +142,8 @@ pub enum Action {
     Complete,
     Refuse,
     Withdraw,
+    /// The subject answered a question from staff on the status page.
+    Answer,
 }
 
 impl Action {
@@ -172,6 +174,7 @@ impl Action {
             Self::Complete => "complete",
             Self::Refuse => "refuse",
             Self::Withdraw => "withdraw",
+            Self::Answer => "answer",
         }
     }
 
@@ -189,6 +192,7 @@ impl Action {
             Self::Complete => EventKind::Completed,
             Self::Refuse => EventKind::Refused,
             Self::Withdraw => EventKind::Withdrawn,
+            Self::Answer => EventKind::Answered,
         }
     }
 
@@ -212,6 +216,8 @@ enum Who {
     AnyStaff,
     /// The subject or the service on the subject's behalf.
     SubjectOrSystem,
+    /// The subject, by the status link mailed to the request's address.
+    Subject,
 }
 
 impl Who {
@@ -220,6 +226,7 @@ impl Who {
             (Who::Processor, Actor::Staff(role)) => matches!(role, Role::Admin | Role::Support),
             (Who::AnyStaff, Actor::Staff(_)) => true,
             (Who::SubjectOrSystem, Actor::Subject | Actor::System) => true,
+            (Who::Subject, Actor::Subject) => true,
             _ => false,
         }
     }
@@ -279,6 +286,10 @@ const RULES: &[(&[Status], Action, Who, To)] = &[
     (WORKING, Action::IdentityConfirmed, Who::AnyStaff, To::Same),
     (OPEN, Action::Refuse, Who::AnyStaff, To::Status(Refused)),
     (OPEN, Action::Withdraw, Who::AnyStaff, To::Status(Withdrawn)),
+    // The subject may withdraw at any time before the answer (art. 12(2): facilitate the
+    // exercise of rights), and answer a question while the request is being worked on.
+    (OPEN, Action::Withdraw, Who::Subject, To::Status(Withdrawn)),
+    (WORKING, Action::Answer, Who::Subject, To::Same),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -349,6 +360,13 @@ mod tests {
             (Awaiting, Action::Verify, Actor::Subject, Received),
             (Awaiting, Action::Verify, Actor::System, Received),
         ];
+        // The subject, by the status link: withdraw while open, answer while worked on.
+        for s in [Awaiting, Received, Forwarded, Ack, InProgress] {
+            v.push((s, Action::Withdraw, Actor::Subject, Withdrawn));
+        }
+        for s in [Received, Forwarded, Ack, InProgress] {
+            v.push((s, Action::Answer, Actor::Subject, s));
+        }
         for actor in [ADMIN, SUPPORT] {
             v.push((Awaiting, Action::Assign, actor, Awaiting));
             v.push((Received, Action::Assign, actor, Received));
@@ -386,7 +404,9 @@ mod tests {
     fn nothing_else_is_allowed() {
         let allowed = allowed();
         let actors = [ADMIN, SUPPORT, CONTROLLER, Actor::Subject, Actor::System];
-        let actions = Action::STAFF.into_iter().chain([Action::Verify]);
+        let actions = Action::STAFF
+            .into_iter()
+            .chain([Action::Verify, Action::Answer]);
         for from in Status::ALL {
             for action in actions.clone() {
                 for actor in actors {

@@ -188,8 +188,18 @@ pub async fn serve_download(
         .db
         .run(move |conn| open_download(conn, &bundle_id, &principal))
         .await?;
+    stream_zip(state, d.file_id, &d.reference).await
+}
+
+/// Streams a bundle's zip from the encrypted file storage without holding it in memory: the
+/// one way out for staff downloads and the subject's (`http::subject::download`). The caller
+/// has recorded the download.
+pub async fn stream_zip(
+    state: &AppState,
+    file_id: String,
+    reference: &str,
+) -> AppResult<HttpResponse> {
     let files = state.files.clone();
-    let file_id = d.file_id.clone();
     let reader = tokio::task::spawn_blocking(move || files.open_for(&file_id, FilePurpose::Bundle))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
@@ -199,7 +209,7 @@ pub async fn serve_download(
         .content_type("application/zip")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}.zip\"", d.reference),
+            format!("attachment; filename=\"{reference}.zip\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .no_chunking(size)

@@ -14,8 +14,7 @@ use crate::domain::{
     Channel, Details, Language, RequestKind, SubjectEmail, SubjectName, SubjectPhone,
 };
 use crate::error::{AppError, AppResult};
-use crate::service::intake::{Intake, file};
-use crate::service::status_url;
+use crate::service::intake::{Filed, Intake, file};
 use crate::state::AppState;
 
 /// The subject in an intake body.
@@ -202,22 +201,41 @@ pub async fn file_request(
 ) -> AppResult<HttpResponse> {
     // Public intakes are rate limited per client IP and per subject address (GDPR art. 32;
     // crate::limits); staff entering letters and calls are not.
-    let public = staff.0.is_none();
-    if public {
+    if staff.0.is_none() {
         state.limits.check_ip(&req)?;
     }
     let (raw, body) = read_body::<IntakeBody>(&req, payload, JSON_LIMIT).await?;
     let key = idempotency_key(&req)?;
+    let filed = file_parsed(&state, staff.0, &body, &raw, key).await?;
+    let mut response = HttpResponse::Created();
+    if filed.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(FiledView::of(&filed.request)))
+}
+
+/// Files a parsed intake body: the one path of the API and of the subject's form
+/// (`http::form`), so both have the same validation, limits, rate limits and mails. The
+/// caller has checked the per-IP limit of a public intake; this checks the per-address one.
+/// `raw` is what the idempotency hash covers.
+pub async fn file_parsed(
+    state: &web::Data<AppState>,
+    staff: Option<Principal>,
+    body: &IntakeBody,
+    raw: &[u8],
+    key: Option<String>,
+) -> AppResult<Filed> {
+    let public = staff.is_none();
     // Microseconds: what PostgreSQL keeps, so both stores show the same instant.
     let now = Utc::now().trunc_subsecs(6);
-    let mut intake = parse_intake(&body, staff.0, now)?;
+    let mut intake = parse_intake(body, staff, now)?;
     if public {
         state.limits.check_email(&intake.email.canonical())?;
     }
     if let Some(key) = key {
         // The hash covers the body and who filed it: a replay must be the same call.
         let mut h = Sha256::new();
-        h.update(&raw);
+        h.update(raw);
         h.update(
             intake
                 .staff
@@ -229,13 +247,8 @@ pub async fn file_request(
     }
     let st = state.clone();
     let filed = state.db.run(move |conn| file(conn, &st, intake)).await?;
-    let url = status_url(&state, &filed.request.id, &filed.request.reference, now)?;
-    let mut response = HttpResponse::Created();
-    if filed.replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
     tracing::info!(reference = %filed.request.reference, replayed = filed.replayed, "request filed");
-    Ok(response.json(FiledView::of(&filed.request, url)))
+    Ok(filed)
 }
 
 #[cfg(test)]

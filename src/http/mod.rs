@@ -10,6 +10,7 @@ pub mod console;
 pub mod deadlines;
 pub mod extract;
 pub mod file_body;
+pub mod form;
 pub mod grants;
 pub mod id_documents;
 pub mod identities;
@@ -121,6 +122,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     )
     .configure(console::configure)
+    .configure(form::configure)
     .default_service(web::to(not_found));
 }
 

@@ -69,12 +69,22 @@ pub fn browser_language(req: &HttpRequest) -> Language {
     best.map_or(Language::Nl, |(l, _)| l)
 }
 
+/// `?lang=nl` or `?lang=en` in the address: the reader chose the page's language.
+pub fn query_language(req: &HttpRequest) -> Option<Language> {
+    req.query_string()
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("lang="))
+        .find_map(|v| v.parse::<Language>().ok())
+}
+
 /// What every page shows around its content.
 pub struct PageCommon {
     pub lang: &'static str,
     pub title: String,
     pub processor: String,
     pub reference: Option<String>,
+    /// The same page in the other language: (address, its name in that language, its code).
+    pub switch: Option<(String, &'static str, &'static str)>,
 }
 
 impl PageCommon {
@@ -84,19 +94,40 @@ impl PageCommon {
             title: title.to_owned(),
             processor: processor.to_owned(),
             reference: reference.map(str::to_owned),
+            switch: None,
         }
+    }
+
+    /// Offers the page in `language` at `href`.
+    pub fn switch_to(&mut self, href: &str, language: Language) {
+        self.switch = Some((
+            href.to_owned(),
+            match language {
+                Language::Nl => "Nederlands",
+                Language::En => "English",
+            },
+            language.as_str(),
+        ));
     }
 }
 
 /// An answer to a link: confirmed, or why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    Confirmed { status_url: Option<String> },
+    Confirmed {
+        status_url: Option<String>,
+    },
     Used,
     Expired,
     Invalid,
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        retry_after: u64,
+    },
     Unavailable,
+    /// `/t/{slug}` names no organisation we know.
+    UnknownForm,
+    /// The status page's form came without its token (or from another site).
+    FormExpired,
 }
 
 pub struct NoticeView {
@@ -118,6 +149,45 @@ pub struct StatusPage {
     pub public: bool,
     pub history: Vec<HistoryLine>,
     pub upload_url: Option<String>,
+    /// The status link's token, carried by the page's forms.
+    pub token: String,
+    /// The form token (double submit with the `inzage_form` cookie).
+    pub csrf: String,
+    /// `/status/{reference}`: where the page's forms post.
+    pub base: String,
+    pub can_withdraw: bool,
+    /// Staff's open question, while one is.
+    pub question: Option<String>,
+    /// The subject answered the open question already (and may add to it).
+    pub answered: bool,
+    /// `done`, `no_data`, `refused` or `withdrawn` once closed; empty while open.
+    pub answer_title: &'static str,
+    /// Staff's outcome or reason, as written.
+    pub answer_text: Option<String>,
+    /// The refusal ground in words (never for `no_data`, which is an answer).
+    pub ground: Option<String>,
+    /// A released bundle can be downloaded until then.
+    pub download_until: Option<String>,
+    /// A mailed code is usable, with this many tries left (0: none usable).
+    pub code_tries_left: i32,
+    /// What the subject just did: `withdrawn`, `answered`, `code_sent`; empty if nothing.
+    pub done: &'static str,
+    /// The answer form's problem: `empty` or `long`; empty if none.
+    pub answer_error: &'static str,
+    pub code_error: Option<String>,
+    pub answer_value: String,
+}
+
+/// The confirmation step before a withdrawal.
+pub struct WithdrawPage {
+    pub reference: String,
+    pub kind: String,
+    pub token: String,
+    pub csrf: String,
+    pub action: String,
+    pub back: String,
+    /// Still open (else there is nothing to withdraw).
+    pub open: bool,
 }
 
 pub struct HistoryLine {
@@ -232,6 +302,8 @@ macro_rules! page_templates {
     };
 }
 
+pub(crate) use page_templates;
+
 page_templates!(
     notice_t,
     NoticeView,
@@ -243,6 +315,12 @@ page_templates!(
     StatusPage,
     "pages/nl/status.html",
     "pages/en/status.html"
+);
+page_templates!(
+    withdraw_t,
+    WithdrawPage,
+    "pages/nl/withdraw.html",
+    "pages/en/withdraw.html"
 );
 page_templates!(
     upload_t,
@@ -263,7 +341,7 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-fn rendered(status: StatusCode, r: Result<String, askama::Error>) -> HttpResponse {
+pub fn rendered(status: StatusCode, r: Result<String, askama::Error>) -> HttpResponse {
     match r {
         Ok(body) => html(status, body),
         Err(e) => {
@@ -290,6 +368,10 @@ fn notice_title(n: &Notice, language: Language) -> &'static str {
         (Notice::RateLimited { .. }, Language::En) => "Please wait",
         (Notice::Unavailable, Language::Nl) => "Er ging iets mis",
         (Notice::Unavailable, Language::En) => "Something went wrong",
+        (Notice::UnknownForm, Language::Nl) => "Formulier niet gevonden",
+        (Notice::UnknownForm, Language::En) => "Form not found",
+        (Notice::FormExpired, Language::Nl) => "Formulier verlopen",
+        (Notice::FormExpired, Language::En) => "Form expired",
     }
 }
 
@@ -319,6 +401,8 @@ pub fn notice(
             Notice::Invalid => "invalid",
             Notice::RateLimited { .. } => "rate_limited",
             Notice::Unavailable => "unavailable",
+            Notice::UnknownForm => "unknown_form",
+            Notice::FormExpired => "form_expired",
         },
         status_url: match notice {
             Notice::Confirmed { status_url } => status_url,
@@ -366,14 +450,41 @@ pub fn error_page(
     notice(status, n, language, processor, reference)
 }
 
-/// The status page.
-pub fn status_page(page: &StatusPage, language: Language, processor: &str) -> HttpResponse {
+/// The status page, offering itself in the `other` language at `switch`.
+pub fn status_page(
+    page: &StatusPage,
+    language: Language,
+    processor: &str,
+    status: StatusCode,
+    switch: &str,
+    other: Language,
+) -> HttpResponse {
     let title = match language {
         Language::Nl => format!("Verzoek {}", page.reference),
         Language::En => format!("Request {}", page.reference),
     };
-    let p = PageCommon::new(language, &title, processor, Some(&page.reference));
-    rendered(StatusCode::OK, status_t::render(language, &p, page))
+    let mut p = PageCommon::new(language, &title, processor, Some(&page.reference));
+    p.switch_to(switch, other);
+    rendered(status, status_t::render(language, &p, page))
+}
+
+/// The confirmation step before a withdrawal.
+pub fn withdraw_page(page: &WithdrawPage, language: Language, processor: &str) -> HttpResponse {
+    let title = match language {
+        Language::Nl => "Verzoek intrekken",
+        Language::En => "Withdraw the request",
+    };
+    let p = PageCommon::new(language, title, processor, Some(&page.reference));
+    rendered(StatusCode::OK, withdraw_t::render(language, &p, page))
+}
+
+/// A 303 to `location` (after a post), with the headers every page gets.
+pub fn see_other(location: &str) -> HttpResponse {
+    let mut r = html(StatusCode::SEE_OTHER, String::new());
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
 }
 
 /// The ID copy page.
@@ -403,8 +514,11 @@ pub fn status_label(status: Status, language: Language) -> &'static str {
         (Status::Received, Language::En) => "received",
         (Status::Forwarded, Language::Nl) => "doorgestuurd naar de verwerkingsverantwoordelijke",
         (Status::Forwarded, Language::En) => "forwarded to the controller",
-        (Status::Acknowledged, Language::Nl) => "aangenomen door de verwerkingsverantwoordelijke",
-        (Status::Acknowledged, Language::En) => "acknowledged by the controller",
+        // Receipt confirmed, not "granted": the controller has not decided anything yet.
+        (Status::Acknowledged, Language::Nl) => {
+            "de verwerkingsverantwoordelijke heeft de ontvangst bevestigd"
+        }
+        (Status::Acknowledged, Language::En) => "the controller has confirmed receipt",
         (Status::InProgress, Language::Nl) => "in behandeling",
         (Status::InProgress, Language::En) => "in progress",
         (Status::Completed, Language::Nl) => "afgehandeld",
@@ -426,8 +540,8 @@ pub fn event_label(kind: &str, language: Language) -> String {
             "Forwarded to the controller",
         ),
         "acknowledged" => (
-            "Aangenomen door de verwerkingsverantwoordelijke",
-            "Acknowledged by the controller",
+            "Ontvangst bevestigd door de verwerkingsverantwoordelijke",
+            "The controller confirmed receipt",
         ),
         "started" => ("Behandeling begonnen", "Handling started"),
         "extended" => ("Termijn verlengd", "Period extended"),
@@ -445,6 +559,9 @@ pub fn event_label(kind: &str, language: Language) -> String {
             "Copy of identity document deleted",
         ),
         "completed" => ("Afgehandeld", "Completed"),
+        "answered" => ("Uw antwoord ontvangen", "Your answer received"),
+        "download_code_sent" => ("Downloadcode gemaild", "Download code e-mailed"),
+        "bundle_downloaded" => ("Uw gegevens gedownload", "Your data downloaded"),
         "refused" => ("Afgewezen", "Refused"),
         "withdrawn" => ("Ingetrokken", "Withdrawn"),
         other => (other, other),

@@ -12,7 +12,7 @@ use super::views::{ListView, RequestSummary, RequestView};
 use crate::domain::deadline::ExtensionMonths;
 use crate::domain::lifecycle::Command;
 use crate::domain::request::staff_text;
-use crate::domain::{Action, RefusalGround, RequestKind, Status};
+use crate::domain::{Action, CompletionResult, RefusalGround, RequestKind, Status};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::service::actions::{ActionRequest, act};
 use crate::service::now;
@@ -220,10 +220,20 @@ pub struct ActionBody {
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub method: Input,
-    /// complete (required).
+    /// complete (required): what was done, in words the subject reads.
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub outcome: Input,
+    /// complete: `done` (default) or `no_data` (no personal data about the subject is
+    /// processed: an answer, never worded as a refusal).
+    #[schema(value_type = Option<crate::domain::CompletionResult>)]
+    #[serde(default)]
+    pub result: Input,
+    /// complete, access and portability only: let the subject download the request's ready
+    /// bundle from the status page (after a code mailed to the request's address).
+    #[schema(value_type = Option<bool>)]
+    #[serde(default)]
+    pub release_bundle: Input,
     /// refuse (required).
     #[schema(value_type = Option<RefusalGround>)]
     #[serde(default)]
@@ -287,8 +297,24 @@ pub fn parse_action(action: Action, body: &ActionBody) -> AppResult<ActionReques
         }
         Action::IdentityConfirmed => text(&mut f, "method", &body.method, true)
             .map(|method| Command::IdentityConfirmed { method }),
-        Action::Complete => text(&mut f, "outcome", &body.outcome, true)
-            .map(|outcome| Command::Complete { outcome }),
+        Action::Complete => {
+            let result = f
+                .parse(
+                    "result",
+                    &body.result,
+                    false,
+                    str::parse::<CompletionResult>,
+                )
+                .unwrap_or_default();
+            let release_bundle = f
+                .opt_bool("release_bundle", &body.release_bundle)
+                .unwrap_or(false);
+            text(&mut f, "outcome", &body.outcome, true).map(|outcome| Command::Complete {
+                outcome,
+                result,
+                release_bundle,
+            })
+        }
         Action::Refuse => {
             let ground = f.parse("ground", &body.ground, true, str::parse::<RefusalGround>);
             // Art. 12(4): the subject is told why; a reason is always required.
@@ -300,7 +326,7 @@ pub fn parse_action(action: Action, body: &ActionBody) -> AppResult<ActionReques
         Action::Withdraw => Some(Command::Withdraw {
             note: text(&mut f, "note", &body.note, false),
         }),
-        Action::Verify => None,
+        Action::Verify | Action::Answer => None,
     };
     f.finish()?;
     command

@@ -64,19 +64,18 @@ pub struct FiledView {
     /// The end of the target day (the earlier of promised and legal), Europe/Amsterdam.
     pub due_at: DateTime<FixedOffset>,
     pub deadline: DeadlineView,
-    /// The subject's own view of the request (carries a signed token).
-    pub status_url: String,
 }
 
+/// No status link here: it comes only by mail, so the mailbox proves the subject (anyone
+/// could file in another's name and read the answer; GDPR art. 12(6), EDPB 01/2022 §§58-79).
 impl FiledView {
-    pub fn of(r: &RequestRow, status_url: String) -> Self {
+    pub fn of(r: &RequestRow) -> Self {
         Self {
             reference: r.reference.clone(),
             status: r.status.as_str().to_owned(),
             received_at: local(r.received_at),
             due_at: local(r.due_at),
             deadline: DeadlineView::of(r),
-            status_url,
         }
     }
 }
@@ -358,6 +357,8 @@ pub struct TenantView {
     pub id_document_required: bool,
     /// `private` or `public`.
     pub sector: String,
+    /// Shown in the organisation list of the public form at `/`.
+    pub listed: bool,
     pub created_at: DateTime<FixedOffset>,
 }
 
@@ -372,6 +373,7 @@ impl TenantView {
             id_document_allowed: t.id_document_required,
             id_document_required: t.id_document_required,
             sector: t.sector.clone(),
+            listed: t.listed,
             created_at: local(t.created_at),
         }
     }

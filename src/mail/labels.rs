@@ -71,7 +71,8 @@ pub fn ground_label(ground: RefusalGround, kind: RequestKind, language: Language
     let name = match (language, ground) {
         (Language::Nl, G::ManifestlyUnfounded) => "het verzoek is kennelijk ongegrond",
         (Language::Nl, G::Excessive) => {
-            "het verzoek is buitensporig, in het bijzonder omdat het steeds wordt herhaald"
+            // Art. 12(5) names repetition as an example only: the staff's reason says why.
+            "het verzoek is buitensporig; de toelichting zegt waarom"
         }
         (Language::Nl, G::IdentityNotEstablished) => "uw identiteit kon niet worden vastgesteld",
         (Language::Nl, G::NoData) => "er worden geen persoonsgegevens over u verwerkt",
@@ -94,7 +95,7 @@ pub fn ground_label(ground: RefusalGround, kind: RequestKind, language: Language
             "uitzondering op het recht op verwijdering: de gegevens zijn nodig voor een \
              rechtsvordering"
         }
-        (Language::Nl, G::Other) => "een andere grond (zie de toelichting)",
+        (Language::Nl, G::Other) => "een andere grond; de toelichting zegt welke",
         (Language::Nl, G::RightsOfOthers) => {
             "een kopie van de gegevens zou de rechten en vrijheden van anderen schaden"
         }
@@ -112,9 +113,7 @@ pub fn ground_label(ground: RefusalGround, kind: RequestKind, language: Language
              toegestaan of gebaseerd op uw uitdrukkelijke toestemming"
         }
         (Language::En, G::ManifestlyUnfounded) => "the request is manifestly unfounded",
-        (Language::En, G::Excessive) => {
-            "the request is excessive, in particular because of its repetitive character"
-        }
+        (Language::En, G::Excessive) => "the request is excessive; the explanation says why",
         (Language::En, G::IdentityNotEstablished) => "your identity could not be established",
         (Language::En, G::NoData) => "no personal data about you is processed",
         (Language::En, G::ErasureExceptionExpression) => {
@@ -135,7 +134,7 @@ pub fn ground_label(ground: RefusalGround, kind: RequestKind, language: Language
             "exception to the right to erasure: the data is needed for the establishment, \
              exercise or defence of legal claims"
         }
-        (Language::En, G::Other) => "another ground (see the explanation)",
+        (Language::En, G::Other) => "another ground; the explanation says which",
         (Language::En, G::RightsOfOthers) => {
             "a copy of the data would adversely affect the rights and freedoms of others"
         }

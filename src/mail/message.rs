@@ -169,6 +169,23 @@ pub struct Completion {
     /// The controller's kind: decides the remedies told (UAVG art. 34 or 35).
     #[serde(default)]
     pub sector: crate::domain::Sector,
+    /// The answer is that no personal data about the subject is processed (`result:
+    /// no_data`): worded as an answer, never as a refusal.
+    #[serde(default)]
+    pub no_data: bool,
+}
+
+/// To the subject: the one-time code that opens the download of the released bundle on the
+/// status page. The code is not part of the stored message: it is derived from the secret key
+/// and `code_id` when the mail is rendered for sending (`mail::outbox`), so it is kept nowhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadCode {
+    pub reference: String,
+    pub code_id: String,
+    #[serde(skip)]
+    pub code: Option<String>,
+    /// The code (and the bundle) expire then.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// To the tenant's contact and to support: a deadline approaches or has passed.
@@ -231,6 +248,7 @@ pub enum MailMessage {
     Completion(Completion),
     DeadlineReminder(DeadlineReminder),
     GrantNotice(GrantNotice),
+    DownloadCode(DownloadCode),
 }
 
 impl MailMessage {
@@ -246,6 +264,7 @@ impl MailMessage {
             Self::Completion(_) => "completion",
             Self::DeadlineReminder(_) => "deadline_reminder",
             Self::GrantNotice(_) => "grant_notice",
+            Self::DownloadCode(_) => "download_code",
         }
     }
 
@@ -262,22 +281,43 @@ impl MailMessage {
             Self::DeadlineReminder(m) => &m.reference,
             // About a tenant, not a request.
             Self::GrantNotice(m) => &m.tenant_slug,
+            Self::DownloadCode(m) => &m.reference,
         }
+    }
+
+    /// Whether the message goes to the subject (and so names a person to reach).
+    pub fn to_subject(&self) -> bool {
+        !matches!(
+            self,
+            Self::Forwarded(_) | Self::DeadlineReminder(_) | Self::GrantNotice(_)
+        )
     }
 
     /// Renders subject, text and HTML in `language`. `processor` is the processor's name, used
     /// in the sign-off and the footer.
     pub fn render(&self, language: Language, processor: &str) -> Result<RenderedMail, MailError> {
+        self.render_with(language, processor, None)
+    }
+
+    /// As [`render`](Self::render), naming `contact` as the address where a subject reaches a
+    /// person (the tenant's contact, else the processor's support address).
+    pub fn render_with(
+        &self,
+        language: Language,
+        processor: &str,
+        contact: Option<&str>,
+    ) -> Result<RenderedMail, MailError> {
         match self {
-            Self::Receipt(m) => m.render(language, processor),
-            Self::VerificationLink(m) => m.render(language, processor),
-            Self::Forwarded(m) => m.render(language, processor),
-            Self::IdentityRequest(m) => m.render(language, processor),
-            Self::ExtensionNotice(m) => m.render(language, processor),
-            Self::Refusal(m) => m.render(language, processor),
-            Self::Completion(m) => m.render(language, processor),
-            Self::DeadlineReminder(m) => m.render(language, processor),
-            Self::GrantNotice(m) => m.render(language, processor),
+            Self::Receipt(m) => m.render_with(language, processor, contact),
+            Self::VerificationLink(m) => m.render_with(language, processor, contact),
+            Self::Forwarded(m) => m.render_with(language, processor, contact),
+            Self::IdentityRequest(m) => m.render_with(language, processor, contact),
+            Self::ExtensionNotice(m) => m.render_with(language, processor, contact),
+            Self::Refusal(m) => m.render_with(language, processor, contact),
+            Self::Completion(m) => m.render_with(language, processor, contact),
+            Self::DeadlineReminder(m) => m.render_with(language, processor, contact),
+            Self::GrantNotice(m) => m.render_with(language, processor, contact),
+            Self::DownloadCode(m) => m.render_with(language, processor, contact),
         }
     }
 }
@@ -292,7 +332,17 @@ macro_rules! render_via {
                 language: Language,
                 processor: &str,
             ) -> Result<RenderedMail, MailError> {
-                templates::$function(self, language, processor)
+                templates::$function(self, language, processor, None)
+            }
+
+            /// As `render`, naming `contact` as the address where the reader reaches a person.
+            pub fn render_with(
+                &self,
+                language: Language,
+                processor: &str,
+                contact: Option<&str>,
+            ) -> Result<RenderedMail, MailError> {
+                templates::$function(self, language, processor, contact)
             }
         }
 
@@ -314,4 +364,5 @@ render_via! {
     Completion => completion,
     DeadlineReminder => deadline_reminder,
     GrantNotice => grant_notice,
+    DownloadCode => download_code,
 }

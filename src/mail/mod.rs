@@ -24,7 +24,7 @@ mod templates;
 pub mod transport;
 
 pub use message::{
-    BundleLink, Completion, DeadlineReminder, ExtensionNotice, Forwarded, Forwarding,
+    BundleLink, Completion, DeadlineReminder, DownloadCode, ExtensionNotice, Forwarded, Forwarding,
     IdentityRequest, MailMessage, Receipt, Refusal, RenderedMail, VerificationLink,
 };
 pub use message::{GrantEvent, GrantNotice};

@@ -43,7 +43,7 @@ pub fn deliver_one(
     let Some(row) = outbox::claim(&mut conn, worker, Duration::seconds(LEASE_SECS), now())? else {
         return Ok(false);
     };
-    let mail = match outgoing(state, &row) {
+    let mail = match outgoing(&mut conn, state, &row) {
         Ok(m) => m,
         Err(e) => {
             let reason = chain(&e);
@@ -67,21 +67,72 @@ pub fn deliver_one(
 
 /// The message as it leaves: rendered from its stored context in the recipient's language.
 pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, OutboxError> {
-    let message: MailMessage =
-        serde_json::from_str(&row.payload).map_err(OutboxError::Unreadable)?;
-    let language = row.language;
-    message
-        .render(language, &state.settings.processor_name)
-        .map_err(OutboxError::Render)
+    let mut conn = state.db.conn()?;
+    Ok(render_on(&mut conn, state, row)?.0)
 }
 
-fn outgoing(state: &AppState, row: &OutboxRow) -> Result<OutgoingMail, OutboxError> {
+/// Renders a message and names where its reader reaches a person: for a message to the
+/// subject, the tenant's contact address, else the processor's support address (shown in
+/// the text and sent as `Reply-To`). A download code is derived here, never stored.
+fn render_on(
+    conn: &mut crate::store::DbConnection,
+    state: &AppState,
+    row: &OutboxRow,
+) -> Result<(RenderedMail, Option<String>), OutboxError> {
+    let mut message: MailMessage =
+        serde_json::from_str(&row.payload).map_err(OutboxError::Unreadable)?;
+    if let MailMessage::DownloadCode(m) = &mut message {
+        m.code = Some(crate::crypto::download_code(
+            state.settings.secret_bytes(),
+            &m.code_id,
+        ));
+    }
+    let contact = if message.to_subject() {
+        contact_for(conn, row.request_id.as_deref())?
+            .or_else(|| state.settings.support_email.clone())
+    } else {
+        None
+    };
+    let rendered = message
+        .render_with(
+            row.language,
+            &state.settings.processor_name,
+            contact.as_deref(),
+        )
+        .map_err(OutboxError::Render)?;
+    Ok((rendered, contact))
+}
+
+/// The contact address of the request's tenant, if the request has one.
+fn contact_for(
+    conn: &mut crate::store::DbConnection,
+    request_id: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let Some(id) = request_id else {
+        return Ok(None);
+    };
+    let Some(request) = crate::store::requests::RequestRow::find(conn, id)? else {
+        return Ok(None);
+    };
+    let Some(tenant_id) = request.tenant_id else {
+        return Ok(None);
+    };
+    Ok(crate::store::tenants::Tenant::find(conn, &tenant_id)?.map(|t| t.contact_email))
+}
+
+fn outgoing(
+    conn: &mut crate::store::DbConnection,
+    state: &AppState,
+    row: &OutboxRow,
+) -> Result<OutgoingMail, OutboxError> {
+    let (rendered, reply_to) = render_on(conn, state, row)?;
     Ok(OutgoingMail {
         message_id: row.message_id.clone(),
         from: state.settings.mail_from.clone(),
         to: row.recipient.clone(),
+        reply_to,
         language: row.language,
-        rendered: render(state, row)?,
+        rendered,
     })
 }
 

@@ -10,8 +10,8 @@
 use super::MailError;
 use super::labels;
 use super::message::{
-    Completion, DeadlineReminder, ExtensionNotice, Forwarded, Forwarding, GrantEvent, GrantNotice,
-    IdentityRequest, Receipt, Refusal, RenderedMail, VerificationLink,
+    Completion, DeadlineReminder, DownloadCode, ExtensionNotice, Forwarded, Forwarding, GrantEvent,
+    GrantNotice, IdentityRequest, Receipt, Refusal, RenderedMail, VerificationLink,
 };
 use crate::domain::Language;
 use crate::domain::deadline::ReminderStage;
@@ -24,6 +24,9 @@ struct Common {
     reference: String,
     processor: String,
     to_controller: bool,
+    /// Where the reader reaches a person: the tenant's contact address, else the processor's
+    /// support address (also the mail's `Reply-To`).
+    contact: Option<String>,
 }
 
 impl Common {
@@ -34,7 +37,13 @@ impl Common {
             reference: reference.to_owned(),
             processor: processor.to_owned(),
             to_controller: false,
+            contact: None,
         }
+    }
+
+    fn with_contact(mut self, contact: Option<&str>) -> Self {
+        self.contact = contact.map(str::to_owned);
+        self
     }
 
     fn for_controller(mut self) -> Self {
@@ -155,6 +164,7 @@ pub(super) fn receipt(
     m: &Receipt,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let subject = match language {
         Language::Nl => format!("Ontvangstbevestiging van uw verzoek {}", m.reference),
@@ -173,7 +183,7 @@ pub(super) fn receipt(
         controller,
         forwarded,
     };
-    let c = Common::new(language, subject, &m.reference, processor);
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
     let rendered = receipt_t::render(language, &c, &v);
     finish("receipt", c, rendered)
 }
@@ -200,6 +210,7 @@ pub(super) fn verification_link(
     m: &VerificationLink,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let subject = match language {
         Language::Nl => format!("Bevestig uw e-mailadres voor verzoek {}", m.reference),
@@ -211,7 +222,7 @@ pub(super) fn verification_link(
         valid_days: m.valid_days,
         expires: labels::date_time(m.expires_at, language),
     };
-    let c = Common::new(language, subject, &m.reference, processor);
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
     let rendered = verification_t::render(language, &c, &v);
     finish("verification_link", c, rendered)
 }
@@ -240,6 +251,7 @@ pub(super) fn forwarded(
     m: &Forwarded,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let subject = match language {
         Language::Nl => format!("Nieuw verzoek van een betrokkene: {}", m.reference),
@@ -253,7 +265,9 @@ pub(super) fn forwarded(
         promised_due: labels::date(m.promised_due_on, language),
         request_url: m.request_url.clone(),
     };
-    let c = Common::new(language, subject, &m.reference, processor).for_controller();
+    let c = Common::new(language, subject, &m.reference, processor)
+        .for_controller()
+        .with_contact(contact);
     let rendered = forwarded_t::render(language, &c, &v);
     finish("forwarded", c, rendered)
 }
@@ -281,6 +295,7 @@ pub(super) fn identity_request(
     m: &IdentityRequest,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let subject = match language {
         Language::Nl => format!("Verzoek {}: bevestig uw identiteit", m.reference),
@@ -298,7 +313,7 @@ pub(super) fn identity_request(
         upload_url: m.upload_url.clone().filter(|_| m.id_copy),
         status_url: m.status_url.clone(),
     };
-    let c = Common::new(language, subject, &m.reference, processor);
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
     let rendered = identity_t::render(language, &c, &v);
     finish("identity_request", c, rendered)
 }
@@ -326,6 +341,7 @@ pub(super) fn extension_notice(
     m: &ExtensionNotice,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let subject = match language {
         Language::Nl => format!("Verzoek {}: de termijn is verlengd", m.reference),
@@ -338,7 +354,7 @@ pub(super) fn extension_notice(
         reasons: m.reasons.trim().to_owned(),
         status_url: m.status_url.clone(),
     };
-    let c = Common::new(language, subject, &m.reference, processor);
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
     let rendered = extension_t::render(language, &c, &v);
     finish("extension_notice", c, rendered)
 }
@@ -370,6 +386,7 @@ pub(super) fn refusal(
     m: &Refusal,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let no_data = m.ground == crate::domain::RefusalGround::NoData;
     let subject = match (language, no_data) {
@@ -387,7 +404,7 @@ pub(super) fn refusal(
         reason: m.reason.trim().to_owned(),
         status_url: m.status_url.clone(),
     };
-    let c = Common::new(language, subject, &m.reference, processor);
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
     let rendered = refusal_t::render(language, &c, &v);
     finish("refusal", c, rendered)
 }
@@ -400,6 +417,8 @@ struct CompletionView {
     kind: String,
     controller: Option<String>,
     outcome: String,
+    /// No personal data about the subject is processed: an answer, not a refusal.
+    no_data: bool,
     bundle: bool,
     bundle_url: Option<String>,
     bundle_expires: Option<String>,
@@ -419,16 +438,22 @@ pub(super) fn completion(
     m: &Completion,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
-    let subject = match language {
-        Language::Nl => format!("Verzoek {}: uw verzoek is afgehandeld", m.reference),
-        Language::En => format!("Request {}: your request has been completed", m.reference),
+    let subject = match (language, m.no_data) {
+        (Language::Nl, false) => format!("Verzoek {}: uw verzoek is afgehandeld", m.reference),
+        (Language::En, false) => {
+            format!("Request {}: your request has been completed", m.reference)
+        }
+        (Language::Nl, true) => format!("Verzoek {}: antwoord op uw verzoek", m.reference),
+        (Language::En, true) => format!("Request {}: the answer to your request", m.reference),
     };
     let v = CompletionView {
         kind: labels::kind_label(m.kind, language),
         controller: m.controller.clone(),
         public: m.sector == crate::domain::Sector::Public,
         outcome: m.outcome.trim().to_owned(),
+        no_data: m.no_data,
         bundle: m.bundle.is_some(),
         bundle_url: m.bundle.as_ref().and_then(|b| b.download_url.clone()),
         bundle_expires: m
@@ -438,9 +463,45 @@ pub(super) fn completion(
             .map(|t| labels::date_time(t, language)),
         status_url: m.status_url.clone(),
     };
-    let c = Common::new(language, subject, &m.reference, processor);
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
     let rendered = completion_t::render(language, &c, &v);
     finish("completion", c, rendered)
+}
+
+// --- Download code ------------------------------------------------------------------------
+
+struct DownloadCodeView {
+    code: String,
+    expires: String,
+}
+
+message_templates!(
+    download_code_t,
+    DownloadCodeView,
+    "mail/nl/download_code.txt",
+    "mail/nl/download_code.html",
+    "mail/en/download_code.txt",
+    "mail/en/download_code.html"
+);
+
+pub(super) fn download_code(
+    m: &DownloadCode,
+    language: Language,
+    processor: &str,
+    contact: Option<&str>,
+) -> Result<RenderedMail, MailError> {
+    // The subject line never carries the code: many phones show it on a locked screen.
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: uw downloadcode", m.reference),
+        Language::En => format!("Request {}: your download code", m.reference),
+    };
+    let v = DownloadCodeView {
+        code: m.code.clone().unwrap_or_else(|| "------".to_owned()),
+        expires: labels::date_time(m.expires_at, language),
+    };
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
+    let rendered = download_code_t::render(language, &c, &v);
+    finish("download_code", c, rendered)
 }
 
 // --- Deadline reminder ---------------------------------------------------------------------
@@ -469,6 +530,7 @@ pub(super) fn deadline_reminder(
     m: &DeadlineReminder,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let r = &m.reference;
     let subject = match (language, m.stage) {
@@ -506,7 +568,9 @@ pub(super) fn deadline_reminder(
         request_url: m.request_url.clone(),
         extension_notice_due: m.extension_notice_due.map(|d| labels::date(d, language)),
     };
-    let c = Common::new(language, subject, &m.reference, processor).for_controller();
+    let c = Common::new(language, subject, &m.reference, processor)
+        .for_controller()
+        .with_contact(contact);
     let rendered = reminder_t::render(language, &c, &v);
     finish("deadline_reminder", c, rendered)
 }
@@ -537,6 +601,7 @@ pub(super) fn grant_notice(
     m: &GrantNotice,
     language: Language,
     processor: &str,
+    contact: Option<&str>,
 ) -> Result<RenderedMail, MailError> {
     let t = &m.tenant_slug;
     let subject = match (language, m.event) {
@@ -559,7 +624,9 @@ pub(super) fn grant_notice(
         expires: labels::date_time(m.expires_at, language),
         used: m.used_at.map(|u| labels::date_time(u, language)),
     };
-    let c = Common::new(language, subject, &m.tenant_slug, processor).for_controller();
+    let c = Common::new(language, subject, &m.tenant_slug, processor)
+        .for_controller()
+        .with_contact(contact);
     let rendered = grant_t::render(language, &c, &v);
     finish("grant_notice", c, rendered)
 }

@@ -90,6 +90,7 @@ fn completion(bundle: Option<BundleLink>) -> Completion {
         bundle,
         status_url: "https://inzage.example.nl/status?token=abc".to_owned(),
         sector: Sector::Private,
+        no_data: false,
     }
 }
 
@@ -478,8 +479,21 @@ fn refusal_names_ground_reason_and_the_rights_to_complain_and_go_to_court() {
                 ],
             );
             let rights: &[&str] = match lang {
-                Language::Nl => &["art. 12 lid 4 AVG", "art. 77 AVG", "art. 79 AVG", "rechter"],
-                Language::En => &["Art. 12(4) GDPR", "Art. 77 GDPR", "Art. 79 GDPR", "court"],
+                Language::Nl => &[
+                    "art. 12 lid 4 AVG",
+                    "art. 77 AVG",
+                    "art. 79 AVG",
+                    "zes weken na dit antwoord een verzoekschrift indienen bij de rechtbank",
+                    "art. 35 UAVG",
+                    "geen advocaat",
+                ],
+                Language::En => &[
+                    "Art. 12(4) GDPR",
+                    "Art. 77 GDPR",
+                    "Art. 79 GDPR",
+                    "six weeks of this answer, file a petition (verzoekschrift) with the district court",
+                    "you do not need a lawyer",
+                ],
             };
             assert_all(&r, rights);
         }
@@ -857,5 +871,80 @@ fn grant_notices_name_grantee_reason_and_end_in_both_languages() {
             Language::En => "first time",
         };
         assert!(used.subject.contains(word), "{}", used.subject);
+    }
+}
+
+#[test]
+fn no_data_is_an_answer_never_a_refusal() {
+    let mut c = completion(None);
+    c.no_data = true;
+    for lang in LANGS {
+        let r = render(c.clone(), lang);
+        assert_none(&r, &["afgewezen", "refused", "weiger"]);
+        match lang {
+            Language::Nl => assert_all(&r, &["geen persoonsgegevens over u verwerkt"]),
+            Language::En => assert_all(&r, &["no personal data about you is processed"]),
+        }
+    }
+}
+
+#[test]
+fn a_subjects_mail_names_a_person_to_reach_and_a_controllers_does_not() {
+    let m: MailMessage = completion(None).into();
+    for lang in LANGS {
+        let r = m
+            .render_with(lang, PROCESSOR, Some("privacy@almanapp.example.nl"))
+            .unwrap();
+        assert_all(&r, &["privacy@almanapp.example.nl"]);
+        assert!(
+            !r.text.contains("/console/"),
+            "no staff page for the subject"
+        );
+        let r = MailMessage::from(reminder(ReminderStage::Overdue))
+            .render_with(lang, PROCESSOR, Some("privacy@almanapp.example.nl"))
+            .unwrap();
+        assert_none(&r, &["privacy@almanapp.example.nl"]);
+    }
+}
+
+#[test]
+fn the_download_code_is_in_the_body_only() {
+    let m = crate::mail::DownloadCode {
+        reference: REF.to_owned(),
+        code_id: "c1".to_owned(),
+        code: Some("042917".to_owned()),
+        expires_at: Utc.with_ymd_and_hms(2026, 4, 9, 10, 0, 0).unwrap(),
+    };
+    // The stored form never holds the code.
+    let stored = serde_json::to_string(&MailMessage::from(m.clone())).unwrap();
+    assert!(!stored.contains("042917"), "{stored}");
+    for lang in LANGS {
+        let r = render(m.clone(), lang);
+        assert_all(&r, &["042917"]);
+        assert!(!r.subject.contains("042917"));
+    }
+}
+
+#[test]
+fn the_overdue_reminder_does_not_make_a_complaint_wait_for_the_deadline() {
+    for lang in LANGS {
+        let r = render(reminder(ReminderStage::Overdue), lang);
+        assert_none(&r, &["Na de wettelijke termijn", "Once the legal deadline"]);
+        match lang {
+            Language::Nl => assert_all(&r, &["op elk moment een klacht"]),
+            Language::En => assert_all(&r, &["at any time"]),
+        }
+    }
+}
+
+#[test]
+fn the_no_data_ground_is_worded_as_an_answer() {
+    let mut r = refusal("Wij hebben in alle systemen gezocht.");
+    r.ground = RefusalGround::NoData;
+    for lang in LANGS {
+        let m = render(r.clone(), lang);
+        assert_none(&m, &["afgewezen", "refused", "weigering"]);
+        assert!(!m.subject.contains("afgewezen") && !m.subject.contains("refused"));
+        assert_all(&m, &["Wij hebben in alle systemen gezocht."]);
     }
 }

@@ -52,6 +52,8 @@ pub struct OutgoingMail {
     pub from: String,
     /// One recipient mailbox.
     pub to: String,
+    /// Where a reply reaches a person (the tenant's contact), if anywhere.
+    pub reply_to: Option<String>,
     /// The language the message is written in (`Content-Language`).
     pub language: Language,
     pub rendered: RenderedMail,
@@ -73,10 +75,19 @@ impl OutgoingMail {
             .to
             .parse()
             .map_err(|_| SendError::Permanent("invalid recipient address".to_owned()))?;
-        Message::builder()
+        let mut builder = Message::builder()
             .message_id(Some(self.message_id.clone()))
             .from(from)
-            .to(to)
+            .to(to);
+        // A bad contact address loses the header, never the message.
+        if let Some(reply_to) = self
+            .reply_to
+            .as_deref()
+            .and_then(|r| r.parse::<Mailbox>().ok())
+        {
+            builder = builder.reply_to(reply_to);
+        }
+        builder
             .subject(self.rendered.subject.clone())
             .raw_header(HeaderValue::new(
                 CONTENT_LANGUAGE,
@@ -294,6 +305,7 @@ mod tests {
 
     fn mail() -> OutgoingMail {
         OutgoingMail {
+            reply_to: None,
             message_id: "<3f2a@inzage>".to_owned(),
             from: "Inzage <inzage@example.nl>".to_owned(),
             to: "jan@example.nl".to_owned(),

@@ -99,6 +99,21 @@ pub fn act(
             let at = now();
             Ok(match apply_plan(conn, &row, &plan, &actor, at, next)? {
                 Ok(updated) => {
+                    if let Command::Complete {
+                        result,
+                        release_bundle,
+                        ..
+                    } = &command
+                    {
+                        crate::service::subject::record_completion(
+                            conn,
+                            principal,
+                            &updated,
+                            *result,
+                            *release_bundle,
+                            at,
+                        )?;
+                    }
                     notify::on_action(conn, state, &updated, &command, when)?;
                     // Recording the identity check (or closing the request) deletes any ID
                     // copy in this same transaction (EDPB Guidelines 01/2022 §§58-79).

@@ -56,6 +56,7 @@ pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<T
             id_document_required: input.id_document_required,
             created_at: now(),
             sector: input.sector.as_str().to_owned(),
+            listed: false,
         },
     )
     .map_err(|e| {
@@ -68,6 +69,14 @@ pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<T
             e.into()
         }
     })
+}
+
+/// Lists a tenant on the public form at `/` (or takes it off): the subject may then pick it
+/// by name; an unlisted tenant is reached only by its own link, `/t/{slug}`.
+pub fn set_listed(conn: &mut DbConnection, slug: &str, listed: bool) -> AppResult<Tenant> {
+    let tenant = Tenant::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    Tenant::set_listed(conn, &tenant.id, listed)?;
+    Ok(Tenant { listed, ..tenant })
 }
 
 #[derive(Debug, Clone)]

@@ -19,6 +19,9 @@ use crate::store::requests::{NewRequest, RequestRow, next_reference, next_refere
 use crate::store::tenants::Tenant;
 use crate::store::{DbConnection, new_id, now, write_tx};
 
+/// The longest organisation name a subject may type where no known tenant matched.
+pub const NAMED_TENANT_MAX: usize = 200;
+
 /// A validated intake.
 #[derive(Debug, Clone)]
 pub struct Intake {
@@ -78,15 +81,26 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         return replay(row, &stored, hash, conn);
     }
     // Controllers file for their own tenant whatever the body says; others name one or not.
+    // A public intake naming no known tenant is filed without one, for support to assign,
+    // with what the subject wrote kept on its first event: answering "not a known tenant"
+    // would tell anyone which organisations are the processor's customers.
+    let mut named = None;
     let tenant = match (&intake.staff, &intake.tenant_slug) {
         (Some(p), _) if p.role == Role::Controller => match &p.tenant_id {
             Some(id) => Tenant::find(conn, id)?,
             None => None,
         },
-        (_, Some(slug)) => Some(
+        (Some(_), Some(slug)) => Some(
             Tenant::find_by_slug(conn, slug)?
                 .ok_or_else(|| AppError::field("tenant", "is not a known tenant"))?,
         ),
+        (None, Some(slug)) => {
+            let found = Tenant::find_by_slug(conn, slug)?;
+            if found.is_none() {
+                named = Some(slug.chars().take(NAMED_TENANT_MAX).collect::<String>());
+            }
+            found
+        }
         (_, None) => None,
     };
 
@@ -145,14 +159,17 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         let mut event = NewEvent::new(&id, &actor, EventKind::Received, at);
         event.to_status = Some(status);
         event.public = true;
-        event.data = Some(
-            serde_json::json!({
-                "channel": intake.channel.as_str(),
-                "kind": intake.kind.as_str(),
-                "tenant": tenant.as_ref().map(|t| t.slug.clone()),
-            })
-            .to_string(),
-        );
+        let mut data = serde_json::json!({
+            "channel": intake.channel.as_str(),
+            "kind": intake.kind.as_str(),
+            "tenant": tenant.as_ref().map(|t| t.slug.clone()),
+        });
+        if let Some(name) = &named {
+            // Staff read it to assign the request; the subject's own words, never a lookup.
+            data["named_tenant"] = name.clone().into();
+            event.note = Some(name.clone());
+        }
+        event.data = Some(data.to_string());
         let mail = notify::on_intake(
             state,
             &new.clone().into_row(),

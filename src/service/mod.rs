@@ -21,6 +21,7 @@ pub mod recompute;
 pub mod report;
 pub mod retention;
 pub mod signing;
+pub mod subject;
 pub mod views;
 
 use chrono::{DateTime, Utc};

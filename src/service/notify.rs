@@ -10,8 +10,8 @@ use crate::domain::{RequestKind, Status};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::mail::{
-    Completion, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt, Refusal,
-    VerificationLink,
+    BundleLink, Completion, ExtensionNotice, Forwarded, Forwarding, IdentityRequest, Receipt,
+    Refusal, VerificationLink,
 };
 use crate::mail::{MailMessage, new_message_id};
 use crate::service::{id_documents, status_url};
@@ -256,16 +256,36 @@ pub fn on_action(
             });
             to_subject(conn, row, message)
         }
-        Command::Complete { outcome } => {
+        Command::Complete {
+            outcome,
+            result,
+            release_bundle,
+        } => {
             let tenant = tenant_of(conn, row)?;
+            // A released bundle is fetched on the status page with a mailed code: the mail
+            // carries no download link of its own (CONTRACT.md, Completion).
+            let bundle = if *release_bundle {
+                crate::store::completions::RequestResultRow::find(conn, &row.id)?
+                    .and_then(|r| r.bundle_id)
+                    .map(|id| crate::store::bundles::BundleRow::find(conn, &id))
+                    .transpose()?
+                    .flatten()
+                    .map(|b| BundleLink {
+                        download_url: None,
+                        expires_at: b.expires_at.map(|e| e.and_utc()),
+                    })
+            } else {
+                None
+            };
             let message = MailMessage::from(Completion {
                 reference: row.reference.clone(),
                 kind: kind_of(row)?,
                 sector: sector_of(tenant.as_ref()),
                 controller: tenant.map(|t| t.name),
                 outcome: outcome.clone(),
-                bundle: None,
+                bundle,
                 status_url: status()?,
+                no_data: *result == crate::domain::CompletionResult::NoData,
             });
             to_subject(conn, row, message)
         }
@@ -273,6 +293,7 @@ pub fn on_action(
         | Command::Acknowledge
         | Command::Start
         | Command::IdentityConfirmed { .. }
+        | Command::Answer { .. }
         | Command::Withdraw { .. } => Ok(()),
     }
 }

@@ -191,6 +191,16 @@ pub fn events(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<Event>
     Ok(Event::for_request(conn, request_id)?)
 }
 
+/// A tenant by its slug, if there is one.
+pub fn tenant_by_slug(conn: &mut DbConnection, slug: &str) -> AppResult<Option<Tenant>> {
+    Ok(Tenant::find_by_slug(conn, slug)?)
+}
+
+/// The tenants a subject may pick by name on the public form (`--listed`).
+pub fn listed_tenants(conn: &mut DbConnection) -> AppResult<Vec<Tenant>> {
+    Ok(Tenant::listed(conn)?)
+}
+
 /// Every tenant, by slug (callers filter what the caller may see).
 pub fn tenants(conn: &mut DbConnection) -> AppResult<Vec<Tenant>> {
     Ok(Tenant::all(conn)?)

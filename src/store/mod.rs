@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod bundles;
+pub mod completions;
 pub mod console_sessions;
 pub mod erasures;
 pub mod events;

@@ -13,6 +13,7 @@ diesel::table! {
         id_document_required -> Bool,
         created_at -> Timestamp,
         sector -> Text,
+        listed -> Bool,
     }
 }
 
@@ -325,6 +326,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    request_results (request_id) {
+        request_id -> Text,
+        result -> Text,
+        bundle_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     certificates (id) {
         id -> Text,
         request_id -> Text,
@@ -338,3 +348,19 @@ diesel::table! {
 diesel::joinable!(certificates -> requests (request_id));
 diesel::joinable!(certificates -> signing_keys (kid));
 diesel::allow_tables_to_appear_in_same_query!(requests, certificates, signing_keys);
+
+diesel::table! {
+    download_codes (id) {
+        id -> Text,
+        request_id -> Text,
+        bundle_id -> Text,
+        code_hash -> Text,
+        failures -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_results -> requests (request_id));
+diesel::joinable!(download_codes -> requests (request_id));
+diesel::allow_tables_to_appear_in_same_query!(requests, request_results, download_codes);

@@ -20,6 +20,8 @@ pub struct Tenant {
     pub created_at: NaiveDateTime,
     /// `private` or `public`: decides the remedies the subject is told.
     pub sector: String,
+    /// Shown in the organisation list of the public form at `/` (else only by its own link).
+    pub listed: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -35,6 +37,7 @@ pub struct NewTenant {
     pub created_at: NaiveDateTime,
     /// `private` or `public`: decides the remedies the subject is told.
     pub sector: String,
+    pub listed: bool,
 }
 
 impl Tenant {
@@ -59,6 +62,22 @@ impl Tenant {
             .order(tenants::slug.asc())
             .select(Tenant::as_select())
             .load(conn)?)
+    }
+
+    /// The tenants a subject may pick on the public form, by name.
+    pub fn listed(conn: &mut DbConnection) -> StoreResult<Vec<Tenant>> {
+        Ok(tenants::table
+            .filter(tenants::listed.eq(true))
+            .order(tenants::name.asc())
+            .select(Tenant::as_select())
+            .load(conn)?)
+    }
+
+    pub fn set_listed(conn: &mut DbConnection, id: &str, listed: bool) -> StoreResult<()> {
+        diesel::update(tenants::table.find(id))
+            .set(tenants::listed.eq(listed))
+            .execute(conn)?;
+        Ok(())
     }
 
     pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {

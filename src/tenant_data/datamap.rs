@@ -22,6 +22,74 @@ pub struct DataMap {
     /// The file it was read from, for error messages (`exports/demo.toml`).
     pub file: String,
     pub systems: Vec<SystemMap>,
+    /// Dutch and English wordings of the purposes, categories, retention and source texts
+    /// that the map gave as `{ nl = "…", en = "…" }`, keyed by the text the other fields
+    /// hold (the Dutch one, else the English one). A text without an entry reads the same in
+    /// both languages.
+    pub labels: BTreeMap<String, Label>,
+}
+
+/// A text of the map in Dutch and English; at least one is given. The bundle's Dutch and
+/// English summaries each take their own, and fall back to the other when it is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Label {
+    pub nl: Option<String>,
+    pub en: Option<String>,
+}
+
+impl Label {
+    /// The text in `language`, else in the other one.
+    pub fn get(&self, language: crate::domain::Language) -> Option<&str> {
+        let (first, second) = match language {
+            crate::domain::Language::Nl => (&self.nl, &self.en),
+            crate::domain::Language::En => (&self.en, &self.nl),
+        };
+        first.as_deref().or(second.as_deref())
+    }
+}
+
+impl DataMap {
+    /// `text` (as a field of the map holds it) in `language`: its label's wording there, or
+    /// the text itself.
+    pub fn label<'a>(&'a self, text: &'a str, language: crate::domain::Language) -> &'a str {
+        self.labels
+            .get(text)
+            .and_then(|l| l.get(language))
+            .unwrap_or(text)
+    }
+}
+
+/// A label as written: a plain string (the same in both languages) or `{ nl, en }`. Answers
+/// the text the field keeps and, for the table form, the label to remember.
+fn parse_label(v: toml::Value, key: &str) -> Result<(String, Option<Label>), String> {
+    match v {
+        toml::Value::String(s) => Ok((s, None)),
+        toml::Value::Table(t) => {
+            let mut label = Label::default();
+            for (k, v) in t {
+                let text = match v {
+                    toml::Value::String(s) => s,
+                    _ => return Err(format!("key {key}.{k}: invalid type: expected a string")),
+                };
+                match k.as_str() {
+                    "nl" => label.nl = Some(text),
+                    "en" => label.en = Some(text),
+                    other => {
+                        return Err(format!("key {key}: unknown key {other:?}: use nl and en"));
+                    }
+                }
+            }
+            let text = label
+                .nl
+                .clone()
+                .or_else(|| label.en.clone())
+                .ok_or_else(|| format!("key {key}: give nl, en or both"))?;
+            Ok((text, Some(label)))
+        }
+        _ => Err(format!(
+            "key {key}: invalid type: expected a text, or {{ nl = \"…\", en = \"…\" }}"
+        )),
+    }
 }
 
 /// One database of the tenant.
@@ -316,13 +384,13 @@ struct RawTable {
     identity: BTreeMap<String, String>,
     #[serde(default)]
     exclude: Vec<String>,
-    category: Option<String>,
+    category: Option<toml::Value>,
     #[serde(default)]
-    columns: BTreeMap<String, String>,
+    columns: BTreeMap<String, toml::Value>,
     #[serde(default)]
-    purposes: Vec<String>,
-    retention: Option<String>,
-    source: Option<String>,
+    purposes: Vec<toml::Value>,
+    retention: Option<toml::Value>,
+    source: Option<toml::Value>,
     #[serde(default)]
     recipients: Vec<toml::Value>,
     #[serde(default)]
@@ -518,6 +586,7 @@ fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
     let mut problems = Vec::new();
     let tenant = raw.tenant.unwrap_or_default();
     let mut systems = Vec::new();
+    let mut labels: BTreeMap<String, Label> = BTreeMap::new();
     for (si, sys) in raw.systems.into_iter().enumerate() {
         let sys_name = name_of(&sys, "system", si);
         let at = format!("{file}: system {sys_name}");
@@ -592,6 +661,38 @@ fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
                 }
                 None => None,
             };
+            // Texts the subject reads: plain, or `{ nl, en }`.
+            let mut text = |v: Option<toml::Value>, key: &str| -> Option<String> {
+                match parse_label(v?, key) {
+                    Ok((t, l)) => {
+                        if let Some(l) = l {
+                            labels.insert(t.clone(), l);
+                        }
+                        Some(t)
+                    }
+                    Err(p) => {
+                        problems.push(format!("{at}: {p}"));
+                        None
+                    }
+                }
+            };
+            let category = text(rt.category, "category");
+            let retention = text(rt.retention, "retention");
+            let source = text(rt.source, "source");
+            let purposes: Vec<String> = rt
+                .purposes
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, v)| text(Some(v), &format!("purposes[{i}]")))
+                .collect();
+            let columns: BTreeMap<String, String> = rt
+                .columns
+                .into_iter()
+                .filter_map(|(c, v)| {
+                    let t = text(Some(v), &format!("columns.{c}"))?;
+                    Some((c, t))
+                })
+                .collect();
             let mut recipients = Vec::new();
             for (i, v) in rt.recipients.into_iter().enumerate() {
                 match parse_recipient(v, i) {
@@ -604,11 +705,11 @@ fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
                 primary_key: rt.primary_key.unwrap_or_default(),
                 identity,
                 exclude: rt.exclude,
-                category: rt.category,
-                columns: rt.columns,
-                purposes: rt.purposes,
-                retention: rt.retention,
-                source: rt.source,
+                category,
+                columns,
+                purposes,
+                retention,
+                source,
                 recipients,
                 follows,
                 on_erasure,
@@ -629,6 +730,7 @@ fn parse_raw(text: &str, file: &str) -> Result<DataMap, DataMapError> {
             tenant,
             file: file.to_owned(),
             systems,
+            labels,
         })
     } else {
         Err(DataMapError::new(problems.join("\n")))

@@ -28,8 +28,8 @@ use connector::{PageRow, ReadError, TenantConnection, scrub, url_password};
 use sql::{CatalogColumn, Needles};
 
 pub use datamap::{
-    DataMap, DataMapError, ErasureRule, FlagValue, Follow, Mask, Recipient, Restriction, SystemMap,
-    TableMap,
+    DataMap, DataMapError, ErasureRule, FlagValue, Follow, Label, Mask, Recipient, Restriction,
+    SystemMap, TableMap,
 };
 
 /// Who the rows are about: the request's identities (docs/api.md, "Data maps": e-mail always; phone and

@@ -553,7 +553,7 @@ fn count_paths(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use crate::domain::IdentityKind;
+    use crate::domain::{IdentityKind, Language};
     use crate::tenant_data::DataMap;
 
     const GOOD: &str = r#"
@@ -597,6 +597,34 @@ follows = [{ column = "member_id", table = "members", references = "id" }]
         let e = err(text);
         assert!(e.contains(expected), "expected {expected:?} in:\n{e}");
         assert!(e.starts_with("exports/demo.toml: "), "{e}");
+    }
+
+    #[test]
+    fn labels_come_in_dutch_and_english_and_fall_back() {
+        let text = good_with(
+            "retention = \"Two years after membership ends\"",
+            "retention = { nl = \"Twee jaar na het lidmaatschap\", en = \"Two years after membership\" }\n\
+             purposes = [{ en = \"Membership\" }, \"Plain\"]",
+        )
+        .replacen("purposes = [\"Membership administration\"]\n", "", 1);
+        let map = DataMap::parse(&text, "exports/demo.toml").unwrap();
+        let members = &map.systems[0].tables[0];
+        let retention = members.retention.as_deref().unwrap();
+        assert_eq!(retention, "Twee jaar na het lidmaatschap");
+        assert_eq!(
+            map.label(retention, Language::En),
+            "Two years after membership"
+        );
+        assert_eq!(map.label(retention, Language::Nl), retention);
+        // Only English given: Dutch falls back to it; a plain text reads the same in both.
+        assert_eq!(members.purposes, vec!["Membership", "Plain"]);
+        assert_eq!(map.label("Membership", Language::Nl), "Membership");
+        assert_eq!(map.label("Plain", Language::En), "Plain");
+        let bad = good_with(
+            "retention = \"Two years after membership ends\"",
+            "retention = { de = \"Zwei Jahre\" }",
+        );
+        assert_err(&bad, "key retention: unknown key \"de\"");
     }
 
     #[test]

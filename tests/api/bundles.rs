@@ -111,7 +111,7 @@ async fn anna_request(app: &TestApp, support: &str, tenant: &str) -> String {
 }
 
 /// Asks for the request's bundle (`POST …/bundle`).
-async fn ask_bundle(app: &TestApp, token: &str, reference: &str) -> (u16, Value) {
+pub(crate) async fn ask_bundle(app: &TestApp, token: &str, reference: &str) -> (u16, Value) {
     app.post(
         &format!("/api/v1/requests/{reference}/bundle"),
         Some(token),
@@ -121,7 +121,7 @@ async fn ask_bundle(app: &TestApp, token: &str, reference: &str) -> (u16, Value)
 }
 
 /// Polls the bundle until it is no longer queued or running.
-async fn wait_bundle(app: &TestApp, token: &str, reference: &str) -> Value {
+pub(crate) async fn wait_bundle(app: &TestApp, token: &str, reference: &str) -> Value {
     for _ in 0..200 {
         let (s, v) = app
             .get(&format!("/api/v1/requests/{reference}/bundle"), Some(token))

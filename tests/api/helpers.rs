@@ -342,6 +342,49 @@ impl TestApp {
         .await
     }
 
+    /// The payloads of the mails queued for a request, oldest first.
+    pub async fn mail_payloads(&self, reference: &str) -> Vec<(String, Value)> {
+        let r = reference.to_owned();
+        self.with_conn(move |c| {
+            let row = inzage::store::requests::RequestRow::find_by_reference(c, &r)
+                .unwrap()
+                .unwrap();
+            inzage::store::outbox::for_request(c, &row.id)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.template, serde_json::from_str(&m.payload).unwrap()))
+                .collect()
+        })
+        .await
+    }
+
+    /// The status link the subject was mailed, as a path on this server. The public intake's
+    /// answer carries none: a public request is confirmed through its mailed link first, and
+    /// the receipt that follows carries it.
+    pub async fn mailed_status_path(&self, reference: &str) -> String {
+        let find = |mails: &[(String, Value)]| {
+            mails
+                .iter()
+                .rev()
+                .find_map(|(_, p)| p["status_url"].as_str().map(str::to_owned))
+        };
+        let mut mails = self.mail_payloads(reference).await;
+        if find(&mails).is_none() {
+            let verify = mails
+                .iter()
+                .find(|(t, _)| t == "verification_link")
+                .and_then(|(_, p)| p["verify_url"].as_str())
+                .expect("a verification mail")
+                .to_owned();
+            let local = self.local(&verify);
+            let (s, v) = self.get(&local[self.address.len()..], None).await;
+            assert_eq!(s, 200, "{v}");
+            mails = self.mail_payloads(reference).await;
+        }
+        let url = find(&mails).expect("a mail with the status link");
+        self.local(&url)[self.address.len()..].to_owned()
+    }
+
     /// Runs a closure on a store connection.
     pub async fn with_conn<T: Send + 'static>(
         &self,

@@ -204,9 +204,9 @@ async fn an_id_copy_is_uploaded_viewed_and_deleted_with_the_check(backend: Backe
     }
     // The same page in Dutch for a Dutch request is tested through the mail flow; here the
     // status token does not open it, nor another request's path.
-    let status_token = filed["status_url"]
-        .as_str()
-        .unwrap()
+    let status_token = app
+        .mailed_status_path(&reference)
+        .await
         .split("token=")
         .nth(1)
         .unwrap()

@@ -587,7 +587,7 @@ async fn a_public_body_tells_the_subject_of_bezwaar(backend: Backend) {
             assert_eq!(text.contains(petition), !public, "{text}");
         }
         // The status page names the same remedies, in the request's language (Dutch here).
-        let status_url = app.local(filed["status_url"].as_str().unwrap());
+        let status_url = app.url(&app.mailed_status_path(&reference).await);
         let page = app
             .client
             .get(&status_url)

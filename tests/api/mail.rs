@@ -77,6 +77,12 @@ impl Sink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// The directory the sink writes each message to (`*.eml`).
+    #[allow(dead_code)]
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Every message received so far, raw, oldest first.
     pub(crate) fn messages(&self) -> Vec<String> {
         eml_files(self.dir.path())
@@ -243,6 +249,7 @@ fn receipt_nl(message_id: &str) -> OutgoingMail {
         },
     });
     OutgoingMail {
+        reply_to: None,
         message_id: message_id.to_owned(),
         from: FROM.to_owned(),
         to: "jan@example.nl".to_owned(),
@@ -262,6 +269,7 @@ fn refusal_en(message_id: &str, to: &str) -> OutgoingMail {
         sector: Default::default(),
     });
     OutgoingMail {
+        reply_to: None,
         message_id: message_id.to_owned(),
         from: FROM.to_owned(),
         to: to.to_owned(),

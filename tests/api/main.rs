@@ -35,5 +35,7 @@ mod queue;
 mod rate_limit;
 mod report;
 mod schema;
+mod subject_browser;
 mod subject_pages;
+mod subject_side;
 mod tenant_data;

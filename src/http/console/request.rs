@@ -436,7 +436,9 @@ fn body_of(form: &HashMap<String, String>) -> crate::http::requests::ActionBody 
         let value = match (k.as_str(), v.parse::<i64>()) {
             ("months", Ok(n)) => serde_json::Value::from(n),
             // A checkbox: present means yes.
-            ("id_copy", _) => serde_json::Value::from(matches!(v, "on" | "true" | "1")),
+            ("id_copy" | "release_bundle", _) => {
+                serde_json::Value::from(matches!(v, "on" | "true" | "1"))
+            }
             _ => serde_json::Value::from(v),
         };
         body.insert(k.clone(), value);

@@ -129,6 +129,16 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
             "Extra identifiers for the search",
         ),
         "outcome" => ("Uitkomst", "Outcome"),
+        "result_label" => ("Antwoord", "Answer"),
+        "result_done" => ("Uitgevoerd", "Done"),
+        "result_no_data" => (
+            "Geen persoonsgegevens over de betrokkene (een antwoord, geen afwijzing)",
+            "No personal data about the subject (an answer, not a refusal)",
+        ),
+        "release_bundle_label" => (
+            "Het exportpakket vrijgeven: de betrokkene downloadt het op de statuspagina met een gemailde code (inzage en overdracht)",
+            "Release the bundle: the subject downloads it on the status page with a mailed code (access and portability)",
+        ),
         "refusal" => ("Afwijzing", "Refusal"),
         "history" => ("Verloop", "History"),
         "actions" => ("Wat kunt u nu doen", "What you can do now"),
@@ -342,7 +352,7 @@ pub fn status_label(status: Status, language: Language) -> &'static str {
         Status::AwaitingVerification => ("wacht op bevestiging", "awaiting confirmation"),
         Status::Received => ("ontvangen", "received"),
         Status::Forwarded => ("doorgestuurd", "forwarded"),
-        Status::Acknowledged => ("aangenomen", "acknowledged"),
+        Status::Acknowledged => ("ontvangst bevestigd", "receipt confirmed"),
         Status::InProgress => ("in behandeling", "in progress"),
         Status::Completed => ("afgehandeld", "completed"),
         Status::Refused => ("afgewezen", "refused"),
@@ -391,6 +401,19 @@ pub fn event_label(kind: &str, language: Language) -> String {
         "identity_added" => ("Kenmerk toegevoegd", "Identifier added"),
         "identity_removed" => ("Kenmerk verwijderd", "Identifier removed"),
         "overdue" => ("Termijn verstreken", "Deadline passed"),
+        "answered" => (
+            "Antwoord van de betrokkene op de vraag",
+            "The subject's answer to the question",
+        ),
+        "download_code_sent" => (
+            "Downloadcode gemaild aan de betrokkene",
+            "Download code e-mailed to the subject",
+        ),
+        "bundle_exported" => (
+            "Bundel geëxporteerd (opdrachtregel)",
+            "Bundle exported (command line)",
+        ),
+        "deadline_recomputed" => ("Termijnen herberekend", "Deadlines recomputed"),
         "id_document_viewed" => (
             "Kopie identiteitsbewijs bekeken",
             "Copy of ID document viewed",
@@ -417,6 +440,16 @@ mod tests {
             assert!(!nl.is_empty() && !en.is_empty());
         }
         assert_eq!(T(Language::En).t("queue"), "Queue");
+        // Every event kind reads as words, in both languages.
+        for kind in crate::domain::EventKind::ALL {
+            for language in [Language::Nl, Language::En] {
+                assert_ne!(
+                    event_label(kind.as_str(), language),
+                    kind.as_str(),
+                    "{kind}"
+                );
+            }
+        }
         assert_eq!(T(Language::Nl).t("no-such-key"), "no-such-key");
     }
 }

@@ -1,0 +1,206 @@
+//! The subject's pages in a real browser: Debian's Chromium driven by
+//! `tests/browser/subject.mjs` (playwright-core and axe-core from `tests/browser/node_modules`),
+//! with mail through a real SMTP server (`tests/support/smtp_sink.py`). A subject files a
+//! request on the form, follows the mailed confirmation link, opens the status page from the
+//! receipt; answers a question on another request, withdraws a third, and downloads a
+//! released bundle with the mailed code. Every page is checked with axe-core and screenshotted
+//! into `target/screenshots/` (both languages, desktop and phone width). Skipped loudly without
+//! Chromium, aiosmtpd or `npm ci`; failed under CI.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use inzage::domain::Role;
+use serde_json::{Value, json};
+
+use crate::bundles::{ask_bundle, datamap, tenant_db, tenant_with_map, wait_bundle};
+use crate::helpers::{Backend, spawn_app_with};
+use crate::mail::Sink;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn ready() -> bool {
+    let missing: Vec<&str> = [
+        (!Path::new(CHROMIUM).exists()).then_some("chromium (apt-get install chromium)"),
+        (!browser_dir().join("node_modules/playwright-core").exists())
+            .then_some("tests/browser/node_modules (cd tests/browser && npm ci)"),
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .is_err()
+            .then_some("node"),
+        (!Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success()))
+        .then_some("aiosmtpd (pip install aiosmtpd)"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "the subject browser tests need {} under CI",
+        missing.join(", ")
+    );
+    eprintln!(
+        "SKIPPED subject browser tests: missing {}",
+        missing.join(", ")
+    );
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subject_pages_work_in_a_real_browser() {
+    if !ready() {
+        return;
+    }
+    let sink = Sink::start(0, &[]);
+    let smtp = sink.url();
+    let Some(app) = spawn_app_with(
+        Backend::Sqlite,
+        "subject_browser",
+        &[
+            ("INZAGE_SMTP_URL", &smtp),
+            ("INZAGE_MAIL_FROM", "Inzage <inzage@example.nl>"),
+            ("INZAGE_PROCESSOR_NAME", "Hostbedrijf B.V."),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = tenant_db(dir.path());
+    tenant_with_map(&app, "acme", &datamap(dir.path(), &db, "acme")).await;
+    app.with_conn(|c| inzage::service::admin::set_listed(c, "acme", true).unwrap())
+        .await;
+    let admin = app.user(Role::Admin, None).await;
+    let file = |email: &'static str| {
+        let app = &app;
+        let token = admin.token.clone();
+        async move {
+            app.file_as(
+                &token,
+                Some("acme"),
+                json!({"subject": {"name": "Anna de Vries", "email": email}}),
+            )
+            .await["reference"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    // A request with a question from staff.
+    let question = "Wat is uw lidnummer bij de club?";
+    let r_question = file("vraag@example.nl").await;
+    let (s, v) = app
+        .act(
+            &admin.token,
+            &r_question,
+            "request_identity",
+            json!({"note": question}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // One the subject withdraws.
+    let r_withdraw = file("intrekken@example.nl").await;
+    // One completed with its bundle released (Anna is in the tenant database).
+    let r_release = file("anna@example.nl").await;
+    for action in ["forward", "acknowledge", "start"] {
+        let (s, v) = app.act(&admin.token, &r_release, action, json!({})).await;
+        assert_eq!(s, 200, "{action}: {v}");
+    }
+    assert_eq!(ask_bundle(&app, &admin.token, &r_release).await.0, 202);
+    assert_eq!(
+        wait_bundle(&app, &admin.token, &r_release).await["status"],
+        "ready"
+    );
+    let (s, v) = app
+        .act(
+            &admin.token,
+            &r_release,
+            "complete",
+            json!({"outcome": "Hierbij uw gegevens.", "release_bundle": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let bundle_path = dir.path().join("released.zip");
+    let scenario = json!({
+        "base": app.address,
+        "chromium": CHROMIUM,
+        "screenshots": screenshots,
+        "sink": sink.dir(),
+        "tenant": "acme",
+        "contact": "privacy@acme.example.nl",
+        "anna": "nieuw@example.nl",
+        "question": question,
+        "question_email": "vraag@example.nl",
+        "withdraw_email": "intrekken@example.nl",
+        "release_email": "anna@example.nl",
+        "bundle_path": bundle_path,
+    });
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("subject.mjs")
+            .current_dir(browser_dir())
+            .env("SCENARIO", scenario.to_string())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(out.status.success(), "browser scenarios failed:\n{stderr}");
+
+    // What staff see: the answer, the withdrawal, the subject's download.
+    let detail = |r: String| {
+        let app = &app;
+        let token = admin.token.clone();
+        async move {
+            let (s, v) = app
+                .get(&format!("/api/v1/requests/{r}"), Some(&token))
+                .await;
+            assert_eq!(s, 200, "{v}");
+            v
+        }
+    };
+    let kinds = |v: &Value| -> Vec<String> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let q = detail(r_question).await;
+    assert!(kinds(&q).contains(&"answered".to_owned()), "{q}");
+    assert_eq!(q["deadline"]["paused"], false);
+    assert_eq!(detail(r_withdraw).await["status"], "withdrawn");
+    let rel = detail(r_release.clone()).await;
+    assert!(
+        kinds(&rel).contains(&"bundle_downloaded".to_owned()),
+        "{rel}"
+    );
+    // The downloaded zip is the request's bundle.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle_path).unwrap()).unwrap();
+    let mut manifest = String::new();
+    zip.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    assert!(manifest.contains(&r_release), "{manifest}");
+    assert!(screenshots.join("subject-form-nl-phone.png").exists());
+}
