@@ -14,6 +14,7 @@ pub mod identities;
 pub mod intake;
 pub mod notify;
 pub mod ops;
+pub mod overview;
 pub mod queries;
 pub mod queue;
 pub mod recompute;

@@ -792,6 +792,52 @@ pub fn received_between(
         .load(conn)?)
 }
 
+/// What the console's overview needs of a request: no personal data, no free text.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct OverviewRow {
+    pub kind: RequestKind,
+    pub status: Status,
+    pub received_on: NaiveDate,
+    pub legal_due: NaiveDate,
+    pub promised_due: NaiveDate,
+    pub extended_due: Option<NaiveDate>,
+    pub extension_months: Option<i32>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub refusal_ground: Option<String>,
+}
+
+/// The overview's rows of the requests received on a day in [from, to], of one tenant or all.
+pub fn overview_rows(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<OverviewRow>> {
+    let mut q = requests::table
+        .filter(requests::received_on.ge(from))
+        .filter(requests::received_on.le(to))
+        .into_boxed();
+    if let Some(t) = tenant_id {
+        q = q.filter(requests::tenant_id.eq(t.to_owned()));
+    }
+    Ok(q.select(OverviewRow::as_select()).load(conn)?)
+}
+
+/// The due moments of the open requests, of one tenant or all (index `requests_open_due`).
+pub fn open_due_moments(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+) -> StoreResult<Vec<NaiveDateTime>> {
+    let mut q = requests::table
+        .filter(requests::closed_at.is_null())
+        .into_boxed();
+    if let Some(t) = tenant_id {
+        q = q.filter(requests::tenant_id.eq(t.to_owned()));
+    }
+    Ok(q.select(requests::due_at).load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, NaiveDateTime};
