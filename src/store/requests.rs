@@ -468,6 +468,10 @@ pub struct ListFilter {
     pub reference: Option<String>,
     /// Only requests from this normalised subject e-mail address (the console's search).
     pub email_norm: Option<String>,
+    /// Count at most this many more than… : a total that the trigger-kept counts cannot give
+    /// is counted only up to `cap + 1` rows (the console shows "more than cap"); None counts
+    /// every row (the API's exact `total`).
+    pub count_cap: Option<i64>,
 }
 
 impl ListFilter {
@@ -485,8 +489,13 @@ type Boxed<'a> = requests::BoxedQuery<'a, super::MultiBackend>;
 
 fn filtered(filter: &ListFilter) -> Boxed<'_> {
     let mut q = requests::table.into_boxed();
-    if !filter.statuses.is_empty() {
-        q = q.filter(requests::status.eq_any(filter.statuses.iter().copied()));
+    match filter.statuses.as_slice() {
+        [] => {}
+        // One status as `=`: PostgreSQL plans `status = ANY($1)` of a one-element array as a
+        // filter over the due order (2.5 s over 1,000,000 requests for a rare status) instead
+        // of a scan of `requests_status_due` (6 ms).
+        [one] => q = q.filter(requests::status.eq(*one)),
+        many => q = q.filter(requests::status.eq_any(many.iter().copied())),
     }
     if let Some(tenant) = &filter.tenant_id {
         q = q.filter(requests::tenant_id.eq(tenant));
@@ -568,9 +577,18 @@ pub fn list(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<RequestRow>, i64)> {
-    let total = match counted_total(conn, filter)? {
-        Some(n) => n,
-        None => filtered(filter).count().get_result(conn)?,
+    let total = match (counted_total(conn, filter)?, filter.count_cap) {
+        (Some(n), _) => n,
+        // Up to cap + 1 due moments, read from the index that also orders the page: a filter
+        // that matches most requests (e.g. `channel=web`) no longer counts a million rows.
+        (None, Some(cap)) => {
+            let found: Vec<NaiveDateTime> = filtered(filter)
+                .select(requests::due_at)
+                .limit(cap.saturating_add(1))
+                .load(conn)?;
+            i64::try_from(found.len()).unwrap_or(i64::MAX)
+        }
+        (None, None) => filtered(filter).count().get_result(conn)?,
     };
     let rows = filtered(filter)
         .order((requests::due_at.asc(), requests::reference.asc()))
