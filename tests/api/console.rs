@@ -835,7 +835,7 @@ async fn the_audit_trail_is_the_controllers_and_the_admins(backend: Backend) {
     let page = c.get(path).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.headers["cache-control"], "no-store");
-    assert!(page.body.contains("verzoek bekeken"));
+    assert!(page.body.contains("Verzoek bekeken"));
     assert!(
         page.body
             .contains(&format!("/console/requests/{reference}"))
@@ -855,7 +855,7 @@ async fn the_audit_trail_is_the_controllers_and_the_admins(backend: Backend) {
     };
     let mine = c.get(&format!("{path}?actor={id}")).await;
     assert_eq!(mine.status, 200);
-    assert!(mine.body.contains("verzoek bekeken"));
+    assert!(mine.body.contains("Verzoek bekeken"));
     let none = c.get(&format!("{path}?actor=nobody")).await;
     assert!(none.body.contains("Geen regels gevonden"));
     let bad = c.get(&format!("{path}?from=gisteren")).await;

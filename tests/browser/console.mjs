@@ -203,8 +203,8 @@ try {
   await page.click("nav.nav a[href$='/audit']");
   await page.waitForLoadState();
   const trail = await page.content();
-  expect(trail.includes("toegang gegeven") && trail.includes("toegang ingetrokken"), "grant entries in the trail");
-  expect(trail.includes("verzoek bekeken"), "request reads in the trail");
+  expect(trail.includes("Toegang gegeven") && trail.includes("Toegang ingetrokken"), "grant entries in the trail");
+  expect(trail.includes("Verzoek bekeken"), "request reads in the trail");
   await shoot(page, "audit");
   // The overview: charts drawn on the server, numbers in tables beside them.
   await page.click("nav.nav a[href='/console/overview']");

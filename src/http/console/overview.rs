@@ -46,6 +46,8 @@ pub struct Table {
 
 pub struct Figure {
     pub id: &'static str,
+    /// The table under the chart (a wide one) instead of beside it.
+    pub wide: bool,
     pub title: String,
     pub desc: String,
     pub chart: Chart,
@@ -147,10 +149,16 @@ fn figures(o: &Overview, today: NaiveDate, language: Language) -> Vec<Figure> {
         })
         .collect();
     let mut head = vec![t.t("week").to_owned()];
-    head.extend(kinds.iter().cloned());
+    // The table's columns: the kind's name without its article (the legend has both).
+    head.extend(
+        kinds
+            .iter()
+            .map(|k| k.split(" (").next().unwrap_or(k).to_owned()),
+    );
     head.push(t.t("total_cap").to_owned());
     let weekly = Figure {
         id: "weekly",
+        wide: true,
         title: t.t("chart_weekly").to_owned(),
         desc: format!(
             "{} {} {} {}. {}",
@@ -199,6 +207,7 @@ fn figures(o: &Overview, today: NaiveDate, language: Language) -> Vec<Figure> {
     };
     let timely = Figure {
         id: "timely",
+        wide: false,
         title: t.t("chart_timely").to_owned(),
         desc: format!(
             "{} {} {}. {}",
@@ -250,7 +259,7 @@ fn figures(o: &Overview, today: NaiveDate, language: Language) -> Vec<Figure> {
     // 3. Open requests by the week they are due.
     let this_week = week_of(today);
     let bucket_label = |b: DueBucket| match b {
-        DueBucket::Earlier => t.t("due_earlier").to_owned(),
+        DueBucket::Earlier => t.t("overdue").to_owned(),
         DueBucket::Later => t.t("due_later").to_owned(),
         DueBucket::Week(w) if w == this_week => t.t("this_week").to_owned(),
         DueBucket::Week(w) => week_label(w, t),
@@ -282,6 +291,7 @@ fn figures(o: &Overview, today: NaiveDate, language: Language) -> Vec<Figure> {
         .collect();
     let due = Figure {
         id: "due",
+        wide: false,
         title: t.t("chart_due").to_owned(),
         desc: format!(
             "{} {} {}. {}",
@@ -327,6 +337,7 @@ fn figures(o: &Overview, today: NaiveDate, language: Language) -> Vec<Figure> {
     let total_refused: u64 = r.refusals_by_ground.values().sum();
     let refusals = Figure {
         id: "refusals",
+        wide: false,
         title: t.t("chart_refusals").to_owned(),
         desc: format!(
             "{} {} {}. {}",

@@ -567,7 +567,13 @@ pub async fn audit_page(
         .iter()
         .map(|a| AuditLine {
             seq: a.seq.map(|s| s.to_string()).unwrap_or_default(),
-            at: date_time(a.at.and_utc(), language),
+            // Compact, to the second, in Amsterdam time: a trail is read as a list of moments.
+            at: a
+                .at
+                .and_utc()
+                .with_timezone(&chrono_tz::Europe::Amsterdam)
+                .format("%d-%m-%Y %H:%M:%S")
+                .to_string(),
             actor: a.actor_label.clone(),
             role: role(a.actor_role.as_deref()),
             action: audit_action(&a.action, language),

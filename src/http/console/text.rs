@@ -86,6 +86,7 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
         "closed" => ("afgesloten", "closed"),
         "counts" => ("Aantal per status", "Count per status"),
         "total" => ("totaal", "total"),
+        "more_than" => ("meer dan", "more than"),
         "page" => ("Pagina", "Page"),
         "of" => ("van", "of"),
         "previous" => ("Vorige", "Previous"),
@@ -525,6 +526,8 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
         "datamap_ok" => ("in orde", "fine"),
         "datamap_none" => ("geen datamap", "no data map"),
         "systems" => ("systemen", "systems"),
+        "system" => ("systeem", "system"),
+        "table" => ("tabel", "table"),
         "tables" => ("tabellen", "tables"),
         "problems" => ("Problemen", "Problems"),
         "datamap_intro" => (
@@ -721,8 +724,17 @@ pub fn ground_short(ground: &str, language: Language) -> String {
     pick(language, nl, en).to_owned()
 }
 
-/// An audit entry's action in plain words (unknown ones as stored).
+/// An audit entry's action in plain words, starting with a capital (unknown ones as stored).
 pub fn audit_action(action: &str, language: Language) -> String {
+    let words = audit_words(action, language);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
+fn audit_words(action: &str, language: Language) -> String {
     let (nl, en) = match action {
         "request_viewed" => ("verzoek bekeken", "request viewed"),
         "request_filed" | "request_entered" => ("verzoek ingevoerd", "request entered"),
