@@ -22,8 +22,11 @@ use crate::state::AppState;
 
 const PER_PAGE: i64 = 25;
 /// A total the kept counts cannot give (a time, channel or search filter) is counted up to
-/// this; beyond it the page says "more than" (benches/console_queue.rs: 1,000,000 requests).
-const COUNT_CAP: i64 = 10_000;
+/// this; beyond it the page says "more than", and pages go as far as it (80 pages): nobody
+/// reads further, they filter (benches/console_queue.rs: 1,000,000 requests).
+const COUNT_CAP: i64 = 2_000;
+/// The last page offered: a deeper page costs its whole offset.
+const MAX_PAGE: i64 = COUNT_CAP / PER_PAGE;
 
 /// One row of the queue (no personal data: the request page has it, and is audited).
 pub struct Row {
@@ -110,7 +113,7 @@ impl Filters {
             open: get("open").is_some_and(|v| v == "true"),
             page: get("page")
                 .and_then(|p| p.parse().ok())
-                .filter(|p| (1..=100_000).contains(p))
+                .filter(|p| (1..=MAX_PAGE).contains(p))
                 .unwrap_or(1),
         }
     }
@@ -307,13 +310,7 @@ async fn render(
     };
     let more = page.total > COUNT_CAP;
     let total = page.total.min(COUNT_CAP);
-    // With more than the cap, the next page is offered as long as the last one was full.
-    let pages = if more {
-        ((total + PER_PAGE - 1) / PER_PAGE)
-            .max(filters.page + i64::from(page.items.len() as i64 == PER_PAGE))
-    } else {
-        ((total + PER_PAGE - 1) / PER_PAGE).max(1)
-    };
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).clamp(1, MAX_PAGE);
     let t = T(language);
     let v = QueueView {
         rows: rows(state, language, &page),
