@@ -409,6 +409,25 @@ pub struct AuditLine {
     pub request: Option<String>,
     pub grant: bool,
     pub ip: String,
+    /// What the entry's detail says, where it is worth reading (a grant's grantee, hours and
+    /// reason).
+    pub detail: Option<String>,
+}
+
+/// A readable line from an entry's detail (JSON), for the actions where it matters.
+fn detail_line(action: &str, detail: Option<&str>) -> Option<String> {
+    let d: serde_json::Value = serde_json::from_str(detail?).ok()?;
+    let text = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    match action {
+        "grant_given" => Some(format!(
+            "{} · {} h · {}",
+            text("grantee")?,
+            d.get("hours").and_then(serde_json::Value::as_i64)?,
+            text("reason").unwrap_or_default()
+        )),
+        "tenant_created" => text("slug"),
+        _ => None,
+    }
 }
 
 pub struct AuditView {
@@ -583,6 +602,7 @@ pub async fn audit_page(
                 .map(|id| refs.get(id).cloned().unwrap_or_else(|| id.clone())),
             grant: a.grant_id.is_some(),
             ip: a.ip.clone().unwrap_or_default(),
+            detail: detail_line(&a.action, a.detail.as_deref()),
         })
         .collect();
     let v = AuditView {
