@@ -261,8 +261,8 @@ mod tests {
             d(2026, 3, 16), // this week (Monday, already past)
             d(2026, 3, 22), // this week (Sunday)
             d(2026, 3, 23), // next week
-            d(2026, 6, 15), // thirteen weeks on: the last single week
-            d(2026, 6, 22), // later
+            d(2026, 6, 8),  // twelve weeks on: the last single week
+            d(2026, 6, 15), // thirteen weeks on: later
         ];
         let o = compute(p, today, &[], &targets);
         assert_eq!(o.open_total, 6);
@@ -279,7 +279,7 @@ mod tests {
         assert_eq!(o.open_by_due_week[2].open, 1);
         assert_eq!(
             o.open_by_due_week[13].bucket,
-            DueBucket::Week(d(2026, 6, 15))
+            DueBucket::Week(d(2026, 6, 8))
         );
         assert_eq!(o.open_by_due_week[13].open, 1);
         assert_eq!(o.open_by_due_week[14].bucket, DueBucket::Later);

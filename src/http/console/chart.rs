@@ -22,6 +22,8 @@ pub struct Label {
     pub text: String,
     /// `start`, `middle` or `end`.
     pub anchor: &'static str,
+    /// `thin` for every other column label: hidden at phone width, where they would touch.
+    pub class: &'static str,
 }
 
 /// A horizontal grid line with its value.
@@ -114,6 +116,7 @@ pub fn columns(cols: &[Column], max_labels: usize) -> Chart {
                 y: f(y + 4.0),
                 text: value.to_string(),
                 anchor: "end",
+                class: "",
             },
         });
     }
@@ -147,6 +150,7 @@ pub fn columns(cols: &[Column], max_labels: usize) -> Chart {
                 y: f(TOP + plot_h + 20.0),
                 text: c.label.clone(),
                 anchor: "middle",
+                class: if (i / every) % 2 == 1 { "thin" } else { "" },
             });
         }
     }
@@ -192,6 +196,7 @@ pub fn rows(items: &[Row], scale: Option<u64>) -> Chart {
             y: f(y0 + 14.0),
             text: r.label.clone(),
             anchor: "start",
+            class: "",
         });
         let mut x = LEFT_H;
         let total: u64 = r.parts.iter().map(|p| p.0).sum();
@@ -215,6 +220,7 @@ pub fn rows(items: &[Row], scale: Option<u64>) -> Chart {
             y: f(y0 + 20.0 + BAR_H - 4.0),
             text: total.to_string(),
             anchor: "start",
+            class: "",
         });
     }
     chart
@@ -248,10 +254,11 @@ mod tests {
         ];
         let c = columns(&cols, 12);
         assert_eq!(c.rects.len(), 2, "no rectangle for a zero");
-        // Top 4: the two parts fill the plot from its bottom (216) to its top (10).
-        assert_eq!(c.rects[0].y, "113.0");
+        // Top 4: the two parts fill the plot from its bottom (226) to its top (10).
+        assert_eq!(c.rects[0].y, "118.0");
         assert_eq!(c.rects[1].y, "10.0");
         assert_eq!(c.labels.len(), 2);
+        assert_eq!((c.labels[0].class, c.labels[1].class), ("", "thin"));
         assert_eq!(c.ticks.len(), 5);
     }
 
