@@ -944,6 +944,17 @@ async fn the_admin_pages_are_the_admins_and_every_change_is_audited(backend: Bac
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Tenant acme (acme)"));
     let token = csrf(&page.body);
+    // A form too large for the console is refused with the console's headers too.
+    let big = "x".repeat(70 * 1024);
+    let r = a
+        .post(
+            "/console/admin/tenants",
+            &[("csrf", &token), ("name", &big)],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.headers["cache-control"], "no-store");
+    assert_eq!(r.headers["x-frame-options"], "DENY");
     // Tenants: without the token refused; errors in place; added.
     assert_eq!(
         a.post("/console/admin/tenants", &[("slug", "initech")])

@@ -51,6 +51,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/console")
+            // Every answer under /console, also one actix makes itself (a form too large, a
+            // path that does not parse), carries the console's headers; the handlers set them
+            // too (`secure`), and the assets their own cache header.
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add((header::CACHE_CONTROL, "no-store"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "same-origin"))
+                    .add((header::CONTENT_SECURITY_POLICY, CONSOLE_CSP)),
+            )
             .app_data(
                 web::FormConfig::default()
                     .limit(64 * 1024)

@@ -504,6 +504,10 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
             "Geef dit wachtwoord door aan de medewerker. Het wordt nergens bewaard en niet nog eens getoond; lopende sessies van de medewerker zijn beëindigd.",
             "Hand this password to the staff member. It is not kept anywhere and not shown again; the user's sessions have ended.",
         ),
+        "password_once_new" => (
+            "Geef dit wachtwoord door aan de nieuwe medewerker. Het wordt nergens bewaard en niet nog eens getoond.",
+            "Hand this password to the new staff member. It is not kept anywhere and not shown again.",
+        ),
         "password_for" => ("Wachtwoord voor", "Password for"),
         "password_set" => (
             "Het wachtwoord is gezet; lopende sessies van de medewerker zijn beëindigd.",
