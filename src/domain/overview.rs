@@ -112,12 +112,13 @@ pub struct Overview {
 }
 
 /// Computes the overview: `requests` are those received in the period (the caller filters),
-/// `open_targets` the target days of the requests open now (any day of receipt).
+/// `open_targets` the target days of the requests open now (any day of receipt), each with
+/// how many are due that day.
 pub fn compute(
     period: Period,
     today: NaiveDate,
     requests: &[ReportRequest],
-    open_targets: &[NaiveDate],
+    open_targets: &[(NaiveDate, u64)],
 ) -> Overview {
     let report = report(
         Some(period.from),
@@ -154,7 +155,9 @@ pub fn compute(
         .chain(std::iter::once(DueBucket::Later))
         .map(|bucket| DueCount { bucket, open: 0 })
         .collect();
-    for target in open_targets {
+    let mut open_total = 0;
+    for (target, n) in open_targets {
+        open_total += n;
         let ahead = (week_of(*target) - this_week).num_weeks();
         let index = if ahead < 0 {
             0
@@ -164,7 +167,7 @@ pub fn compute(
             usize::try_from(ahead + 1).unwrap_or(0)
         };
         if let Some(b) = open_by_due_week.get_mut(index) {
-            b.open += 1;
+            b.open += n;
         }
     }
     Overview {
@@ -172,7 +175,7 @@ pub fn compute(
         report,
         weeks,
         open_by_due_week,
-        open_total: open_targets.len() as u64,
+        open_total,
     }
 }
 
@@ -257,12 +260,12 @@ mod tests {
         let today = d(2026, 3, 18); // a Wednesday; its week starts 2026-03-16
         let p = Period::last_weeks(today);
         let targets = [
-            d(2026, 3, 13), // last week: earlier
-            d(2026, 3, 16), // this week (Monday, already past)
-            d(2026, 3, 22), // this week (Sunday)
-            d(2026, 3, 23), // next week
-            d(2026, 6, 8),  // twelve weeks on: the last single week
-            d(2026, 6, 15), // thirteen weeks on: later
+            (d(2026, 3, 13), 1), // last week: earlier
+            (d(2026, 3, 16), 1), // this week (Monday, already past)
+            (d(2026, 3, 22), 1), // this week (Sunday)
+            (d(2026, 3, 23), 1), // next week
+            (d(2026, 6, 8), 1),  // twelve weeks on: the last single week
+            (d(2026, 6, 15), 1), // thirteen weeks on: later
         ];
         let o = compute(p, today, &[], &targets);
         assert_eq!(o.open_total, 6);

@@ -53,9 +53,9 @@ pub fn overview(
         })
         .collect();
     // The due moment is the end of the target day in Amsterdam: its Amsterdam date is the day.
-    let targets: Vec<NaiveDate> = requests::open_due_moments(conn, tenant_id)?
+    let targets: Vec<(NaiveDate, u64)> = requests::open_due_moments(conn, tenant_id)?
         .into_iter()
-        .map(|t| amsterdam_date(t.and_utc()))
+        .map(|(t, n)| (amsterdam_date(t.and_utc()), u64::try_from(n).unwrap_or(0)))
         .collect();
     Ok((tenant, compute(period, today, &input, &targets)))
 }

@@ -842,18 +842,22 @@ pub fn overview_rows(
     Ok(q.select(OverviewRow::as_select()).load(conn)?)
 }
 
-/// The due moments of the open requests, of one tenant or all (index `requests_open_due`).
+/// How many requests are open per due moment, of one tenant or all (from the index
+/// `requests_open_due`; a due moment is the end of a day, so there are few of them).
 pub fn open_due_moments(
     conn: &mut DbConnection,
     tenant_id: Option<&str>,
-) -> StoreResult<Vec<NaiveDateTime>> {
+) -> StoreResult<Vec<(NaiveDateTime, i64)>> {
+    use diesel::dsl::count_star;
     let mut q = requests::table
         .filter(requests::closed_at.is_null())
+        .group_by(requests::due_at)
+        .select((requests::due_at, count_star()))
         .into_boxed();
     if let Some(t) = tenant_id {
         q = q.filter(requests::tenant_id.eq(t.to_owned()));
     }
-    Ok(q.select(requests::due_at).load(conn)?)
+    Ok(q.load(conn)?)
 }
 
 #[cfg(test)]
