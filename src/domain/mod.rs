@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod event;
 pub mod job;
 pub mod lifecycle;
+pub mod overview;
 pub mod reference;
 pub mod refusal;
 pub mod reminders;

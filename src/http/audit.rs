@@ -116,7 +116,8 @@ fn csv_cell(s: &str) -> String {
     crate::bundle::neutralise(std::borrow::Cow::Borrowed(s)).into_owned()
 }
 
-fn to_csv(items: &[AuditEntryView]) -> AppResult<String> {
+/// The entries as CSV (the API's `format=csv` and the console's download).
+pub(crate) fn to_csv(items: &[AuditEntryView]) -> AppResult<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
     w.write_record([
@@ -158,6 +159,37 @@ fn to_csv(items: &[AuditEntryView]) -> AppResult<String> {
         .into_inner()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The entries of a page of the trail as the API shows them (request ids as references).
+pub(crate) fn entry_views(
+    trail: &audit_service::TrailPage,
+    references: &HashMap<String, String>,
+) -> Vec<AuditEntryView> {
+    let view = |a: &Audit| AuditEntryView {
+        seq: a.seq,
+        at: local(a.at),
+        actor: AuditActor {
+            id: a.actor_id.clone(),
+            email: a.actor_label.clone(),
+        },
+        role: a.actor_role.clone(),
+        action: a.action.clone(),
+        tenant: trail.tenant.slug.clone(),
+        request: a
+            .request_id
+            .as_ref()
+            .map(|id| references.get(id).cloned().unwrap_or_else(|| id.clone())),
+        grant: a.grant_id.clone(),
+        ip: a.ip.clone(),
+        detail: a
+            .detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok()),
+        prev_hash: a.prev_hash.clone(),
+        hash: a.hash.clone(),
+    };
+    trail.items.iter().map(view).collect()
 }
 
 /// The tenant's audit trail, oldest first: who read or changed what, when, from where, under
@@ -202,30 +234,7 @@ pub async fn list(
             Ok::<_, AppError>((trail, refs))
         })
         .await?;
-    let view = |a: &Audit| AuditEntryView {
-        seq: a.seq,
-        at: local(a.at),
-        actor: AuditActor {
-            id: a.actor_id.clone(),
-            email: a.actor_label.clone(),
-        },
-        role: a.actor_role.clone(),
-        action: a.action.clone(),
-        tenant: trail.tenant.slug.clone(),
-        request: a
-            .request_id
-            .as_ref()
-            .map(|id| references.get(id).cloned().unwrap_or_else(|| id.clone())),
-        grant: a.grant_id.clone(),
-        ip: a.ip.clone(),
-        detail: a
-            .detail
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok()),
-        prev_hash: a.prev_hash.clone(),
-        hash: a.hash.clone(),
-    };
-    let items: Vec<AuditEntryView> = trail.items.iter().map(view).collect();
+    let items = entry_views(&trail, &references);
     if query.csv {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")

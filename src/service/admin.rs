@@ -243,3 +243,233 @@ pub async fn sign_in(
 
 /// How long a sign-in waits for its turn to check a password before it gives up (503).
 const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+// --- The console's administration (`/console/admin`, admin only) ------------------------
+// Each change is written with its audit entry in one transaction; an admin's change to no
+// tenant's data goes to the chain without a tenant (`chain` = '').
+
+fn admin_only(principal: &Principal) -> AppResult<()> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only an admin may do this".to_owned()))
+    }
+}
+
+/// Every tenant, by slug (admin).
+pub fn all_tenants(conn: &mut DbConnection, principal: &Principal) -> AppResult<Vec<Tenant>> {
+    admin_only(principal)?;
+    Ok(Tenant::all(conn)?)
+}
+
+/// Adds a tenant; the entry `tenant_created` opens the new tenant's audit chain.
+pub fn add_tenant(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: TenantInput,
+) -> AppResult<Tenant> {
+    admin_only(principal)?;
+    crate::store::write_tx(conn, |conn| {
+        let tenant = create_tenant(conn, input)?;
+        crate::service::audit::record(
+            conn,
+            principal,
+            "tenant_created",
+            Some(&tenant.id),
+            None,
+            Some(serde_json::json!({ "slug": tenant.slug })),
+        )?;
+        Ok(tenant)
+    })
+}
+
+/// A staff user as the admin page lists it (never the password hash).
+#[derive(Debug, Clone)]
+pub struct StaffUser {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub tenant_slug: Option<String>,
+    pub disabled: bool,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// Every staff user, by e-mail address (admin).
+pub fn all_users(conn: &mut DbConnection, principal: &Principal) -> AppResult<Vec<StaffUser>> {
+    admin_only(principal)?;
+    let tenants = Tenant::all(conn)?;
+    Ok(User::all(conn)?
+        .into_iter()
+        .map(|u| StaffUser {
+            tenant_slug: u
+                .tenant_id
+                .as_ref()
+                .and_then(|id| tenants.iter().find(|t| &t.id == id).map(|t| t.slug.clone())),
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        })
+        .collect())
+}
+
+/// Adds a staff user (the same checks as the API's `POST /users`), audited as `user_created`.
+pub fn add_user(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: UserInput,
+) -> AppResult<User> {
+    admin_only(principal)?;
+    crate::store::write_tx(conn, |conn| {
+        let user = create_user(conn, input)?;
+        crate::service::audit::record(
+            conn,
+            principal,
+            "user_created",
+            None,
+            None,
+            Some(serde_json::json!({
+                "user": user.id, "email": user.email, "role": user.role,
+                "tenant": user.tenant_id,
+            })),
+        )?;
+        Ok(user)
+    })
+}
+
+/// A password made for a reset: 20 characters from 32 that cannot be mistaken for one
+/// another (100 bits), in groups of four for reading it out.
+pub fn generated_password() -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789#";
+    let bytes: [u8; 20] = rand::random();
+    let mut out = String::with_capacity(24);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(ALPHABET[usize::from(b % 32)]));
+    }
+    out
+}
+
+/// Sets a user's password: the one the admin gave, or a generated one, returned once to be
+/// handed over (never logged, never stored but as its hash). Every session of the user ends.
+/// Audited as `password_reset` (whether it was generated; never the password).
+pub fn reset_password(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    user_id: &str,
+    given: Option<String>,
+) -> AppResult<String> {
+    admin_only(principal)?;
+    let generated = given.is_none();
+    let pw = given.unwrap_or_else(generated_password);
+    password::check_policy(&pw).map_err(|e| AppError::field("password", e.to_string()))?;
+    // Argon2 is slow: hashed before the write lock is taken.
+    let hash = password::hash(&pw).map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::store::write_tx(conn, |conn| {
+        if !User::set_password_hash(conn, user_id, &hash)? {
+            return Err(AppError::NotFound);
+        }
+        crate::store::console_sessions::ConsoleSession::delete_for_user(conn, user_id)?;
+        crate::service::audit::record(
+            conn,
+            principal,
+            "password_reset",
+            None,
+            None,
+            Some(serde_json::json!({ "user": user_id, "generated": generated })),
+        )?;
+        Ok(pw)
+    })
+}
+
+/// The jobs an admin watches: pending (queued), running and dead, newest first.
+pub fn watched_jobs(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    limit: i64,
+) -> AppResult<Vec<crate::store::jobs::JobRow>> {
+    admin_only(principal)?;
+    let mut jobs = Vec::new();
+    for state in ["dead", "running", "queued"] {
+        jobs.extend(crate::store::jobs::list(conn, Some(state), limit)?);
+    }
+    Ok(jobs)
+}
+
+/// Puts a dead job back in the queue (as `POST /api/v1/jobs/{id}/retry`), audited as
+/// `job_retried`: 404 for no such job, 409 when it is not dead.
+pub fn retry_job(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &str,
+) -> AppResult<crate::store::jobs::JobRow> {
+    use crate::store::jobs;
+    admin_only(principal)?;
+    crate::store::write_tx(conn, |c| {
+        let job = jobs::find(c, id)?.ok_or(AppError::NotFound)?;
+        if !jobs::retry(c, id, now())? {
+            return Err(AppError::Conflict {
+                code: "not_dead",
+                message: "only a dead job can be retried".to_owned(),
+            });
+        }
+        crate::service::audit::record(
+            c,
+            principal,
+            "job_retried",
+            None,
+            None,
+            Some(serde_json::json!({ "job": job.id, "kind": job.kind })),
+        )?;
+        jobs::find(c, id)?.ok_or(AppError::NotFound)
+    })
+}
+
+/// What checking one tenant's data map found.
+#[derive(Debug, Clone)]
+pub struct DataMapCheck {
+    pub slug: String,
+    pub name: String,
+    pub path: Option<String>,
+    /// Systems and tables of a map without problems.
+    pub counts: Option<(usize, usize)>,
+    /// Every problem, one line each naming file, system, table and key.
+    pub problems: Vec<String>,
+}
+
+/// Runs the data map validation (`inzage datamap check`, without connecting) for every tenant
+/// with a data map (admin). A map that names another tenant is a problem too (the bundle job
+/// refuses it).
+pub fn check_datamaps(
+    conn: &mut DbConnection,
+    principal: &Principal,
+) -> AppResult<Vec<DataMapCheck>> {
+    use crate::tenant_data::DataMap;
+    admin_only(principal)?;
+    Ok(Tenant::all(conn)?
+        .into_iter()
+        .map(|t| {
+            let mut check = DataMapCheck {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                path: t.datamap_path.clone(),
+                counts: None,
+                problems: Vec::new(),
+            };
+            if let Some(path) = &t.datamap_path {
+                match DataMap::load(std::path::Path::new(path)) {
+                    Ok(map) if map.tenant != t.slug => check.problems.push(format!(
+                        "{path}: key tenant is \"{}\", not this tenant's slug \"{}\"",
+                        map.tenant, t.slug
+                    )),
+                    Ok(map) => check.counts = Some((map.systems.len(), map.table_count())),
+                    Err(e) => check.problems.extend(e.message.lines().map(str::to_owned)),
+                }
+            }
+            check
+        })
+        .collect())
+}

@@ -117,7 +117,8 @@ pub fn sign_out(conn: &mut DbConnection, secret: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Disables (or enables) a user; disabling ends its sessions at once. Admin only.
+/// Disables (or enables) a user; disabling ends its sessions at once. Admin only; audited as
+/// `user_disabled` / `user_enabled` in the same transaction.
 pub fn set_user_disabled(
     conn: &mut DbConnection,
     principal: &Principal,
@@ -139,6 +140,18 @@ pub fn set_user_disabled(
         if disabled {
             ConsoleSession::delete_for_user(conn, user_id)?;
         }
+        crate::service::audit::record(
+            conn,
+            principal,
+            if disabled {
+                "user_disabled"
+            } else {
+                "user_enabled"
+            },
+            None,
+            None,
+            Some(serde_json::json!({ "user": user_id })),
+        )?;
         Ok(())
     })
 }

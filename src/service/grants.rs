@@ -179,6 +179,57 @@ pub fn list(
         .collect()
 }
 
+/// The grants given to `principal` (support): running ones and those ended in the last
+/// [`LISTED_DAYS`] days, of tenant `slug` or of all; each with its tenant's slug.
+pub fn given_to_me(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    slug: Option<&str>,
+) -> AppResult<Vec<(String, GrantView)>> {
+    if principal.role != Role::Support {
+        return Err(AppError::Forbidden(
+            "only support users hold access grants".to_owned(),
+        ));
+    }
+    let tenants = Tenant::all(conn)?;
+    let tenant_id = match slug {
+        Some(s) => Some(
+            tenants
+                .iter()
+                .find(|t| t.slug == s)
+                .map(|t| t.id.clone())
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let since = now() - Duration::days(LISTED_DAYS);
+    grants::for_grantee(conn, &principal.user_id, tenant_id.as_deref(), since)?
+        .into_iter()
+        .map(|g| {
+            let slug = tenants
+                .iter()
+                .find(|t| t.id == g.tenant_id)
+                .map_or_else(|| g.tenant_id.clone(), |t| t.slug.clone());
+            Ok((slug, view(conn, g)?))
+        })
+        .collect()
+}
+
+/// The active support users a grant may go to (e-mail addresses, sorted), for the tenant's
+/// controller or an admin choosing one.
+pub fn grantees(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    slug: &str,
+) -> AppResult<Vec<String>> {
+    managed_tenant(conn, principal, slug)?;
+    Ok(User::all(conn)?
+        .into_iter()
+        .filter(|u| u.role == Role::Support.as_str() && !u.disabled)
+        .map(|u| u.email)
+        .collect())
+}
+
 /// Revokes a grant, effective at once. Revoking one already ended is no error.
 pub fn revoke(
     conn: &mut DbConnection,

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod jws;
 pub mod notify;
 pub mod ops;
+pub mod overview;
 pub mod queries;
 pub mod queue;
 pub mod recompute;

@@ -31,6 +31,8 @@ pub struct QueueQuery {
     pub email: Option<crate::domain::SubjectEmail>,
     pub page: i64,
     pub per_page: i64,
+    /// Count a total beyond the kept counts only up to this (see `ListFilter::count_cap`).
+    pub count_cap: Option<i64>,
 }
 
 pub struct QueuePage {
@@ -82,6 +84,7 @@ pub fn queue(
         channel: query.channel.map(|c| c.as_str().to_owned()),
         reference: query.reference.clone(),
         email_norm: query.email.as_ref().map(|e| e.normalized()),
+        count_cap: query.count_cap,
     };
     let offset = (query.page.max(1) - 1) * query.per_page;
     let (items, total) = requests::list(conn, &filter, offset, query.per_page)?;

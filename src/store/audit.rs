@@ -335,3 +335,20 @@ pub fn count_actions(
         .count()
         .get_result(conn)?)
 }
+
+/// The staff who appear in a tenant's trail: (user id, e-mail address as recorded), by address.
+pub fn actors_of_tenant(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+) -> StoreResult<Vec<(String, String)>> {
+    Ok(audit_log::table
+        .filter(audit_log::tenant_id.eq(tenant_id))
+        .filter(audit_log::actor_id.is_not_null())
+        .select((
+            audit_log::actor_id.assume_not_null(),
+            audit_log::actor_label,
+        ))
+        .distinct()
+        .order(audit_log::actor_label.asc())
+        .load(conn)?)
+}

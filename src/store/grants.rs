@@ -165,3 +165,27 @@ pub fn given_and_used(
         .get_result(conn)?;
     Ok((given, used))
 }
+
+/// The grants given to `grantee_id` (of one tenant or all) running at `now` or ended after
+/// `since`, newest first.
+pub fn for_grantee(
+    conn: &mut DbConnection,
+    grantee_id: &str,
+    tenant_id: Option<&str>,
+    since: NaiveDateTime,
+) -> StoreResult<Vec<GrantRow>> {
+    let mut q = access_grants::table
+        .filter(access_grants::grantee_id.eq(grantee_id.to_owned()))
+        .filter(
+            access_grants::expires_at
+                .ge(since)
+                .or(access_grants::revoked_at.ge(since)),
+        )
+        .into_boxed();
+    if let Some(t) = tenant_id {
+        q = q.filter(access_grants::tenant_id.eq(t.to_owned()));
+    }
+    Ok(q.order(access_grants::created_at.desc())
+        .select(GrantRow::as_select())
+        .load(conn)?)
+}

@@ -468,6 +468,10 @@ pub struct ListFilter {
     pub reference: Option<String>,
     /// Only requests from this normalised subject e-mail address (the console's search).
     pub email_norm: Option<String>,
+    /// Count at most this many more than… : a total that the trigger-kept counts cannot give
+    /// is counted only up to `cap + 1` rows (the console shows "more than cap"); None counts
+    /// every row (the API's exact `total`).
+    pub count_cap: Option<i64>,
 }
 
 impl ListFilter {
@@ -485,8 +489,13 @@ type Boxed<'a> = requests::BoxedQuery<'a, super::MultiBackend>;
 
 fn filtered(filter: &ListFilter) -> Boxed<'_> {
     let mut q = requests::table.into_boxed();
-    if !filter.statuses.is_empty() {
-        q = q.filter(requests::status.eq_any(filter.statuses.iter().copied()));
+    match filter.statuses.as_slice() {
+        [] => {}
+        // One status as `=`: PostgreSQL plans `status = ANY($1)` of a one-element array as a
+        // filter over the due order (2.5 s over 1,000,000 requests for a rare status) instead
+        // of a scan of `requests_status_due` (6 ms).
+        [one] => q = q.filter(requests::status.eq(*one)),
+        many => q = q.filter(requests::status.eq_any(many.iter().copied())),
     }
     if let Some(tenant) = &filter.tenant_id {
         q = q.filter(requests::tenant_id.eq(tenant));
@@ -568,9 +577,18 @@ pub fn list(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<RequestRow>, i64)> {
-    let total = match counted_total(conn, filter)? {
-        Some(n) => n,
-        None => filtered(filter).count().get_result(conn)?,
+    let total = match (counted_total(conn, filter)?, filter.count_cap) {
+        (Some(n), _) => n,
+        // Up to cap + 1 due moments, read from the index that also orders the page: a filter
+        // that matches most requests (e.g. `channel=web`) no longer counts a million rows.
+        (None, Some(cap)) => {
+            let found: Vec<NaiveDateTime> = filtered(filter)
+                .select(requests::due_at)
+                .limit(cap.saturating_add(1))
+                .load(conn)?;
+            i64::try_from(found.len()).unwrap_or(i64::MAX)
+        }
+        (None, None) => filtered(filter).count().get_result(conn)?,
     };
     let rows = filtered(filter)
         .order((requests::due_at.asc(), requests::reference.asc()))
@@ -790,6 +808,56 @@ pub fn received_between(
     Ok(q.order(requests::received_on.asc())
         .select(RequestRow::as_select())
         .load(conn)?)
+}
+
+/// What the console's overview needs of a request: no personal data, no free text.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct OverviewRow {
+    pub kind: RequestKind,
+    pub status: Status,
+    pub received_on: NaiveDate,
+    pub legal_due: NaiveDate,
+    pub promised_due: NaiveDate,
+    pub extended_due: Option<NaiveDate>,
+    pub extension_months: Option<i32>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub refusal_ground: Option<String>,
+}
+
+/// The overview's rows of the requests received on a day in [from, to], of one tenant or all.
+pub fn overview_rows(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<OverviewRow>> {
+    let mut q = requests::table
+        .filter(requests::received_on.ge(from))
+        .filter(requests::received_on.le(to))
+        .into_boxed();
+    if let Some(t) = tenant_id {
+        q = q.filter(requests::tenant_id.eq(t.to_owned()));
+    }
+    Ok(q.select(OverviewRow::as_select()).load(conn)?)
+}
+
+/// How many requests are open per due moment, of one tenant or all (from the index
+/// `requests_open_due`; a due moment is the end of a day, so there are few of them).
+pub fn open_due_moments(
+    conn: &mut DbConnection,
+    tenant_id: Option<&str>,
+) -> StoreResult<Vec<(NaiveDateTime, i64)>> {
+    use diesel::dsl::count_star;
+    let mut q = requests::table
+        .filter(requests::closed_at.is_null())
+        .group_by(requests::due_at)
+        .select((requests::due_at, count_star()))
+        .into_boxed();
+    if let Some(t) = tenant_id {
+        q = q.filter(requests::tenant_id.eq(t.to_owned()));
+    }
+    Ok(q.load(conn)?)
 }
 
 #[cfg(test)]

@@ -79,4 +79,12 @@ impl User {
             .execute(conn)?
             == 1)
     }
+
+    /// Sets a new password hash; false when there is no such user.
+    pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> StoreResult<bool> {
+        Ok(diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)?
+            == 1)
+    }
 }

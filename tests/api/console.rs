@@ -17,6 +17,10 @@ crate::on_both_backends!(
     a_controller_never_sees_another_tenants_request_in_the_console,
     support_assigns_and_forwards_and_errors_show_in_place,
     support_enters_a_request_and_sees_the_deadline_first,
+    the_overview_counts_only_what_the_user_may_count,
+    a_controller_grants_support_access_and_revokes_it,
+    the_audit_trail_is_the_controllers_and_the_admins,
+    the_admin_pages_are_the_admins_and_every_change_is_audited,
 );
 
 /// A browser: keeps cookies, follows nothing.
@@ -42,7 +46,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.jar
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -561,6 +565,682 @@ async fn support_enters_a_request_and_sees_the_deadline_first(backend: Backend) 
     let mut c = Browser::new(&app);
     c.sign_in(&controller, "").await;
     assert_eq!(c.get("/console/requests/new").await.status, 403);
+}
+
+/// The actions recorded in the audit trail, oldest first.
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use inzage::store::schema::audit_log;
+        audit_log::table
+            .order(audit_log::id.asc())
+            .select(audit_log::action)
+            .load::<String>(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn the_overview_counts_only_what_the_user_may_count(backend: Backend) {
+    let Some(app) = spawn_app(backend, "console_overview").await else {
+        return;
+    };
+    app.tenant("acme").await;
+    app.tenant("globex").await;
+    let support = app.user(Role::Support, None).await;
+    let controller = user_email(&app, Role::Controller, Some("acme")).await;
+    let mut refs = Vec::new();
+    for _ in 0..2 {
+        refs.push(
+            app.file_as(&support.token, Some("acme"), json!({})).await["reference"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for _ in 0..3 {
+        app.file_as(&support.token, Some("globex"), json!({"kind": "erasure"}))
+            .await;
+    }
+
+    let mut c = Browser::new(&app);
+    c.sign_in(&controller, "").await;
+    let page = c.get("/console/overview").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.headers["cache-control"], "no-store");
+    // Charts drawn on the server, each with a title, a description and a table.
+    assert!(page.body.contains("<svg") && page.body.contains("role=\"img\""));
+    assert!(page.body.contains("<title id=\"weekly-title\">"));
+    assert!(page.body.contains("<desc id=\"due-desc\">"));
+    assert!(page.body.contains("<table class=\"figures\">"));
+    // Only acme's two.
+    assert!(
+        page.body.contains("Ontvangen in de periode</dt><dd>2</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Nu open</dt><dd>"));
+    // Counts only: no reference, name or address.
+    assert!(
+        !page.body.contains("DSR-") && !page.body.contains("Bram") && !page.body.contains("bram@")
+    );
+    // Another tenant's overview: not found, like one that does not exist.
+    let other = c.get("/console/overview?tenant=globex").await;
+    assert_eq!(other.status, 404);
+    assert_eq!(c.get("/console/overview?tenant=nope").await.status, 404);
+    // A bad period: the error in place, at its field.
+    let bad = c.get("/console/overview?from=gisteren&to=2026-01-01").await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("id=\"ov-from-error\"") && bad.body.contains("aria-invalid=\"true\"")
+    );
+    let reversed = c
+        .get("/console/overview?from=2026-03-01&to=2026-02-01")
+        .await;
+    assert_eq!(reversed.status, 422);
+    assert!(reversed.body.contains("id=\"ov-to-error\""));
+    // English.
+    let en = c.get("/console/overview?lang=en").await;
+    assert!(en.body.contains("Requests received per week, by kind"));
+
+    // Support: every tenant, or one, without a grant (counts only).
+    let mut s = Browser::new(&app);
+    s.sign_in(&support.email, "").await;
+    let all = s.get("/console/overview").await;
+    assert_eq!(all.status, 200);
+    assert!(all.body.contains("Ontvangen in de periode</dt><dd>5</dd>"));
+    let one = s.get("/console/overview?tenant=globex").await;
+    assert!(one.body.contains("Ontvangen in de periode</dt><dd>3</dd>"));
+    // Not signed in: to the sign-in page.
+    let mut anon = Browser::new(&app);
+    assert_eq!(anon.get("/console/overview").await.status, 303);
+}
+
+/// The id of the first grant a grants page offers to revoke.
+fn grant_id(html: &str) -> String {
+    let end = html.find("/revoke\"").unwrap();
+    let start = html[..end].rfind('/').unwrap() + 1;
+    html[start..end].to_owned()
+}
+
+async fn a_controller_grants_support_access_and_revokes_it(backend: Backend) {
+    let Some(app) = spawn_app(backend, "console_grants").await else {
+        return;
+    };
+    app.tenant("acme").await;
+    app.tenant("globex").await;
+    let support = app.user(Role::Support, None).await;
+    let controller = app.user(Role::Controller, Some("acme")).await;
+    let other = user_email(&app, Role::Controller, Some("globex")).await;
+    let mut c = Browser::new(&app);
+    c.sign_in(&controller.email, "").await;
+    let page = c.get("/console/tenants/acme/grants").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{}\"", support.email))
+    );
+    assert!(
+        page.body
+            .contains("href=\"/console/tenants/acme/grants\" aria-current=\"page\"")
+    );
+    let token = csrf(&page.body);
+    let path = "/console/tenants/acme/grants";
+    // Without the form token: refused, nothing given.
+    let r = c
+        .post(
+            path,
+            &[("grantee", &support.email), ("hours", "2"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // Without a reason, and with hours out of range: the errors in place.
+    let r = c
+        .post(
+            path,
+            &[
+                ("csrf", &token),
+                ("grantee", &support.email),
+                ("hours", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("id=\"grant-reason-error\"") && r.body.contains("id=\"grant-hours-error\"")
+    );
+    assert!(
+        r.body
+            .contains("aria-describedby=\"grant-reason-hint grant-reason-error\"")
+    );
+    let r = c
+        .post(
+            path,
+            &[
+                ("csrf", &token),
+                ("grantee", &support.email),
+                ("hours", "2"),
+                ("reason", "Bundel van DSR-2026-000001 controleren"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/console/tenants/acme/grants?done=given")
+    );
+    let page = c.get(r.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("De toegang is gegeven"));
+    assert!(page.body.contains("Bundel van DSR-2026-000001 controleren"));
+    let (_, list) = app
+        .get("/api/v1/tenants/acme/grants", Some(&controller.token))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["grantee"], support.email.as_str());
+
+    // Support sees the grants given to it; it cannot give one.
+    let mut s = Browser::new(&app);
+    s.sign_in(&support.email, "").await;
+    let mine = s.get("/console/grants").await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains("Bundel van DSR-2026-000001 controleren"));
+    let theirs = s.get("/console/tenants/acme/grants").await;
+    assert_eq!(theirs.status, 200);
+    assert!(
+        !theirs.body.contains("name=\"grantee\""),
+        "support gives no grants"
+    );
+    let st = csrf(&mine.body);
+    let r = s
+        .post(
+            path,
+            &[
+                ("csrf", &st),
+                ("grantee", &support.email),
+                ("hours", "2"),
+                ("reason", "zelf"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    // Another tenant's controller: not found, and cannot give or revoke.
+    let mut o = Browser::new(&app);
+    o.sign_in(&other, "").await;
+    assert_eq!(o.get(path).await.status, 404);
+    let ot = csrf(&o.get("/console/").await.body);
+    let r = o
+        .post(
+            path,
+            &[
+                ("csrf", &ot),
+                ("grantee", &support.email),
+                ("hours", "2"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let id = grant_id(&page.body);
+    let r = o
+        .post(&format!("{path}/{id}/revoke"), &[("csrf", &ot)])
+        .await;
+    assert_eq!(r.status, 404);
+
+    // Revoked by the controller: effective at once, listed as ended.
+    let r = c.post(&format!("{path}/{id}/revoke"), &[]).await;
+    assert_eq!(r.status, 403, "revoking needs the token too");
+    let r = c
+        .post(&format!("{path}/{id}/revoke"), &[("csrf", &token)])
+        .await;
+    assert_eq!(r.status, 303);
+    let page = c.get(r.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("De toegang is ingetrokken"));
+    assert!(page.body.contains("ingetrokken</span>"));
+    let (_, list) = app
+        .get("/api/v1/tenants/acme/grants", Some(&controller.token))
+        .await;
+    assert!(!list["items"][0]["revoked_at"].is_null());
+    let actions = audit_actions(&app).await;
+    assert!(
+        actions.contains(&"grant_given".to_owned())
+            && actions.contains(&"grant_revoked".to_owned())
+    );
+}
+
+async fn the_audit_trail_is_the_controllers_and_the_admins(backend: Backend) {
+    let Some(app) = spawn_app(backend, "console_audit").await else {
+        return;
+    };
+    app.tenant("acme").await;
+    app.tenant("globex").await;
+    let support = app.user(Role::Support, None).await;
+    let controller = user_email(&app, Role::Controller, Some("acme")).await;
+    let other = user_email(&app, Role::Controller, Some("globex")).await;
+    let admin = user_email(&app, Role::Admin, None).await;
+    let reference = app.file_as(&support.token, Some("acme"), json!({})).await["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut c = Browser::new(&app);
+    c.sign_in(&controller, "").await;
+    // Reading the request is an entry of the trail.
+    assert_eq!(
+        c.get(&format!("/console/requests/{reference}"))
+            .await
+            .status,
+        200
+    );
+    let path = "/console/tenants/acme/audit";
+    let page = c.get(path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert!(page.body.contains("Verzoek bekeken"));
+    assert!(
+        page.body
+            .contains(&format!("/console/requests/{reference}"))
+    );
+    assert!(page.body.contains(&controller));
+    // The actor filter names staff by id, never by address in the URL.
+    assert!(page.body.contains("name=\"actor\""));
+    let id = {
+        let e = controller.clone();
+        app.with_conn(move |c| {
+            inzage::store::users::User::find_by_email(c, &e)
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .await
+    };
+    let mine = c.get(&format!("{path}?actor={id}")).await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains("Verzoek bekeken"));
+    let none = c.get(&format!("{path}?actor=nobody")).await;
+    assert!(none.body.contains("Geen regels gevonden"));
+    let bad = c.get(&format!("{path}?from=gisteren")).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("id=\"audit-from-error\""));
+    // The CSV download, with the session.
+    assert!(
+        page.body
+            .contains("href=\"/console/tenants/acme/audit.csv\"")
+    );
+    let r = app
+        .client
+        .get(app.url("/console/tenants/acme/audit.csv"))
+        .header("cookie", c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("audit-acme-")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("seq,at,actor_id,actor_email"));
+    assert!(csv.contains("request_viewed") && csv.contains(&reference));
+
+    // Another tenant's controller: not found; support: not allowed; admin: yes.
+    let mut o = Browser::new(&app);
+    o.sign_in(&other, "").await;
+    assert_eq!(o.get(path).await.status, 404);
+    assert_eq!(o.get("/console/tenants/acme/audit.csv").await.status, 404);
+    let mut s = Browser::new(&app);
+    s.sign_in(&support.email, "").await;
+    assert_eq!(s.get(path).await.status, 403);
+    assert_eq!(s.get("/console/tenants/acme/audit.csv").await.status, 403);
+    let mut a = Browser::new(&app);
+    a.sign_in(&admin, "").await;
+    assert_eq!(a.get(path).await.status, 200);
+}
+
+async fn the_admin_pages_are_the_admins_and_every_change_is_audited(backend: Backend) {
+    let Some(app) = spawn_app(backend, "console_admin").await else {
+        return;
+    };
+    app.tenant("acme").await;
+    let support = user_email(&app, Role::Support, None).await;
+    let controller = user_email(&app, Role::Controller, Some("acme")).await;
+    let admin = user_email(&app, Role::Admin, None).await;
+    // Only an admin.
+    for who in [&support, &controller] {
+        let mut b = Browser::new(&app);
+        b.sign_in(who, "").await;
+        for page in [
+            "/console/admin",
+            "/console/admin/users",
+            "/console/admin/datamaps",
+            "/console/admin/jobs",
+        ] {
+            assert_eq!(b.get(page).await.status, 403, "{who} {page}");
+        }
+        let t = csrf(&b.get("/console/").await.body);
+        let r = b
+            .post(
+                "/console/admin/tenants",
+                &[
+                    ("csrf", &t),
+                    ("slug", "evil"),
+                    ("name", "E"),
+                    ("contact_email", "e@e.nl"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+    let mut a = Browser::new(&app);
+    a.sign_in(&admin, "").await;
+    let page = a.get("/console/admin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Tenant acme (acme)"));
+    let token = csrf(&page.body);
+    // A form too large for the console is refused with the console's headers too.
+    let big = "x".repeat(70 * 1024);
+    let r = a
+        .post(
+            "/console/admin/tenants",
+            &[("csrf", &token), ("name", &big)],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.headers["cache-control"], "no-store");
+    assert_eq!(r.headers["x-frame-options"], "DENY");
+    // Tenants: without the token refused; errors in place; added.
+    assert_eq!(
+        a.post("/console/admin/tenants", &[("slug", "initech")])
+            .await
+            .status,
+        403
+    );
+    let r = a
+        .post(
+            "/console/admin/tenants",
+            &[
+                ("csrf", &token),
+                ("slug", "Not A Slug"),
+                ("name", ""),
+                ("contact_email", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("id=\"tenant-slug-error\"")
+            && r.body.contains("id=\"tenant-contact_email-error\"")
+    );
+    let r = a
+        .post(
+            "/console/admin/tenants",
+            &[
+                ("csrf", &token),
+                ("slug", "initech"),
+                ("name", "Initech"),
+                ("contact_email", "privacy@initech.example"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = a
+        .post(
+            "/console/admin/tenants",
+            &[
+                ("csrf", &token),
+                ("slug", "initech"),
+                ("name", "Initech"),
+                ("contact_email", "privacy@initech.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "a taken slug is said in place");
+    assert!(
+        a.get("/console/admin")
+            .await
+            .body
+            .contains("Initech (initech)")
+    );
+
+    // Users: a controller needs a tenant; a user added without a password gets one, once.
+    let r = a
+        .post(
+            "/console/admin/users",
+            &[
+                ("csrf", &token),
+                ("email", "nieuw@initech.example"),
+                ("role", "controller"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("id=\"user-tenant-error\""));
+    let r = a
+        .post(
+            "/console/admin/users",
+            &[
+                ("csrf", &token),
+                ("email", "nieuw@initech.example"),
+                ("role", "controller"),
+                ("tenant", "initech"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Wachtwoord voor nieuw@initech.example"));
+    let password = r
+        .body
+        .split("<code>")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(password.len() >= 20);
+    let login = app.login("nieuw@initech.example", &password).await;
+    assert_eq!(login["tenant"], "initech");
+
+    // Disabling a user ends its console session at once; enabling lets it back in.
+    let mut s = Browser::new(&app);
+    s.sign_in(&support, "").await;
+    assert_eq!(s.get("/console/").await.status, 200);
+    let users = a.get("/console/admin/users").await;
+    assert!(users.body.contains(&support));
+    let sid = {
+        let e = support.clone();
+        app.with_conn(move |c| {
+            inzage::store::users::User::find_by_email(c, &e)
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .await
+    };
+    let r = a
+        .post(
+            &format!("/console/admin/users/{sid}/disable"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(s.get("/console/").await.status, 303, "session ended");
+    assert_eq!(s.sign_in(&support, "").await.status, 401);
+    let r = a
+        .post(
+            &format!("/console/admin/users/{sid}/enable"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(s.sign_in(&support, "").await.status, 303);
+    // A password given by the admin: too short is said in place; a good one ends sessions.
+    let r = a
+        .post(
+            &format!("/console/admin/users/{sid}/password"),
+            &[("csrf", &token), ("password", "kort")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains(&format!("id=\"password-{sid}-password-error\""))
+    );
+    let r = a
+        .post(
+            &format!("/console/admin/users/{sid}/password"),
+            &[("csrf", &token), ("password", "een nieuw lang wachtwoord")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        s.get("/console/").await.status,
+        303,
+        "sessions end with a new password"
+    );
+    app.login(&support, "een nieuw lang wachtwoord").await;
+    // An admin cannot disable themself.
+    let aid = {
+        let e = admin.clone();
+        app.with_conn(move |c| {
+            inzage::store::users::User::find_by_email(c, &e)
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .await
+    };
+    let r = a
+        .post(
+            &format!("/console/admin/users/{aid}/disable"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+
+    // The data map check names the problem; a tenant without a map says so.
+    let dir = tempfile::tempdir().unwrap();
+    let bad_map = dir.path().join("broken.toml");
+    std::fs::write(
+        &bad_map,
+        "tenant = \"broken\"\n[[systems]]\nname = \"App\"\nurl = \"ftp://x\"\n",
+    )
+    .unwrap();
+    let path = bad_map.display().to_string();
+    app.with_conn(move |c| {
+        inzage::service::admin::create_tenant(
+            c,
+            inzage::service::admin::TenantInput {
+                slug: "broken".into(),
+                name: "Broken".into(),
+                contact_email: "privacy@broken.example".into(),
+                language: inzage::domain::Language::Nl,
+                datamap_path: Some(path),
+                id_document_required: false,
+                sector: Default::default(),
+            },
+        )
+        .unwrap();
+    })
+    .await;
+    let maps = a.get("/console/admin/datamaps").await;
+    assert_eq!(maps.status, 200);
+    assert!(
+        maps.body.contains("broken.toml: system App"),
+        "{}",
+        maps.body
+    );
+    assert!(maps.body.contains("geen datamap"));
+
+    // A dead job goes back in the queue.
+    let job_id: String = app
+        .with_conn(|c| {
+            use diesel::prelude::*;
+            use inzage::store::schema::jobs;
+            let now = chrono::Utc::now().naive_utc();
+            inzage::store::jobs::enqueue(
+                c,
+                &inzage::store::jobs::NewJob {
+                    kind: "console_test".into(),
+                    payload: json!({}),
+                    dedupe_key: Some("console-test-dead".into()),
+                    run_after: now + chrono::Duration::days(1),
+                    max_attempts: 1,
+                },
+                now,
+            )
+            .unwrap();
+            diesel::update(jobs::table.filter(jobs::dedupe_key.eq("console-test-dead")))
+                .set((jobs::state.eq("dead"), jobs::last_error.eq(Some("boom"))))
+                .execute(c)
+                .unwrap();
+            jobs::table
+                .filter(jobs::dedupe_key.eq("console-test-dead"))
+                .select(jobs::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let jobs = a.get("/console/admin/jobs").await;
+    assert!(jobs.body.contains("console_test") && jobs.body.contains("boom"));
+    assert!(
+        jobs.body
+            .contains(&format!("/console/admin/jobs/{job_id}/retry"))
+    );
+    assert_eq!(
+        a.post(&format!("/console/admin/jobs/{job_id}/retry"), &[])
+            .await
+            .status,
+        403
+    );
+    let r = a
+        .post(
+            &format!("/console/admin/jobs/{job_id}/retry"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let again = a
+        .post(
+            &format!("/console/admin/jobs/{job_id}/retry"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(again.status, 409, "only a dead job");
+
+    // Every change is in the audit trail; no password is in it.
+    let actions = audit_actions(&app).await;
+    for a in [
+        "tenant_created",
+        "user_created",
+        "user_disabled",
+        "user_enabled",
+        "password_reset",
+        "job_retried",
+    ] {
+        assert!(actions.contains(&a.to_owned()), "{a} in {actions:?}");
+    }
+    let details: Vec<Option<String>> = app
+        .with_conn(|c| {
+            use diesel::prelude::*;
+            use inzage::store::schema::audit_log;
+            audit_log::table.select(audit_log::detail).load(c).unwrap()
+        })
+        .await;
+    assert!(
+        details
+            .iter()
+            .flatten()
+            .all(|d| !d.contains(&password) && !d.contains("een nieuw lang"))
+    );
 }
 
 /// The console's handlers go through `crate::service` only (the layers rule).

@@ -67,6 +67,40 @@ async fn the_console_works_in_a_real_browser() {
     let support = app.user(Role::Support, None).await;
     let controller_a = app.user(Role::Controller, Some("acme")).await;
     let _controller_b = app.user(Role::Controller, Some("globex")).await;
+    let admin = app.user(Role::Admin, None).await;
+    // A job that gave up, for the admin to put back in the queue.
+    let dead_job: String = app
+        .with_conn(|c| {
+            use diesel::prelude::*;
+            use inzage::store::schema::jobs;
+            let now = chrono::Utc::now().naive_utc();
+            inzage::store::jobs::enqueue(
+                c,
+                &inzage::store::jobs::NewJob {
+                    kind: "bundle".into(),
+                    payload: json!({"bundle_id": "gone"}),
+                    dedupe_key: Some("browser-dead-job".into()),
+                    run_after: now + chrono::Duration::days(1),
+                    max_attempts: 1,
+                },
+                now,
+            )
+            .unwrap();
+            diesel::update(jobs::table.filter(jobs::dedupe_key.eq("browser-dead-job")))
+                .set((
+                    jobs::state.eq("dead"),
+                    jobs::attempts.eq(1),
+                    jobs::last_error.eq(Some("bundle gone: nothing to compile")),
+                ))
+                .execute(c)
+                .unwrap();
+            jobs::table
+                .filter(jobs::dedupe_key.eq("browser-dead-job"))
+                .select(jobs::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
 
     // Anna's request, not yet assigned: support assigns and forwards it in the browser.
     let r_forward = app
@@ -109,6 +143,9 @@ async fn the_console_works_in_a_real_browser() {
         "support": support.email,
         "controller_a": controller_a.email,
         "tenant_a": "acme",
+        "tenant_b": "globex",
+        "admin": admin.email,
+        "dead_job": dead_job,
         "anna_email": "anna@example.nl",
         "other_email": "gerrit@globex.example",
         "r_forward": r_forward,
@@ -165,4 +202,12 @@ async fn the_console_works_in_a_real_browser() {
     assert_eq!(manifest["format"], "inzage-bundle/1");
     assert!(manifest.to_string().contains(&r_forward), "{manifest}");
     assert!(screenshots.join("queue-en-phone.png").exists());
+    for shot in [
+        "overview-en-phone.png",
+        "grants-running-nl-desktop.png",
+        "audit-en-desktop.png",
+        "admin-users-nl-desktop.png",
+    ] {
+        assert!(screenshots.join(shot).exists(), "{shot}");
+    }
 }

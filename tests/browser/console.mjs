@@ -179,12 +179,104 @@ try {
   resp = await page.goto(`${BASE}/console/requests/${S.r_other}`);
   expect(resp.status() === 404, `other tenant's request by URL: ${resp.status()}`);
   await shoot(page, "not-found");
+  // Grants: give support access for a few hours with a reason, see it running, revoke it.
+  await page.click("nav.nav a[href$='/grants']");
+  await page.waitForLoadState();
+  expect(new URL(page.url()).pathname === `/console/tenants/${S.tenant_a}/grants`, "grants page from the navigation");
+  await shoot(page, "grants-empty");
+  await Promise.all([page.waitForNavigation(), page.click("form[action$='/grants'] button")]);
+  expect(await page.isVisible("#grant-grantee-error"), "grant without a support user: error in place");
+  expect(await page.isVisible("#grant-reason-error"), "grant without a reason: error in place");
+  await here(page, "grants-errors");
+  await page.selectOption("#grant-grantee", S.support);
+  await page.selectOption("#grant-hours", "4");
+  await page.fill("#grant-reason", "Bundel van een verzoek nakijken op volledigheid");
+  await Promise.all([page.waitForNavigation(), page.click("form[action$='/grants'] button")]);
+  expect((await page.textContent("[role=status]")).includes("toegang is gegeven"), "grant given");
+  expect((await page.content()).includes(S.support), "grant listed with its grantee");
+  await shoot(page, "grants-running");
+  await Promise.all([page.waitForNavigation(), page.click("form.revoke button")]);
+  expect((await page.textContent("[role=status]")).includes("ingetrokken"), "grant revoked");
+  expect(!(await page.isVisible("form.revoke")), "no running grant left");
+  await shoot(page, "grants-revoked");
+  // The audit trail: who touched acme's data, with the grant given and revoked.
+  await page.click("nav.nav a[href$='/audit']");
+  await page.waitForLoadState();
+  const trail = await page.content();
+  expect(trail.includes("Toegang gegeven") && trail.includes("Toegang ingetrokken"), "grant entries in the trail");
+  expect(trail.includes("Verzoek bekeken"), "request reads in the trail");
+  await shoot(page, "audit");
+  // The overview: charts drawn on the server, numbers in tables beside them.
+  await page.click("nav.nav a[href='/console/overview']");
+  await page.waitForLoadState();
+  expect(await page.locator("svg[role=img]").count() >= 3, "overview charts");
+  expect(await page.locator("table.figures").count() >= 3, "overview tables");
+  expect(!(await page.content()).includes(S.r_other), "overview names no request");
+  await shoot(page, "overview");
+  // Another tenant's pages: not found.
+  resp = await page.goto(`${BASE}/console/tenants/${S.tenant_b}/grants`);
+  expect(resp.status() === 404, `other tenant's grants: ${resp.status()}`);
+  resp = await page.goto(`${BASE}/console/tenants/${S.tenant_b}/audit`);
+  expect(resp.status() === 404, `other tenant's audit trail: ${resp.status()}`);
+  resp = await page.goto(`${BASE}/console/admin`);
+  expect(resp.status() === 403, `controller on the admin page: ${resp.status()}`);
   // Sign out: the session is gone.
   await page.goto(`${BASE}/console/`);
   await Promise.all([page.waitForNavigation(), page.click("form[action='/console/logout'] button")]);
   resp = await page.goto(`${BASE}/console/`);
   expect(new URL(page.url()).pathname === "/console/login", "signed out");
   await ctl.close();
+
+  // --- support: the grants given to it; no audit trail, no admin -----------------------
+  const sup = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: "nl-NL" });
+  page = await sup.newPage();
+  await page.goto(`${BASE}/console/login`);
+  await signIn(page, S.support);
+  await page.click("nav.nav a[href='/console/grants']");
+  await page.waitForLoadState();
+  expect((await page.content()).includes("Bundel van een verzoek nakijken"), "support sees the grant it was given");
+  await shoot(page, "grants-support");
+  resp = await page.goto(`${BASE}/console/tenants/${S.tenant_a}/audit`);
+  expect(resp.status() === 403, `support on the audit trail: ${resp.status()}`);
+  resp = await page.goto(`${BASE}/console/admin`);
+  expect(resp.status() === 403, `support on the admin page: ${resp.status()}`);
+  await page.goto(`${BASE}/console/overview?tenant=${S.tenant_a}`);
+  await shoot(page, "overview-support");
+  await sup.close();
+
+  // --- admin: tenants, add a user, disable it, data maps, retry a dead job ---------------
+  const adm = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: "nl-NL" });
+  page = await adm.newPage();
+  await page.goto(`${BASE}/console/login`);
+  await signIn(page, S.admin);
+  await page.click("nav.nav a[href='/console/admin']");
+  await page.waitForLoadState();
+  await shoot(page, "admin-tenants");
+  await page.click(".subnav a[href='/console/admin/users']");
+  await page.waitForLoadState();
+  await page.fill("#user-email", "nieuw@processor.example.nl");
+  await page.selectOption("#user-role", "support");
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/console/admin/users'] button")]);
+  const shown = await page.textContent(".password code");
+  expect(shown && shown.length >= 20, "a made password is shown once");
+  await here(page, "admin-user-added");
+  await page.goto(`${BASE}/console/admin/users`);
+  expect(!(await page.content()).includes(shown), "the password is not shown again");
+  const card = page.locator("li.box", { hasText: "nieuw@processor.example.nl" });
+  await Promise.all([page.waitForNavigation(), card.locator("form[action$='/disable'] button").click()]);
+  expect((await page.textContent("[role=status]")).includes("uitgeschakeld"), "user disabled");
+  expect(await page.locator("li.box", { hasText: "nieuw@processor.example.nl" }).locator("form[action$='/enable']").count() === 1, "disabled user can be enabled");
+  await shoot(page, "admin-users");
+  await page.click(".subnav a[href='/console/admin/datamaps']");
+  await page.waitForLoadState();
+  await shoot(page, "admin-datamaps");
+  await page.click(".subnav a[href='/console/admin/jobs']");
+  await page.waitForLoadState();
+  await shoot(page, "admin-jobs");
+  await Promise.all([page.waitForNavigation(), page.click(`form[action='/console/admin/jobs/${S.dead_job}/retry'] button`)]);
+  expect((await page.textContent("[role=status]")).includes("weer in de wachtrij"), "dead job retried");
+  await here(page, "admin-job-retried");
+  await adm.close();
 } catch (e) {
   fail(`scenario stopped: ${e.stack || e}`);
 } finally {

@@ -8,10 +8,14 @@
 //! so logout or disabling the user ends it at once. Every form carries the session's CSRF
 //! token. Handlers call `crate::service` only.
 
+mod admin;
+pub mod chart;
 mod intake;
+mod overview;
 mod queue;
 mod request;
 mod session;
+mod tenant;
 pub mod text;
 
 use actix_web::http::StatusCode;
@@ -47,6 +51,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/console")
+            // Every answer under /console, also one actix makes itself (a form too large, a
+            // path that does not parse), carries the console's headers; the handlers set them
+            // too (`secure`), and the assets their own cache header.
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add((header::CACHE_CONTROL, "no-store"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "same-origin"))
+                    .add((header::CONTENT_SECURITY_POLICY, CONSOLE_CSP)),
+            )
             .app_data(
                 web::FormConfig::default()
                     .limit(64 * 1024)
@@ -75,6 +90,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/requests/{reference}/{action}",
                 web::post().to(request::act),
             )
+            .route("/overview", web::get().to(overview::page))
+            .route("/grants", web::get().to(tenant::mine))
+            .route("/tenants/{slug}/grants", web::get().to(tenant::grants_page))
+            .route("/tenants/{slug}/grants", web::post().to(tenant::give))
+            .route(
+                "/tenants/{slug}/grants/{id}/revoke",
+                web::post().to(tenant::revoke),
+            )
+            .route("/tenants/{slug}/audit", web::get().to(tenant::audit_page))
+            .route(
+                "/tenants/{slug}/audit.csv",
+                web::get().to(tenant::audit_csv),
+            )
+            .route("/admin", web::get().to(admin::tenants))
+            .route("/admin/users", web::get().to(admin::users))
+            .route("/admin/datamaps", web::get().to(admin::datamaps))
+            .route("/admin/jobs", web::get().to(admin::jobs))
+            .route("/admin/tenants", web::post().to(admin::add_tenant_form))
+            .route("/admin/users", web::post().to(admin::add_user_form))
+            .route(
+                "/admin/users/{id}/password",
+                web::post().to(admin::password),
+            )
+            .route(
+                "/admin/users/{id}/{what}",
+                web::post().to(admin::set_disabled),
+            )
+            .route("/admin/jobs/{id}/retry", web::post().to(admin::retry))
             .default_service(web::to(not_found)),
     );
 }
@@ -120,6 +163,34 @@ pub struct UserBar {
     pub role: &'static str,
     pub tenant: Option<String>,
     pub enters_requests: bool,
+    /// The navigation entries this user has besides the queue: (href, label key, nav key).
+    pub links: Vec<(String, &'static str, &'static str)>,
+}
+
+/// The console's navigation for a role: every user the queue and the overview; support and
+/// admin entering a request; a controller its tenant's grants and audit trail; support the
+/// grants given to it; an admin the administration.
+fn nav_links(p: &Principal) -> Vec<(String, &'static str, &'static str)> {
+    let mut links = vec![("/console/overview".to_owned(), "overview", "overview")];
+    match p.role {
+        Role::Controller => {
+            if let Some(slug) = &p.tenant_slug {
+                links.push((
+                    format!("/console/tenants/{}/grants", encode(slug)),
+                    "grants",
+                    "grants",
+                ));
+                links.push((
+                    format!("/console/tenants/{}/audit", encode(slug)),
+                    "audit",
+                    "audit",
+                ));
+            }
+        }
+        Role::Support => links.push(("/console/grants".to_owned(), "my_grants", "grants")),
+        Role::Admin => links.push(("/console/admin".to_owned(), "admin", "admin")),
+    }
+    links
 }
 
 impl Page {
@@ -216,6 +287,7 @@ impl Console {
                 role: text::role_label(p.role, self.language),
                 tenant: p.tenant_slug.clone(),
                 enters_requests: p.role != Role::Controller,
+                links: nav_links(p),
             }),
             csrf: self
                 .user

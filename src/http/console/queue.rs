@@ -21,6 +21,12 @@ use crate::service::queries::{QueueQuery, queue, status_counts};
 use crate::state::AppState;
 
 const PER_PAGE: i64 = 25;
+/// A total the kept counts cannot give (a time, channel or search filter) is counted up to
+/// this; beyond it the page says "more than", and pages go as far as it (80 pages): nobody
+/// reads further, they filter (benches/console_queue.rs: 1,000,000 requests).
+const COUNT_CAP: i64 = 2_000;
+/// The last page offered: a deeper page costs its whole offset.
+const MAX_PAGE: i64 = COUNT_CAP / PER_PAGE;
 
 /// One row of the queue (no personal data: the request page has it, and is audited).
 pub struct Row {
@@ -55,6 +61,8 @@ pub struct Count {
 pub struct QueueView {
     pub rows: Vec<Row>,
     pub total: i64,
+    /// The total was counted only up to [`COUNT_CAP`]: there are more.
+    pub more: bool,
     pub page: i64,
     pub pages: i64,
     pub prev_href: Option<String>,
@@ -105,7 +113,7 @@ impl Filters {
             open: get("open").is_some_and(|v| v == "true"),
             page: get("page")
                 .and_then(|p| p.parse().ok())
-                .filter(|p| (1..=100_000).contains(p))
+                .filter(|p| (1..=MAX_PAGE).contains(p))
                 .unwrap_or(1),
         }
     }
@@ -151,6 +159,7 @@ impl Filters {
             channel: self.channel,
             page: self.page,
             per_page: PER_PAGE,
+            count_cap: Some(COUNT_CAP),
             ..QueueQuery::default()
         }
     }
@@ -299,11 +308,14 @@ async fn render(
         }
         Err(e) => return c.error(&e),
     };
-    let pages = ((page.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let more = page.total > COUNT_CAP;
+    let total = page.total.min(COUNT_CAP);
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).clamp(1, MAX_PAGE);
     let t = T(language);
     let v = QueueView {
         rows: rows(state, language, &page),
-        total: page.total,
+        total,
+        more,
         page: filters.page,
         pages,
         prev_href: (filters.page > 1).then(|| filters.href(filters.page - 1)),
@@ -395,7 +407,8 @@ async fn render_search(
     let t = T(language);
     let v = QueueView {
         rows: rows(state, language, &page),
-        total: page.total,
+        total: page.total.min(COUNT_CAP),
+        more: page.total > COUNT_CAP,
         page: 1,
         pages: 1,
         prev_href: None,

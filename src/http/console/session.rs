@@ -82,6 +82,11 @@ impl FromRequest for Console {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| path.clone());
         let method_get = req.method() == actix_web::http::Method::GET;
+        // The client's address, as the API's audit entries name it.
+        let ip = state
+            .as_ref()
+            .and_then(|s| s.limits.client_ip(req))
+            .map(|ip| ip.to_string());
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| AppError::Internal("application state missing".to_owned()))?;
@@ -96,6 +101,10 @@ impl FromRequest for Console {
                 }
                 None => None,
             };
+            let user = user.map(|(mut p, csrf)| {
+                p.ip = ip;
+                (p, csrf)
+            });
             Ok(Console {
                 language,
                 lang_from_query: from_query.is_some(),

@@ -86,6 +86,7 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
         "closed" => ("afgesloten", "closed"),
         "counts" => ("Aantal per status", "Count per status"),
         "total" => ("totaal", "total"),
+        "more_than" => ("meer dan", "more than"),
         "page" => ("Pagina", "Page"),
         "of" => ("van", "of"),
         "previous" => ("Vorige", "Previous"),
@@ -297,6 +298,280 @@ fn pair(key: &str) -> Option<(&'static str, &'static str)> {
         "f_phone" => ("Telefoon", "Phone"),
         "f_details" => ("Toelichting", "Details"),
         "no" => ("nee", "no"),
+        // Navigation
+        "overview" => ("Overzicht", "Overview"),
+        "grants" => ("Toegang voor support", "Support access"),
+        "my_grants" => ("Mijn toegang", "My access"),
+        "audit" => ("Audittrail", "Audit trail"),
+        "admin" => ("Beheer", "Administration"),
+        // Overview
+        "overview_intro" => (
+            "Cijfers over de verzoeken die in de gekozen periode binnenkwamen, en de verzoeken die nu openstaan. Alleen aantallen: geen namen of adressen.",
+            "Figures on the requests received in the chosen period, and the requests open now. Counts only: no names or addresses.",
+        ),
+        "period" => ("Periode", "Period"),
+        "from" => ("Van", "From"),
+        "to" => ("Tot en met", "Up to and including"),
+        "until" => ("tot en met", "up to and including"),
+        "date_hint" => (
+            "Jaar-maand-dag, bijvoorbeeld 2026-03-05",
+            "Year-month-day, for example 2026-03-05",
+        ),
+        "all_tenants" => ("Alle klanten", "All tenants"),
+        "show" => ("Toon", "Show"),
+        "last_4_weeks" => ("Laatste 4 weken", "Last 4 weeks"),
+        "last_12_weeks" => ("Laatste 12 weken", "Last 12 weeks"),
+        "last_52_weeks" => ("Laatste 52 weken", "Last 52 weeks"),
+        "key_figures" => ("Kerncijfers", "Key figures"),
+        "received_in_period" => ("Ontvangen in de periode", "Received in the period"),
+        "answered_cap" => (
+            "Beantwoord (afgehandeld of afgewezen)",
+            "Answered (completed or refused)",
+        ),
+        "on_time_legal" => ("Op tijd (wettelijke termijn)", "On time (legal deadline)"),
+        "on_time_promised" => ("Op tijd (beloofde termijn)", "On time (promised deadline)"),
+        "median_days" => ("Mediaan dagen tot antwoord", "Median days to answer"),
+        "open_now" => ("Nu open", "Open now"),
+        "wk" => ("wk", "wk"),
+        "week" => ("Week", "Week"),
+        "total_cap" => ("Totaal", "Total"),
+        "chart_weekly" => (
+            "Ontvangen verzoeken per week, per soort",
+            "Requests received per week, by kind",
+        ),
+        "chart_weekly_desc" => (
+            "Gestapelde staven: het aantal verzoeken per week van ontvangst, per soort, van",
+            "Stacked bars: the number of requests per week of receipt, by kind, from",
+        ),
+        "numbers_beside" => (
+            "De aantallen staan in de tabel ernaast.",
+            "The numbers are in the table beside it.",
+        ),
+        "chart_timely" => ("Op tijd of te laat beantwoord", "Answered on time or late"),
+        "chart_timely_desc" => (
+            "Staven: beantwoorde verzoeken op tijd en te laat, gemeten tegen de wettelijke (of verlengde) termijn en tegen de beloofde termijn. Beantwoord:",
+            "Bars: answered requests on time and late, against the legal (or extended) deadline and against the promised one. Answered:",
+        ),
+        "answered_lc" => ("verzoeken", "requests"),
+        "on_time" => ("op tijd", "on time"),
+        "late" => ("te laat", "late"),
+        "against_legal" => (
+            "Wettelijke termijn (art. 12 lid 3 AVG)",
+            "Legal deadline (Art. 12(3) GDPR)",
+        ),
+        "against_promised" => (
+            "Beloofde termijn (vier weken)",
+            "Promised deadline (four weeks)",
+        ),
+        "measured_against" => ("Gemeten tegen", "Measured against"),
+        "share_on_time" => ("Deel op tijd", "Share on time"),
+        "chart_due" => (
+            "Open verzoeken per week waarin ze af moeten zijn",
+            "Open requests by the week they are due",
+        ),
+        "chart_due_desc" => (
+            "Staven: de verzoeken die nu openstaan per week van hun uiterste datum; eerdere weken zijn te laat. Open:",
+            "Bars: the requests open now by the week of their due date; earlier weeks are overdue. Open:",
+        ),
+        "open_lc" => ("verzoeken", "requests"),
+        "due_earlier" => ("eerder (te laat)", "earlier (overdue)"),
+        "due_later" => ("later", "later"),
+        "this_week" => ("deze week", "this week"),
+        "later_weeks" => ("volgende weken", "next weeks"),
+        "due_week" => ("Uiterlijk in", "Due in"),
+        "open_cap" => ("Open", "Open"),
+        "chart_refusals" => ("Afwijzingen per grond", "Refusals by ground"),
+        "chart_refusals_desc" => (
+            "Staven: afgewezen verzoeken uit de periode per grond. Afgewezen:",
+            "Bars: refused requests of the period by ground. Refused:",
+        ),
+        "refused_lc" => ("verzoeken", "requests"),
+        "refusals_cap" => ("Afwijzingen", "Refusals"),
+        "no_refusals" => (
+            "Geen afwijzingen in deze periode.",
+            "No refusals in this period.",
+        ),
+        "legend" => ("Legenda", "Legend"),
+        "f_from" => ("Van", "From"),
+        "f_to" => ("Tot en met", "Up to and including"),
+        // Grants
+        "grants_intro" => (
+            "Support ziet de gegevens van uw organisatie (bundels, kopieën van identiteitsbewijzen) alleen met uw toestemming: 1 tot 24 uur, met een reden, en elke toegang staat in de audittrail. U kunt een toegang altijd direct intrekken.",
+            "Support reaches your organisation's data (bundles, copies of ID documents) only with your permission: 1 to 24 hours, with a reason, and every access is in the audit trail. You can revoke access at once at any time.",
+        ),
+        "grants_support_intro" => (
+            "De toegang die verwerkingsverantwoordelijken u gaven. Zonder lopende toegang ziet u van een klant alleen de wachtrij en de gegevens die nodig zijn om door te sturen.",
+            "The access controllers gave you. Without running access you see only a tenant's queue and what forwarding needs.",
+        ),
+        "give_grant" => ("Toegang geven", "Give access"),
+        "grantee" => ("Supportmedewerker", "Support user"),
+        "hours" => ("Hoe lang", "For how long"),
+        "hours_hint" => (
+            "1 tot 24 uur; de toegang stopt daarna vanzelf.",
+            "1 to 24 hours; the access ends on its own.",
+        ),
+        "hour" => ("uur", "hour"),
+        "hours_unit" => ("uur", "hours"),
+        "grant_reason" => ("Reden", "Reason"),
+        "grant_reason_hint" => (
+            "Waarom heeft support toegang nodig? Staat in de e-mail en in de audittrail.",
+            "Why does support need access? Shown in the e-mail and in the audit trail.",
+        ),
+        "no_support_users" => (
+            "Er zijn geen actieve supportmedewerkers.",
+            "There are no active support users.",
+        ),
+        "running_grants" => ("Lopende toegang", "Running access"),
+        "past_grants" => (
+            "Beëindigde toegang (laatste 90 dagen)",
+            "Ended access (last 90 days)",
+        ),
+        "no_grants" => ("Geen.", "None."),
+        "given_by" => ("Gegeven door", "Given by"),
+        "given_at" => ("Gegeven op", "Given at"),
+        "ends_at" => ("Loopt tot", "Runs until"),
+        "ended_at" => ("Geëindigd", "Ended"),
+        "first_used" => ("Eerst gebruikt", "First used"),
+        "not_used" => ("niet gebruikt", "not used"),
+        "revoke" => ("Intrekken", "Revoke"),
+        "revoked" => ("ingetrokken", "revoked"),
+        "expired" => ("verlopen", "expired"),
+        "done_granted" => (
+            "De toegang is gegeven. De supportmedewerker en uw contactadres krijgen een e-mail.",
+            "Access given. The support user and your contact address get an e-mail.",
+        ),
+        "done_revoked" => (
+            "De toegang is ingetrokken; dat geldt direct.",
+            "Access revoked; this takes effect at once.",
+        ),
+        "f_grantee" => ("Supportmedewerker", "Support user"),
+        "f_hours" => ("Hoe lang", "For how long"),
+        // Audit trail
+        "audit_intro" => (
+            "Wie de gegevens van deze klant las of wijzigde: elke lezing van persoonsgegevens door medewerkers en elke wijziging, in een keten die niet ongemerkt te veranderen is.",
+            "Who read or changed this tenant's data: every read of personal data by staff and every change, in a chain that cannot be changed unnoticed.",
+        ),
+        "actor" => ("Medewerker (e-mailadres)", "Staff member (e-mail address)"),
+        "actor_hint" => (
+            "Optioneel: alleen wat deze persoon deed.",
+            "Optional: only what this person did.",
+        ),
+        "f_actor" => ("Medewerker", "Staff member"),
+        "download_csv" => ("Download als CSV", "Download as CSV"),
+        "seq" => ("Nr.", "No."),
+        "when" => ("Wanneer", "When"),
+        "action" => ("Handeling", "Action"),
+        "role" => ("Rol", "Role"),
+        "grant" => ("Toegang", "Grant"),
+        "ip" => ("IP-adres", "IP address"),
+        "entries" => ("regels", "entries"),
+        "audit_empty" => ("Geen regels gevonden.", "No entries found."),
+        // Admin
+        "admin_intro" => (
+            "Klanten, medewerkers, datamaps en de achtergrondtaken.",
+            "Tenants, staff, data maps and background jobs.",
+        ),
+        "tenants" => ("Klanten", "Tenants"),
+        "users" => ("Medewerkers", "Staff users"),
+        "datamaps" => ("Datamaps", "Data maps"),
+        "jobs" => ("Achtergrondtaken", "Background jobs"),
+        "add_tenant" => ("Klant toevoegen", "Add a tenant"),
+        "slug" => ("Korte naam (slug)", "Short name (slug)"),
+        "slug_hint" => (
+            "Kleine letters, cijfers en -, bijvoorbeeld acme. Staat in adressen.",
+            "Lower-case letters, digits and -, for example acme. Used in addresses.",
+        ),
+        "tenant_name" => ("Naam", "Name"),
+        "contact_email" => ("Contactadres privacy", "Privacy contact address"),
+        "tenant_language" => ("Taal van de e-mails", "Language of the e-mails"),
+        "datamap_path" => ("Datamap (optioneel)", "Data map (optional)"),
+        "datamap_hint" => (
+            "Pad van het bestand, bijvoorbeeld exports/acme.toml",
+            "Path of the file, for example exports/acme.toml",
+        ),
+        "created" => ("Aangemaakt", "Created"),
+        "add_user" => ("Medewerker toevoegen", "Add a staff user"),
+        "user_role" => ("Rol", "Role"),
+        "user_tenant" => (
+            "Klant (alleen voor een verwerkingsverantwoordelijke)",
+            "Tenant (only for a controller)",
+        ),
+        "none" => ("Geen", "None"),
+        "initial_password" => ("Wachtwoord (optioneel)", "Password (optional)"),
+        "password_hint" => (
+            "Minstens 12 tekens. Leeg laten: er wordt een wachtwoord gemaakt dat u één keer ziet.",
+            "At least 12 characters. Leave empty: one is made for you and shown once.",
+        ),
+        "state" => ("Staat", "State"),
+        "active" => ("actief", "active"),
+        "disabled" => ("uitgeschakeld", "disabled"),
+        "disable" => ("Uitschakelen", "Disable"),
+        "enable" => ("Inschakelen", "Enable"),
+        "reset_password" => ("Nieuw wachtwoord", "Reset password"),
+        "new_password" => ("Nieuw wachtwoord (optioneel)", "New password (optional)"),
+        "you" => ("u zelf", "you"),
+        "password_once" => (
+            "Geef dit wachtwoord door aan de medewerker. Het wordt nergens bewaard en niet nog eens getoond; lopende sessies van de medewerker zijn beëindigd.",
+            "Hand this password to the staff member. It is not kept anywhere and not shown again; the user's sessions have ended.",
+        ),
+        "password_once_new" => (
+            "Geef dit wachtwoord door aan de nieuwe medewerker. Het wordt nergens bewaard en niet nog eens getoond.",
+            "Hand this password to the new staff member. It is not kept anywhere and not shown again.",
+        ),
+        "password_for" => ("Wachtwoord voor", "Password for"),
+        "password_set" => (
+            "Het wachtwoord is gezet; lopende sessies van de medewerker zijn beëindigd.",
+            "The password is set; the user's sessions have ended.",
+        ),
+        "done_tenant" => ("De klant is toegevoegd.", "The tenant was added."),
+        "done_user" => ("De medewerker is toegevoegd.", "The staff user was added."),
+        "done_disabled" => (
+            "De medewerker is uitgeschakeld; de sessies zijn beëindigd.",
+            "The user is disabled; their sessions have ended.",
+        ),
+        "done_enabled" => (
+            "De medewerker is weer ingeschakeld.",
+            "The user is enabled again.",
+        ),
+        "done_retried" => (
+            "De taak staat weer in de wachtrij.",
+            "The job is back in the queue.",
+        ),
+        "datamap_ok" => ("in orde", "fine"),
+        "datamap_none" => ("geen datamap", "no data map"),
+        "systems" => ("systemen", "systems"),
+        "system" => ("systeem", "system"),
+        "table" => ("tabel", "table"),
+        "tables" => ("tabellen", "tables"),
+        "problems" => ("Problemen", "Problems"),
+        "datamap_intro" => (
+            "De controle van elk bestand zoals inzage datamap check die doet (zonder verbinding met de databases).",
+            "Each file checked as inzage datamap check does (without connecting to the databases).",
+        ),
+        "jobs_intro" => (
+            "Taken die wachten, lopen of zijn opgegeven (dead). Een opgegeven taak kan opnieuw in de wachtrij.",
+            "Jobs that wait, run or gave up (dead). A dead job can go back in the queue.",
+        ),
+        "job_kind" => ("Soort", "Kind"),
+        "attempts" => ("Pogingen", "Attempts"),
+        "last_error" => ("Laatste fout", "Last error"),
+        "updated" => ("Bijgewerkt", "Updated"),
+        "retry" => ("Opnieuw proberen", "Retry"),
+        "no_jobs" => (
+            "Geen taken die wachten, lopen of zijn opgegeven.",
+            "No waiting, running or dead jobs.",
+        ),
+        "job_queued" => ("wacht", "waiting"),
+        "job_running" => ("loopt", "running"),
+        "job_dead" => ("opgegeven", "dead"),
+        "f_slug" => ("Korte naam", "Short name"),
+        "f_contact_email" => ("Contactadres", "Contact address"),
+        "f_role" => ("Rol", "Role"),
+        "f_password" => ("Wachtwoord", "Password"),
+        "f_user" => ("Medewerker", "User"),
+        "f_job" => ("Taak", "Job"),
+        "f_datamap" => ("Datamap", "Data map"),
+        "f_language" => ("Taal", "Language"),
         _ => return None,
     })
 }
@@ -321,6 +596,24 @@ pub fn field_message(message: &str, language: Language) -> String {
         m if m.starts_with("must be one of") => "Maak een keuze uit de lijst".to_owned(),
         "must be 1 or 2" => "Kies 1 of 2 maanden".to_owned(),
         "is not a known tenant" => "Kies een klant uit de lijst".to_owned(),
+        "must be an active support user" => "Kies een actieve supportmedewerker".to_owned(),
+        "must be 1 to 24" => "Kies 1 tot 24 uur".to_owned(),
+        "must not be before the start" => "Mag niet voor het begin liggen".to_owned(),
+        "at most 366 days after the start" => "Hoogstens 366 dagen na het begin".to_owned(),
+        "a controller needs a tenant" => {
+            "Kies de klant van deze verwerkingsverantwoordelijke".to_owned()
+        }
+        "only a controller belongs to a tenant" => {
+            "Alleen een verwerkingsverantwoordelijke hoort bij een klant".to_owned()
+        }
+        "you cannot disable yourself" => "U kunt uzelf niet uitschakelen".to_owned(),
+        m if m.starts_with("must be at most") && m.ends_with("characters") => {
+            format!("Te lang ({m})")
+        }
+        m if m.contains("at least 12") || m.contains("too short") => {
+            "Minstens 12 tekens".to_owned()
+        }
+        m if m.contains("already exists") => "Bestaat al".to_owned(),
         "must not be in the future" => "Mag niet in de toekomst liggen".to_owned(),
         "must be a date as YYYY-MM-DD" => "Vul een datum in als JJJJ-MM-DD".to_owned(),
         "choose letter, phone or e-mail" => "Kies brief, telefoon of e-mail".to_owned(),
@@ -386,6 +679,108 @@ fn pick(language: Language, nl: &'static str, en: &'static str) -> &'static str 
         Language::Nl => nl,
         Language::En => en,
     }
+}
+
+/// A refusal ground in staff words (the overview's table; the subject's wording is in
+/// `mail::labels`).
+pub fn ground_short(ground: &str, language: Language) -> String {
+    let (nl, en) = match ground {
+        "manifestly_unfounded" => (
+            "kennelijk ongegrond (art. 12 lid 5)",
+            "manifestly unfounded (Art. 12(5))",
+        ),
+        "excessive" => ("buitensporig (art. 12 lid 5)", "excessive (Art. 12(5))"),
+        "identity_not_established" => (
+            "identiteit niet vastgesteld (art. 11 lid 2, 12 lid 6)",
+            "identity not established (Art. 11(2), 12(6))",
+        ),
+        "no_data" => ("geen gegevens", "no data"),
+        "erasure_exception_expression" => (
+            "verwijdering: meningsuiting (art. 17 lid 3 sub a)",
+            "erasure: expression (Art. 17(3)(a))",
+        ),
+        "erasure_exception_legal_obligation" => (
+            "verwijdering: wettelijke plicht (art. 17 lid 3 sub b)",
+            "erasure: legal obligation (Art. 17(3)(b))",
+        ),
+        "erasure_exception_public_health" => (
+            "verwijdering: volksgezondheid (art. 17 lid 3 sub c)",
+            "erasure: public health (Art. 17(3)(c))",
+        ),
+        "erasure_exception_archiving" => (
+            "verwijdering: archief, onderzoek (art. 17 lid 3 sub d)",
+            "erasure: archiving, research (Art. 17(3)(d))",
+        ),
+        "erasure_exception_legal_claims" => (
+            "verwijdering: rechtsvordering (art. 17 lid 3 sub e)",
+            "erasure: legal claims (Art. 17(3)(e))",
+        ),
+        "rights_of_others" => (
+            "rechten van anderen (art. 15 lid 4)",
+            "rights of others (Art. 15(4))",
+        ),
+        "statutory_restriction" => (
+            "wettelijke beperking (art. 41 UAVG)",
+            "statutory restriction (UAVG art. 41)",
+        ),
+        "conditions_not_met" => ("voorwaarden niet vervuld", "conditions not met"),
+        "compelling_legitimate_grounds" => (
+            "dwingende gerechtvaardigde gronden (art. 21 lid 1)",
+            "compelling legitimate grounds (Art. 21(1))",
+        ),
+        "automated_decision_exception" => (
+            "geautomatiseerd besluit toegestaan (art. 22 lid 2)",
+            "automated decision allowed (Art. 22(2))",
+        ),
+        "other" => ("andere grond", "other ground"),
+        other => return other.to_owned(),
+    };
+    pick(language, nl, en).to_owned()
+}
+
+/// An audit entry's action in plain words, starting with a capital (unknown ones as stored).
+pub fn audit_action(action: &str, language: Language) -> String {
+    let words = audit_words(action, language);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
+fn audit_words(action: &str, language: Language) -> String {
+    let (nl, en) = match action {
+        "request_viewed" => ("verzoek bekeken", "request viewed"),
+        "request_filed" | "request_entered" => ("verzoek ingevoerd", "request entered"),
+        "bundle_download" | "bundle_downloaded" => ("bundel gedownload", "bundle downloaded"),
+        "bundle_requested" => ("bundel aangevraagd", "bundle requested"),
+        "grant_given" => ("toegang gegeven", "access given"),
+        "grant_revoked" => ("toegang ingetrokken", "access revoked"),
+        "id_document_viewed" => ("kopie identiteitsbewijs bekeken", "ID copy viewed"),
+        "tenant_created" => ("klant aangemaakt", "tenant created"),
+        "user_created" => ("medewerker aangemaakt", "staff user created"),
+        "user_disabled" => ("medewerker uitgeschakeld", "staff user disabled"),
+        "user_enabled" => ("medewerker ingeschakeld", "staff user enabled"),
+        "password_reset" => ("wachtwoord gezet", "password reset"),
+        "job_retried" => ("taak opnieuw gestart", "job retried"),
+        "identities_viewed" => ("kenmerken bekeken", "identifiers viewed"),
+        "identity_added" => ("kenmerk toegevoegd", "identifier added"),
+        "identity_removed" => ("kenmerk verwijderd", "identifier removed"),
+        "request_closed" => ("verzoek gesloten", "request closed"),
+        "request_personal_data_erased" => (
+            "persoonsgegevens van het verzoek gewist (bewaartermijn)",
+            "the request's personal data erased (retention)",
+        ),
+        a if a.starts_with("request_") => {
+            let action = a.trim_start_matches("request_");
+            return match pair(&format!("act_{action}")) {
+                Some((nl, en)) => pick(language, nl, en).to_owned(),
+                None => action.to_owned(),
+            };
+        }
+        other => return other.to_owned(),
+    };
+    pick(language, nl, en).to_owned()
 }
 
 /// A history line's event in plain words (staff see every event, the subject's and internal).

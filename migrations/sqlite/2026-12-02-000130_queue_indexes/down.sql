@@ -1,0 +1,2 @@
+DROP INDEX requests_channel_due;
+DROP INDEX requests_subject_email;
