@@ -99,7 +99,11 @@ pub async fn retry(
 ) -> AppResult<HttpResponse> {
     admin_only(p.role)?;
     let id = path.into_inner();
-    let job = state.db.run(move |c| queue::retry(c, &id)).await?;
+    let by = p.clone();
+    let job = state
+        .db
+        .run(move |c| crate::service::admin::retry_job(c, &by, &id))
+        .await?;
     tracing::info!(job = %job.id, by = %p.user_id, "dead job requeued");
     Ok(HttpResponse::Ok().json(JobView::of(&job)))
 }

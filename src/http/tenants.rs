@@ -8,7 +8,7 @@ use super::extract::Staff;
 use super::views::{TenantView, UserView};
 use crate::domain::{Language, Role};
 use crate::error::{AppError, AppResult};
-use crate::service::admin::{TenantInput, UserInput, create_tenant, create_user};
+use crate::service::admin::{TenantInput, UserInput, add_tenant, add_user};
 use crate::state::AppState;
 
 fn admin_only(role: Role) -> AppResult<()> {
@@ -110,7 +110,12 @@ pub async fn create(
         id_document_required,
         sector,
     };
-    let tenant = state.db.run(move |conn| create_tenant(conn, input)).await?;
+    // Audited as the console's "add tenant": `tenant_created` opens the tenant's chain.
+    let by = p.clone();
+    let tenant = state
+        .db
+        .run(move |conn| add_tenant(conn, &by, input))
+        .await?;
     tracing::info!(tenant = %tenant.slug, by = %p.user_id, "tenant created");
     Ok(HttpResponse::Created().json(TenantView::of(&tenant)))
 }
@@ -155,11 +160,13 @@ pub async fn create_staff_user(
         return Err(AppError::MalformedBody("incomplete body".to_owned()));
     };
     let slug = tenant_slug.clone();
+    let by = p.clone();
     let user = state
         .db
         .run(move |conn| {
-            create_user(
+            add_user(
                 conn,
+                &by,
                 UserInput {
                     email,
                     role,

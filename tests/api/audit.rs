@@ -14,6 +14,7 @@ use crate::helpers::{
 use inzage::domain::Role;
 
 crate::on_both_backends!(the_trail_is_read_by_its_controller_and_verified);
+crate::on_both_backends!(admin_changes_through_the_api_are_audited);
 
 const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -290,4 +291,30 @@ async fn two_instances_keep_one_chain() {
     let (code, out) = cli_async(&app, &["audit", "verify", "--tenant", "acme"]).await;
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("audit chain intact: 201 entries"), "{out}");
+}
+
+/// The API's admin changes leave the same audit entries as the console's: a tenant made with
+/// `POST /tenants` opens its chain with `tenant_created`.
+async fn admin_changes_through_the_api_are_audited(backend: Backend) {
+    let Some(app) = spawn_app(backend, "audit_admin_api").await else {
+        return;
+    };
+    let admin = app.user(Role::Admin, None).await;
+    let (s, v) = app
+        .post(
+            "/api/v1/tenants",
+            Some(&admin.token),
+            &json!({"slug": "gamma", "name": "Gamma", "contact_email": "privacy@gamma.example"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, trail) = app
+        .get("/api/v1/tenants/gamma/audit", Some(&admin.token))
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(actions.first(), Some(&"tenant_created"), "{trail}");
 }
