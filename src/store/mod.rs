@@ -10,6 +10,7 @@ pub mod bundles;
 pub mod console_sessions;
 pub mod erasures;
 pub mod events;
+pub mod execution;
 pub mod files;
 pub mod grants;
 pub mod id_documents;
