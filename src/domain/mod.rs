@@ -8,6 +8,7 @@ pub mod audit;
 pub mod certificate;
 pub mod deadline;
 pub mod event;
+pub mod execution;
 pub mod job;
 pub mod lifecycle;
 pub mod reference;

@@ -7,6 +7,7 @@ pub mod body;
 pub mod bundles;
 pub mod console;
 pub mod deadlines;
+pub mod execution;
 pub mod extract;
 pub mod file_body;
 pub mod grants;
@@ -82,6 +83,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(bundles::create),
             )
             .route("/requests/{reference}/bundle", web::get().to(bundles::show))
+            .route(
+                "/requests/{reference}/plan",
+                web::post().to(execution::create),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}",
+                web::get().to(execution::show),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}/approve",
+                web::post().to(execution::approve),
+            )
+            .route(
+                "/requests/{reference}/rectification_disputed",
+                web::post().to(execution::dispute),
+            )
             .route(
                 "/requests/{reference}/identities",
                 web::get().to(identities::list),

@@ -15,6 +15,7 @@ mod cli;
 mod console;
 mod console_browser;
 mod deadlines;
+mod execution;
 mod durability;
 mod files;
 mod grants;
