@@ -158,9 +158,7 @@ pub struct PlanRecipient {
 impl PlanRecipient {
     /// Recipients of the tables the plan changes (not of those it only keeps), once each by
     /// name, in map order; the first address given for a name is used.
-    pub fn of<'a>(
-        tables: impl Iterator<Item = (&'a [RecipientRef], bool)>,
-    ) -> Vec<Self> {
+    pub fn of<'a>(tables: impl Iterator<Item = (&'a [RecipientRef], bool)>) -> Vec<Self> {
         let mut out: Vec<Self> = Vec::new();
         for (recipients, changed) in tables {
             if !changed {
@@ -207,15 +205,22 @@ mod tests {
             ok(RequestKind::Rectification, PlanAsk::Changes),
             Ok(Ok(PlanKind::Rectification))
         );
-        assert!(matches!(ok(RequestKind::Rectification, PlanAsk::Plain), Ok(Err(m)) if m.field == "changes"));
+        assert!(
+            matches!(ok(RequestKind::Rectification, PlanAsk::Plain), Ok(Err(m)) if m.field == "changes")
+        );
         assert!(matches!(ok(RequestKind::Erasure, PlanAsk::Lift), Ok(Err(m)) if m.field == "lift"));
         assert_eq!(
             ok(RequestKind::Access, PlanAsk::Plain).map_err(|e| e.code()),
             Err("no_plan_for_kind")
         );
         assert_eq!(
-            plan_kind(RequestKind::Erasure, Status::Completed, false, PlanAsk::Plain)
-                .map_err(|e| e.code()),
+            plan_kind(
+                RequestKind::Erasure,
+                Status::Completed,
+                false,
+                PlanAsk::Plain
+            )
+            .map_err(|e| e.code()),
             Err("request_closed")
         );
         assert_eq!(
@@ -258,9 +263,7 @@ mod tests {
             name: "Archief".into(),
             email: None,
         }];
-        let r = PlanRecipient::of(
-            [(&a[..], true), (&b[..], true), (&kept[..], false)].into_iter(),
-        );
+        let r = PlanRecipient::of([(&a[..], true), (&b[..], true), (&kept[..], false)].into_iter());
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].email.as_deref(), Some("p@s.example"));
         assert_eq!(r[1].name, "Bank");

@@ -145,8 +145,7 @@ impl PlanView {
                 .result
                 .as_deref()
                 .and_then(|r| serde_json::from_str(r).ok()),
-            certificate_url: done
-                .then(|| format!("/api/v1/requests/{}/certificate", d.reference)),
+            certificate_url: done.then(|| format!("/api/v1/requests/{}/certificate", d.reference)),
         }
     }
 }
@@ -157,7 +156,10 @@ fn parse_plan_body(body: &PlanRequestBody) -> AppResult<PlanBody> {
     let mut changes = None;
     if let Some(v) = body.changes.value() {
         match v.as_array() {
-            None => f.error("changes", "must be a list of {system, table, column, value}"),
+            None => f.error(
+                "changes",
+                "must be a list of {system, table, column, value}",
+            ),
             Some(items) => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
@@ -194,7 +196,10 @@ fn parse_plan_body(body: &PlanRequestBody) -> AppResult<PlanBody> {
         }
     }
     if lift && changes.is_some() {
-        f.error("lift", "a plan either lifts a restriction or lists changes, not both");
+        f.error(
+            "lift",
+            "a plan either lifts a restriction or lists changes, not both",
+        );
     }
     f.finish()?;
     Ok(match (lift, changes) {

@@ -229,8 +229,13 @@ fn carry_out(
         for t in &mut tables {
             t.at = committed.and_utc();
         }
-        let json = serde_json::to_string(&tables).map_err(|e| ExecutionJobError::Map(e.to_string()))?;
-        let rows: u64 = tables.iter().filter(|t| t.action != TableAction::Keep).map(|t| t.rows).sum();
+        let json =
+            serde_json::to_string(&tables).map_err(|e| ExecutionJobError::Map(e.to_string()))?;
+        let rows: u64 = tables
+            .iter()
+            .filter(|t| t.action != TableAction::Keep)
+            .map(|t| t.rows)
+            .sum();
         plans::system_state(
             conn,
             &plan.id,
@@ -251,8 +256,7 @@ fn carry_out(
     }
     // What inzage keeps of a rectification: which columns changed and a hash of each old
     // value, never a value (the sealed new values are forgotten by record_done).
-    let result = (!hashes.is_empty())
-        .then(|| serde_json::json!({ "changed": hashes }).to_string());
+    let result = (!hashes.is_empty()).then(|| serde_json::json!({ "changed": hashes }).to_string());
     record_done(
         conn,
         state,

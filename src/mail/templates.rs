@@ -611,10 +611,9 @@ pub fn reported_line(t: &ReportedTable, language: Language) -> String {
         (Language::En, TableAction::Mask) => {
             format!("{rows} kept, but these data erased or made unreadable: {cols}")
         }
-        (Language::En, TableAction::Keep) => format!(
-            "{rows} kept; reason: {}",
-            t.reason.as_deref().unwrap_or("")
-        ),
+        (Language::En, TableAction::Keep) => {
+            format!("{rows} kept; reason: {}", t.reason.as_deref().unwrap_or(""))
+        }
         (Language::En, TableAction::Update) => format!("{rows} corrected: {cols}"),
         (Language::En, TableAction::Restrict) => {
             format!("{rows} marked as restricted: only stored, not used")
@@ -654,7 +653,11 @@ pub(super) fn execution_report(
     let v = ExecutionReportView {
         change: change_label(m.change, language).to_owned(),
         controller: m.controller.clone(),
-        lines: m.tables.iter().map(|t| reported_line(t, language)).collect(),
+        lines: m
+            .tables
+            .iter()
+            .map(|t| reported_line(t, language))
+            .collect(),
         told: m.recipients_told.clone(),
         to_tell: m.recipients_to_tell.clone(),
         status_url: m.status_url.clone(),
@@ -685,8 +688,14 @@ pub(super) fn recipient_notice(
     processor: &str,
 ) -> Result<RenderedMail, MailError> {
     let subject = match language {
-        Language::Nl => format!("Verzoek {}: wijziging van persoonsgegevens (art. 19 AVG)", m.reference),
-        Language::En => format!("Request {}: change of personal data (Art. 19 GDPR)", m.reference),
+        Language::Nl => format!(
+            "Verzoek {}: wijziging van persoonsgegevens (art. 19 AVG)",
+            m.reference
+        ),
+        Language::En => format!(
+            "Request {}: change of personal data (Art. 19 GDPR)",
+            m.reference
+        ),
     };
     let v = RecipientNoticeView {
         change: change_label(m.change, language).to_owned(),

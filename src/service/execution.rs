@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Principal;
 use crate::crypto;
 use crate::domain::certificate::{
-    CertifiedActor, CertifiedRecipient, CertifiedSystem, CertifiedTable, Certificate, TableAction,
+    Certificate, CertifiedActor, CertifiedRecipient, CertifiedSystem, CertifiedTable, TableAction,
 };
 use crate::domain::execution::{
     PlanAsk, PlanKind, PlanRecipient, PlannedSystem, PlannedTable, RecipientRef, plan_kind,
@@ -41,10 +41,10 @@ use crate::store::jobs::{self, NewJob};
 use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
 use crate::store::{DbConnection, new_id, now, write_tx};
+use crate::tenant_data::DataMap;
 use crate::tenant_data::exec_sql::{self, Change, Operation};
 use crate::tenant_data::execute::{self, DELETE_BATCH, ExecOptions, TableResult, UPDATE_BATCH};
 use crate::tenant_data::sql::Needles;
-use crate::tenant_data::DataMap;
 
 /// Tries of an execution job: a tenant database down for a while is retried with backoff; a
 /// lift waits for its notice to the subject to be sent (art. 18(3)).
@@ -98,8 +98,9 @@ fn with_data_access(
     let Some(tenant_id) = row.tenant_id.clone() else {
         return Err(AppError::Conflict {
             code: "no_tenant",
-            message: "assign the request to a tenant first: a plan comes from the tenant's data map"
-                .to_owned(),
+            message:
+                "assign the request to a tenant first: a plan comes from the tenant's data map"
+                    .to_owned(),
         });
     };
     let grant = require_data_access(conn, principal, &tenant_id, now())?;
@@ -316,17 +317,20 @@ pub fn create_plan(
     // The dry run: the same statements as the execution, in a transaction rolled back, so the
     // plan shows exactly what approval will do. Outside the store's transaction: no store
     // lock is held while tenant databases work.
-    let results = execute::dry_run(&map, &op, &needles, &options).map_err(|e| {
-        AppError::Conflict {
+    let results =
+        execute::dry_run(&map, &op, &needles, &options).map_err(|e| AppError::Conflict {
             code: "dry_run_failed",
             message: format!("the plan could not be counted: {}", chain(&e)),
-        }
-    })?;
+        })?;
     let planned = planned_of(&results);
     let recipients = recipients_of(&map, &planned);
     let plan_id = new_id();
     let sealed = if kind == PlanKind::Rectification {
-        Some(seal_changes(state.settings.secret_bytes(), &plan_id, &changes)?)
+        Some(seal_changes(
+            state.settings.secret_bytes(),
+            &plan_id,
+            &changes,
+        )?)
     } else {
         None
     };
@@ -376,7 +380,8 @@ pub fn create_plan(
         }
         let actor = EventActor::staff(&principal.user_id, &principal.email);
         let mut event = NewEvent::new(&row.id, &actor, EventKind::ExecutionPlanned, at);
-        event.data = Some(serde_json::json!({"plan_id": plan_id, "kind": kind.as_str()}).to_string());
+        event.data =
+            Some(serde_json::json!({"plan_id": plan_id, "kind": kind.as_str()}).to_string());
         event.insert(conn)?;
         service_audit::record_access(
             conn,
@@ -503,12 +508,14 @@ pub fn approve_plan(
         if !plan.is(PlanState::Draft) {
             return Err(AppError::Conflict {
                 code: "plan_not_draft",
-                message: format!("the plan is {}; only a current draft can be approved", plan.state),
+                message: format!(
+                    "the plan is {}; only a current draft can be approved",
+                    plan.state
+                ),
             });
         }
-        let kind = PlanKind::parse(&plan.kind).ok_or_else(|| {
-            AppError::Internal(format!("plan {} has an unknown kind", plan.id))
-        })?;
+        let kind = PlanKind::parse(&plan.kind)
+            .ok_or_else(|| AppError::Internal(format!("plan {} has an unknown kind", plan.id)))?;
         // The request may have changed since the plan was made (withdrawn, say).
         recheck(&row, kind)?;
         let at = now();
@@ -532,7 +539,13 @@ pub fn approve_plan(
                 controller: Some(tenant.name.clone()),
                 status_url: status_url(state, &row.id, &row.reference, Utc::now())?,
             });
-            queue_mail(conn, Some(&row.id), &row.subject_email, row.language, &message)?;
+            queue_mail(
+                conn,
+                Some(&row.id),
+                &row.subject_email,
+                row.language,
+                &message,
+            )?;
             let mut told = NewEvent::new(&row.id, &actor, EventKind::RestrictionLiftNotified, at);
             told.public = true;
             told.insert(conn)?;
@@ -647,7 +660,11 @@ pub fn record_done(
         for s in &systems {
             let tables = PlanDetail::executed(s).unwrap_or_default();
             for t in &tables {
-                total += if t.action == TableAction::Keep { 0 } else { t.rows };
+                total += if t.action == TableAction::Keep {
+                    0
+                } else {
+                    t.rows
+                };
                 reported.push(ReportedTable {
                     system: s.name.clone(),
                     table: t.name.clone(),
@@ -683,7 +700,9 @@ pub fn record_done(
                     });
                     queue_mail(conn, Some(&row.id), email, tenant.language, &message)?;
                     let mut e = NewEvent::new(&row.id, &system, EventKind::RecipientNotified, at);
-                    e.data = Some(serde_json::json!({"plan_id": plan.id, "recipient": r.name}).to_string());
+                    e.data = Some(
+                        serde_json::json!({"plan_id": plan.id, "recipient": r.name}).to_string(),
+                    );
                     e.public = true;
                     e.insert(conn)?;
                     told.push(r.name.clone());
@@ -722,7 +741,13 @@ pub fn record_done(
             recipients_to_tell: to_tell,
             status_url: status_url(state, &row.id, &row.reference, Utc::now())?,
         });
-        queue_mail(conn, Some(&row.id), &row.subject_email, row.language, &report)?;
+        queue_mail(
+            conn,
+            Some(&row.id),
+            &row.subject_email,
+            row.language,
+            &report,
+        )?;
         Ok(())
     })
 }

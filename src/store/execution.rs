@@ -109,7 +109,10 @@ impl PlanRow {
     pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<Self>> {
         Ok(execution_plans::table
             .filter(execution_plans::request_id.eq(request_id))
-            .order((execution_plans::created_at.desc(), execution_plans::id.desc()))
+            .order((
+                execution_plans::created_at.desc(),
+                execution_plans::id.desc(),
+            ))
             .select(Self::as_select())
             .load(conn)?)
     }

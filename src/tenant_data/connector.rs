@@ -540,7 +540,9 @@ impl TenantConnection {
                     .ok_or(OpenError::SqliteWithoutPath)?;
                 // A missing file is an error, not a new empty database.
                 if !std::path::Path::new(path).exists() {
-                    return Err(OpenError::Refused("the database file does not exist".into()));
+                    return Err(OpenError::Refused(
+                        "the database file does not exist".into(),
+                    ));
                 }
                 SqliteConnection::establish(path)
                     .map(Self::Sqlite)

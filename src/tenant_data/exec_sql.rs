@@ -150,7 +150,7 @@ pub fn check_changes(systems: &[SystemMap], changes: &[Change]) -> Vec<ChangePro
             )));
             continue;
         };
-        if !t.rectifiable.iter().any(|r| *r == c.column) {
+        if !t.rectifiable.contains(&c.column) {
             out.push(problem(format!(
                 "{}.{}.{} is not rectifiable in the data map (rectifiable: {})",
                 c.system,
@@ -276,12 +276,7 @@ fn erasure_step(t: &TableMap) -> TableStep {
             Some("deleted by the database itself (ON DELETE CASCADE)".to_owned()),
             Op::Count,
         ),
-        Some(ErasureRule::Keep) => (
-            TableAction::Keep,
-            vec![],
-            t.keep_reason.clone(),
-            Op::Count,
-        ),
+        Some(ErasureRule::Keep) => (TableAction::Keep, vec![], t.keep_reason.clone(), Op::Count),
         Some(ErasureRule::Mask(cols)) => (
             TableAction::Mask,
             cols.keys().cloned().collect(),
@@ -421,6 +416,10 @@ fn as_text(d: Dialect, column: &str) -> String {
 /// The next batch of the subject's rows to set, in key order after `after`: `k` the key as
 /// text, `r` a JSON array of `read` columns as text (old values, to hash), locked for update
 /// (PostgreSQL, MySQL).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one statement's inputs: where, which columns, which page"
+)]
 pub fn keys_batch(
     d: Dialect,
     system: &SystemMap,
@@ -559,8 +558,14 @@ identity = { email = "email" }
         assert!(pos("orders") < pos("members"));
         assert!(pos("invoices") < pos("members"));
         assert_eq!(order.len(), 5);
-        assert!(is_followed(&m.systems[0], m.systems[0].table("orders").unwrap()));
-        assert!(!is_followed(&m.systems[0], m.systems[0].table("invoices").unwrap()));
+        assert!(is_followed(
+            &m.systems[0],
+            m.systems[0].table("orders").unwrap()
+        ));
+        assert!(!is_followed(
+            &m.systems[0],
+            m.systems[0].table("invoices").unwrap()
+        ));
     }
 
     #[test]
@@ -636,7 +641,10 @@ identity = { email = "email" }
             problems.iter().map(|p| p.index).collect::<Vec<_>>(),
             [1, 2, 3]
         );
-        assert!(problems[0].message.contains("not rectifiable"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("not rectifiable"),
+            "{problems:?}"
+        );
         let steps = plan_system(&m.systems[0], &Operation::Rectify(vec![ok]));
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].columns, ["name"]);
@@ -706,7 +714,10 @@ identity = { email = "email" }
             Dialect::Sqlite,
             "members",
             &lite,
-            &[(&sqlite_column("restricted", "BOOLEAN"), NewValue::Bool(true))],
+            &[(
+                &sqlite_column("restricted", "BOOLEAN"),
+                NewValue::Bool(true),
+            )],
             &["7".into()],
         );
         assert_eq!(

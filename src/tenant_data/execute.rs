@@ -91,8 +91,7 @@ pub fn run_system(
         system: system.name.clone(),
         message,
     };
-    let mut conn =
-        TenantConnection::open_for_writing(&url).map_err(|e| connect(e.to_string()))?;
+    let mut conn = TenantConnection::open_for_writing(&url).map_err(|e| connect(e.to_string()))?;
     conn.begin_write().map_err(|e| {
         connect(format!(
             "cannot start a transaction: {}",
@@ -237,13 +236,8 @@ impl Runner<'_> {
                         columns.push((self.column(&catalog, &step.table, name)?, to));
                     }
                     let rectify = step.action == TableAction::Update;
-                    let (rows, hashes) = self.set_rows(
-                        table,
-                        &pk,
-                        &columns,
-                        rectify,
-                        &mut |n| progress(done + n),
-                    )?;
+                    let (rows, hashes) =
+                        self.set_rows(table, &pk, &columns, rectify, &mut |n| progress(done + n))?;
                     result.rows = rows;
                     done += rows;
                     if rectify {
@@ -295,19 +289,16 @@ impl Runner<'_> {
         let mut hashes: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
         let mut rows = 0u64;
         let mut after: Option<String> = None;
-        loop {
-            let Some(s) = keys_batch(
-                d,
-                self.system,
-                table,
-                pk,
-                &read,
-                self.needles,
-                after.as_deref(),
-                batch,
-            ) else {
-                break;
-            };
+        while let Some(s) = keys_batch(
+            d,
+            self.system,
+            table,
+            pk,
+            &read,
+            self.needles,
+            after.as_deref(),
+            batch,
+        ) {
             let page = self
                 .conn
                 .page(&s.sql, &s.binds)
@@ -319,8 +310,9 @@ impl Runner<'_> {
                 let k = row
                     .k
                     .ok_or_else(|| self.error(&table.name, super::connector::NULL_KEY))?;
-                let old: Vec<Option<String>> = serde_json::from_str(row.r.as_deref().unwrap_or("[]"))
-                    .map_err(|e| self.error(&table.name, format!("unreadable row: {e}")))?;
+                let old: Vec<Option<String>> =
+                    serde_json::from_str(row.r.as_deref().unwrap_or("[]"))
+                        .map_err(|e| self.error(&table.name, format!("unreadable row: {e}")))?;
                 keys.push(k);
                 olds.push(old);
             }
@@ -391,7 +383,14 @@ pub fn dry_run(
         if steps.is_empty() {
             continue;
         }
-        let results = run_system(system, &steps, needles, options, Finish::Rollback, &mut |_| {})?;
+        let results = run_system(
+            system,
+            &steps,
+            needles,
+            options,
+            Finish::Rollback,
+            &mut |_| {},
+        )?;
         out.push((system.name.clone(), results));
     }
     Ok(out)

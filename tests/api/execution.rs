@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
 use crate::tenant_dbs::{ANNA_NAME, TenantBackend, TenantDb, fixture_sql};
@@ -57,7 +57,6 @@ on_exec_backends!(
     rectification_changes_only_the_listed_columns_of_the_subjects_rows,
     restriction_is_set_and_lifted_after_the_subject_is_told,
 );
-
 
 const KEEP_REASON: &str = "Membership register: kept 7 years (art. 52 AWR)";
 const SPORTBOND: &str = "privacy@sportbond.example";
@@ -143,10 +142,7 @@ impl RowSink for Rows {
     }
     fn row(&mut self, values: &[&RawValue]) -> std::io::Result<()> {
         let line: Vec<&str> = values.iter().map(|v| v.get()).collect();
-        self.0
-            .get_mut(&self.1)
-            .unwrap()
-            .push(line.join("\u{1f}"));
+        self.0.get_mut(&self.1).unwrap().push(line.join("\u{1f}"));
         Ok(())
     }
     fn end_table(&mut self, _: u64) -> std::io::Result<()> {
@@ -388,7 +384,11 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
     assert_eq!(people["columns"], json!(["email", "name", "note", "phone"]));
     let kept = table(&plan, "app", "memberships");
     assert_eq!(
-        (kept["action"].as_str(), kept["rows"].as_u64(), kept["reason"].as_str()),
+        (
+            kept["action"].as_str(),
+            kept["rows"].as_u64(),
+            kept["reason"].as_str()
+        ),
         (Some("keep"), Some(2), Some(KEEP_REASON))
     );
     assert_eq!(table(&plan, "app", "teams")["reason"], NO_RULE_REASON);
@@ -425,8 +425,17 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
 
     // exactly Anna's rows went; everyone else's rows are byte for byte the same
     let anna_after = rows_of(&w.map, "anna@example.nl");
-    for gone in ["app.orders", "app.order_lines", "app.subscriptions", "app.people"] {
-        assert!(anna_after[gone].is_empty(), "{gone}: {:?}", anna_after[gone]);
+    for gone in [
+        "app.orders",
+        "app.order_lines",
+        "app.subscriptions",
+        "app.people",
+    ] {
+        assert!(
+            anna_after[gone].is_empty(),
+            "{gone}: {:?}",
+            anna_after[gone]
+        );
     }
     assert_eq!(others(&w.map), others_before);
     // kept tables untouched (memberships follow people, whose row is still there)
@@ -441,7 +450,11 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
     let q = |c: &str| {
         format!(
             "SELECT CAST(id AS {}) AS k, {} AS r FROM people WHERE id = 1",
-            if b == TenantBackend::Mariadb { "CHAR" } else { "TEXT" },
+            if b == TenantBackend::Mariadb {
+                "CHAR"
+            } else {
+                "TEXT"
+            },
             cast(c)
         )
     };
@@ -477,7 +490,10 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
     ] {
         assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
     }
-    assert_eq!(kinds.iter().filter(|k| **k == "recipient_notified").count(), 1);
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "recipient_notified").count(),
+        1
+    );
     // the subject's report says what was kept and why
     let report = w
         .app
@@ -495,16 +511,21 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
     let rendered = message.render(Language::Nl, "inzage").unwrap();
     assert!(rendered.text.contains(KEEP_REASON), "{}", rendered.text);
     assert!(rendered.text.contains("app / orders:"), "{}", rendered.text);
-    assert!(rendered.text.contains("Payment provider"), "{}", rendered.text);
+    assert!(
+        rendered.text.contains("Payment provider"),
+        "{}",
+        rendered.text
+    );
 
     // a plan that is done is not run again: its job finds nothing to do
     let (s, v) = w.approve(&r, &id).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("plan_not_draft")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("plan_not_draft"))
+    );
 }
 
-async fn a_failure_half_way_leaves_the_system_as_it_was_and_the_retry_completes(
-    b: TenantBackend,
-) {
+async fn a_failure_half_way_leaves_the_system_as_it_was_and_the_retry_completes(b: TenantBackend) {
     let Some(w) = world(b, "exec_failure", &["first", "second"], false).await else {
         return;
     };
@@ -535,7 +556,10 @@ async fn a_failure_half_way_leaves_the_system_as_it_was_and_the_retry_completes(
     assert_eq!(s, 202);
     let failed = w.wait(&r, &id, &["failed"]).await;
     let error = failed["error"].as_str().unwrap();
-    assert!(error.contains("second") && error.contains("subscriptions"), "{error}");
+    assert!(
+        error.contains("second") && error.contains("subscriptions"),
+        "{error}"
+    );
     assert!(!error.contains("anna"), "{error}");
     assert_eq!(failed["systems"][0]["state"], "done");
     assert_eq!(failed["systems"][1]["state"], "pending");
@@ -588,11 +612,20 @@ async fn rectification_changes_only_the_listed_columns_of_the_subjects_rows(b: T
         .await;
     assert_eq!(s, 422, "{v}");
     let fields = v["error"]["fields"].as_object().unwrap();
-    assert!(fields["changes[1]"].as_str().unwrap().contains("not rectifiable"));
+    assert!(
+        fields["changes[1]"]
+            .as_str()
+            .unwrap()
+            .contains("not rectifiable")
+    );
     assert!(fields.contains_key("changes[2]"));
     assert!(!fields.contains_key("changes[0]"));
     let (s, v) = w.plan(&r, json!({})).await;
-    assert_eq!((s, v["error"]["fields"]["changes"].is_string()), (422, true), "{v}");
+    assert_eq!(
+        (s, v["error"]["fields"]["changes"].is_string()),
+        (422, true),
+        "{v}"
+    );
 
     let (s, plan) = w
         .plan(
@@ -689,7 +722,12 @@ async fn restriction_is_set_and_lifted_after_the_subject_is_told(b: TenantBacken
         return;
     };
     let db = &w.dbs[0];
-    let flagged = || count(db, "SELECT COUNT(*) AS n FROM people WHERE restricted = TRUE");
+    let flagged = || {
+        count(
+            db,
+            "SELECT COUNT(*) AS n FROM people WHERE restricted = TRUE",
+        )
+    };
     let r = w.request("restriction").await;
     let (s, plan) = w.plan(&r, json!({})).await;
     assert_eq!(s, 201, "{plan}");
@@ -701,7 +739,10 @@ async fn restriction_is_set_and_lifted_after_the_subject_is_told(b: TenantBacken
     w.wait(&r, &id, &["done"]).await;
     assert_eq!(flagged(), 1);
     assert_eq!(
-        count(db, "SELECT COUNT(*) AS n FROM people WHERE restricted = TRUE AND id = 1"),
+        count(
+            db,
+            "SELECT COUNT(*) AS n FROM people WHERE restricted = TRUE AND id = 1"
+        ),
         1
     );
 
@@ -719,9 +760,11 @@ async fn restriction_is_set_and_lifted_after_the_subject_is_told(b: TenantBacken
     assert_eq!(flagged(), 0);
     let mails = w.outbox().await;
     assert!(
-        mails.iter().any(|(t, to, st)| t == "restriction_lift_notice"
-            && to == "anna@example.nl"
-            && st == "sent"),
+        mails
+            .iter()
+            .any(|(t, to, st)| t == "restriction_lift_notice"
+                && to == "anna@example.nl"
+                && st == "sent"),
         "{mails:?}"
     );
     let kinds: Vec<String> = w
@@ -730,7 +773,10 @@ async fn restriction_is_set_and_lifted_after_the_subject_is_told(b: TenantBacken
         .iter()
         .filter_map(|e| e["kind"].as_str().map(str::to_owned))
         .collect();
-    let told = kinds.iter().position(|k| k == "restriction_lift_notified").unwrap();
+    let told = kinds
+        .iter()
+        .position(|k| k == "restriction_lift_notified")
+        .unwrap();
     let lifted = kinds.iter().rposition(|k| k == "execution_done").unwrap();
     assert!(told < lifted);
     // erasure does not apply to a restriction request
@@ -747,17 +793,33 @@ async fn plans_are_refused_where_they_must_be() {
     // a kind without a plan
     let access = w.request("access").await;
     let (s, v) = w.plan(&access, json!({})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("no_plan_for_kind")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("no_plan_for_kind"))
+    );
     // identity not confirmed
     let r = w.request("erasure").await;
     let (s, _) = app
-        .act(&w.admin, &r, "request_identity", json!({"note": "an invoice number"}))
+        .act(
+            &w.admin,
+            &r,
+            "request_identity",
+            json!({"note": "an invoice number"}),
+        )
         .await;
     assert_eq!(s, 200);
     let (s, v) = w.plan(&r, json!({})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("identity_unconfirmed")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("identity_unconfirmed"))
+    );
     let (s, _) = app
-        .act(&w.admin, &r, "identity_confirmed", json!({"method": "invoice"}))
+        .act(
+            &w.admin,
+            &r,
+            "identity_confirmed",
+            json!({"method": "invoice"}),
+        )
         .await;
     assert_eq!(s, 200);
     // a body that does not fit the kind
@@ -768,9 +830,16 @@ async fn plans_are_refused_where_they_must_be() {
     // support: plan contents only under a grant
     let support = app.user(Role::Support, None).await;
     let (s, v) = app
-        .post(&format!("/api/v1/requests/{r}/plan"), Some(&support.token), &json!({}))
+        .post(
+            &format!("/api/v1/requests/{r}/plan"),
+            Some(&support.token),
+            &json!({}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (403, Some("grant_required")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("grant_required"))
+    );
     // another tenant's controller: 404
     let st = app.state.clone();
     tokio::task::spawn_blocking(move || {
@@ -793,7 +862,11 @@ async fn plans_are_refused_where_they_must_be() {
     .unwrap();
     let beta = app.user(Role::Controller, Some("beta")).await;
     let (s, _) = app
-        .post(&format!("/api/v1/requests/{r}/plan"), Some(&beta.token), &json!({}))
+        .post(
+            &format!("/api/v1/requests/{r}/plan"),
+            Some(&beta.token),
+            &json!({}),
+        )
         .await;
     assert_eq!(s, 404);
     // one current plan: a new one supersedes the draft
@@ -804,13 +877,22 @@ async fn plans_are_refused_where_they_must_be() {
     assert_eq!(s, 201);
     let second = second["id"].as_str().unwrap().to_owned();
     let (_, v) = app
-        .get(&format!("/api/v1/requests/{r}/plan/{first}"), Some(&w.controller))
+        .get(
+            &format!("/api/v1/requests/{r}/plan/{first}"),
+            Some(&w.controller),
+        )
         .await;
     assert_eq!(v["state"], "superseded");
     let (s, v) = w.approve(&r, &first).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("plan_not_draft")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("plan_not_draft"))
+    );
     let (s, _) = app
-        .get(&format!("/api/v1/requests/{r}/plan/{second}"), Some(&beta.token))
+        .get(
+            &format!("/api/v1/requests/{r}/plan/{second}"),
+            Some(&beta.token),
+        )
         .await;
     assert_eq!(s, 404);
     // every staff view of a plan is an audit entry
@@ -830,7 +912,10 @@ async fn plans_are_refused_where_they_must_be() {
     let (s, _) = app.act(&w.admin, &r, "withdraw", json!({})).await;
     assert_eq!(s, 200);
     let (s, v) = w.plan(&r, json!({})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("request_closed")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("request_closed"))
+    );
     let (s, v) = w.approve(&r, &second).await;
     assert_eq!(s, 409, "{v}");
 }

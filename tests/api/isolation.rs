@@ -32,7 +32,11 @@ pub const REQUEST_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/requests/{reference}/id_document", ""),
     ("POST", "/api/v1/requests/{reference}/plan", "{}"),
     ("GET", "/api/v1/requests/{reference}/plan/{id}", ""),
-    ("POST", "/api/v1/requests/{reference}/plan/{id}/approve", "{}"),
+    (
+        "POST",
+        "/api/v1/requests/{reference}/plan/{id}/approve",
+        "{}",
+    ),
     (
         "POST",
         "/api/v1/requests/{reference}/rectification_disputed",
