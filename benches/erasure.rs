@@ -145,6 +145,7 @@ fn run_ok(cmd: &mut Command) {
 fn raw_limit(pg: &str, my_db: &str, lite: &Path) -> Duration {
     let start = Instant::now();
     run_ok(Command::new("psql").arg(pg).arg("-qc").arg(RAW_DELETE));
+    eprintln!("  raw pg done at {:.2} s", start.elapsed().as_secs_f64());
     run_ok(Command::new("mariadb").args([
         "-h",
         "127.0.0.1",
@@ -157,6 +158,7 @@ fn raw_limit(pg: &str, my_db: &str, lite: &Path) -> Duration {
         "-e",
         RAW_DELETE,
     ]));
+    eprintln!("  raw maria done at {:.2} s", start.elapsed().as_secs_f64());
     run_ok(Command::new("sqlite3").arg(lite).arg(RAW_DELETE));
     start.elapsed()
 }
@@ -179,6 +181,7 @@ fn child(map: &str) {
     let mut rows = 0;
     for system in &map.systems {
         let steps = plan_system(system, &Operation::Erase);
+        let t = Instant::now();
         let mut hook = |_: &[_]| Ok(());
         let results = run_system(
             system,
@@ -190,6 +193,11 @@ fn child(map: &str) {
         )
         .unwrap();
         rows += results.iter().map(|r| r.rows).sum::<u64>();
+        eprintln!(
+            "  inzage {} {:.2} s",
+            system.name,
+            t.elapsed().as_secs_f64()
+        );
     }
     println!("{rows}");
 }
@@ -229,6 +237,7 @@ fn inzage(map: &Path) -> (Duration, u64, u64) {
         "child: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let rows = String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()

@@ -344,27 +344,64 @@ pub fn lock_count(
     })
 }
 
-/// Deletes at most `batch` of the subject's rows; run again until it deletes fewer. The
-/// rows are chosen by key in a derived table, which all three dialects accept (MySQL allows
-/// neither `LIMIT` in an `IN` subquery nor the target table in a subquery, but does allow a
-/// derived table, which it materialises).
-pub fn delete_batch(
+/// The key that ends the next batch of `batch` of the subject's rows after `after` (the
+/// batch-th key in key order), or no row when fewer remain: one row comes back, whatever the
+/// batch size.
+pub fn batch_end(
     d: Dialect,
     system: &SystemMap,
     table: &TableMap,
-    pk: &str,
+    pk: &CatalogColumn,
     needles: &Needles,
+    after: Option<&str>,
     batch: usize,
 ) -> Option<Statement> {
     let mut params = Params::new(d);
     let cond = subject_condition(d, system, table, needles, &mut params)?;
-    let t = d.quote(&table.name);
-    let k = d.quote(pk);
+    let k = d.quote(&pk.name);
+    let after = match after {
+        Some(last) => {
+            let p = placeholder(d, &mut params, key_bind(pk, last), pk);
+            format!(" AND {k} > {p}")
+        }
+        None => String::new(),
+    };
     Some(Statement {
         sql: format!(
-            "DELETE FROM {t} WHERE {k} IN (SELECT {k} FROM (SELECT {k} FROM {t} WHERE {cond} \
-             LIMIT {batch}) AS b)"
+            "SELECT {} AS k, NULL AS r FROM {} WHERE {cond}{after} ORDER BY {k} LIMIT 1 OFFSET {}",
+            as_text(d, &pk.name),
+            d.quote(&table.name),
+            batch.saturating_sub(1)
         ),
+        binds: params.values,
+    })
+}
+
+/// `DELETE` of the subject's rows with keys after `after` and up to `upto` (all that remain
+/// when None): one batch, found by the database itself, no key passing through inzage.
+pub fn delete_range(
+    d: Dialect,
+    system: &SystemMap,
+    table: &TableMap,
+    pk: &CatalogColumn,
+    needles: &Needles,
+    after: Option<&str>,
+    upto: Option<&str>,
+) -> Option<Statement> {
+    let mut params = Params::new(d);
+    let cond = subject_condition(d, system, table, needles, &mut params)?;
+    let k = d.quote(&pk.name);
+    let mut range = String::new();
+    if let Some(last) = after {
+        let p = placeholder(d, &mut params, key_bind(pk, last), pk);
+        range.push_str(&format!(" AND {k} > {p}"));
+    }
+    if let Some(end) = upto {
+        let p = placeholder(d, &mut params, key_bind(pk, end), pk);
+        range.push_str(&format!(" AND {k} <= {p}"));
+    }
+    Some(Statement {
+        sql: format!("DELETE FROM {} WHERE {cond}{range}", d.quote(&table.name)),
         binds: params.values,
     })
 }
@@ -413,9 +450,13 @@ fn as_text(d: Dialect, column: &str) -> String {
     }
 }
 
-/// The next batch of the subject's rows to set, in key order after `after`: `k` the key as
-/// text, `r` a JSON array of `read` columns as text (old values, to hash), locked for update
-/// (PostgreSQL, MySQL).
+/// The next batch of the subject's rows, in key order after `after`: `k` the key as text, `r`
+/// a JSON array of `read` columns as text (old values, to hash; NULL when none are read),
+/// locked for update (PostgreSQL, MySQL) when `lock`.
+///
+/// Keyset pages: each starts after the last key, so rows this transaction already deleted
+/// are never scanned again (a `DELETE … LIMIT n` repeated in one transaction would walk past
+/// all of them every time: quadratic in the subject's rows).
 #[expect(
     clippy::too_many_arguments,
     reason = "one statement's inputs: where, which columns, which page"
@@ -429,6 +470,7 @@ pub fn keys_batch(
     needles: &Needles,
     after: Option<&str>,
     batch: usize,
+    lock: bool,
 ) -> Option<Statement> {
     let mut params = Params::new(d);
     let cond = subject_condition(d, system, table, needles, &mut params)?;
@@ -443,13 +485,14 @@ pub fn keys_batch(
     };
     let values: Vec<String> = read.iter().map(|c| as_text(d, c)).collect();
     let r = match d {
+        _ if read.is_empty() => "NULL".to_owned(),
         Dialect::Postgres => format!("CAST(json_build_array({}) AS text)", values.join(", ")),
         Dialect::Mysql => format!("CAST(JSON_ARRAY({}) AS CHAR)", values.join(", ")),
         Dialect::Sqlite => format!("json_array({})", values.join(", ")),
     };
     let lock = match d {
-        Dialect::Postgres | Dialect::Mysql => " FOR UPDATE",
-        Dialect::Sqlite => "",
+        Dialect::Postgres | Dialect::Mysql if lock => " FOR UPDATE",
+        _ => "",
     };
     Some(Statement {
         sql: format!(
@@ -537,6 +580,10 @@ identity = { email = "email" }
 
     fn map() -> DataMap {
         DataMap::parse(MAP, "t.toml").unwrap()
+    }
+
+    fn pk_pg() -> CatalogColumn {
+        pg_column("id", "bigint")
     }
 
     fn needles() -> Needles {
@@ -656,15 +703,71 @@ identity = { email = "email" }
         let m = map();
         let sys = &m.systems[0];
         let orders = sys.table("orders").unwrap();
-        let s = delete_batch(Dialect::Mysql, sys, orders, "id", &needles(), 500).unwrap();
+        let my_pk = crate::tenant_data::sql::mysql_column("id", "bigint", "bigint(20)", 0);
+        let s = keys_batch(
+            Dialect::Mysql,
+            sys,
+            orders,
+            &my_pk,
+            &[],
+            &needles(),
+            Some("7"),
+            500,
+            false,
+        )
+        .unwrap();
         assert_eq!(
             s.sql,
-            "DELETE FROM `orders` WHERE `id` IN (SELECT `id` FROM (SELECT `id` FROM `orders` \
-             WHERE `member_id` IN (SELECT `id` FROM `members` WHERE LOWER(TRIM(`email`)) IN \
-             (LOWER(TRIM(?)))) LIMIT 500) AS b)"
+            "SELECT CAST(`id` AS CHAR) AS k, NULL AS r FROM `orders` WHERE `member_id` IN \
+             (SELECT `id` FROM `members` WHERE LOWER(TRIM(`email`)) IN (LOWER(TRIM(?)))) AND \
+             `id` > ? ORDER BY `id` LIMIT 500"
         );
-        assert_eq!(s.binds, vec![Bind::Text("anna@example.nl".into())]);
+        assert_eq!(
+            s.binds,
+            vec![Bind::Text("anna@example.nl".into()), Bind::Int(7)]
+        );
         assert!(!s.sql.contains("anna"));
+        let end = batch_end(
+            Dialect::Sqlite,
+            sys,
+            orders,
+            &sqlite_column("id", "INTEGER"),
+            &needles(),
+            Some("9"),
+            500,
+        )
+        .unwrap();
+        assert!(
+            end.sql
+                .ends_with(" AND `id` > ? ORDER BY `id` LIMIT 1 OFFSET 499"),
+            "{}",
+            end.sql
+        );
+        let range = delete_range(
+            Dialect::Postgres,
+            sys,
+            orders,
+            &pk_pg(),
+            &needles(),
+            Some("9"),
+            Some("20"),
+        )
+        .unwrap();
+        assert!(
+            range
+                .sql
+                .starts_with("DELETE FROM \"orders\" WHERE \"member_id\" IN (SELECT"),
+            "{}",
+            range.sql
+        );
+        assert!(
+            range
+                .sql
+                .ends_with(" AND \"id\" > CAST($2 AS bigint) AND \"id\" <= CAST($3 AS bigint)"),
+            "{}",
+            range.sql
+        );
+        assert_eq!(range.binds[1..], [Bind::Int(9), Bind::Int(20)]);
 
         let l = lock_count(Dialect::Postgres, sys, orders, &needles()).unwrap();
         assert!(l.sql.ends_with("FOR UPDATE) AS l"), "{}", l.sql);
@@ -681,6 +784,7 @@ identity = { email = "email" }
             &needles(),
             Some("41"),
             100,
+            true,
         )
         .unwrap();
         assert_eq!(

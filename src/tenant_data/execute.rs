@@ -7,10 +7,15 @@
 //! ends, so the counts are the rows that are there at execution, including rows that arrived
 //! since the plan was made. Then each table is changed, children before parents, in batches:
 //!
-//! - deletes: `DELETE … WHERE key IN (SELECT key FROM (SELECT … LIMIT n))`, again until fewer
-//!   than n go; no row passes through inzage, so memory does not depend on the subject's rows;
-//! - updates (mask, rectify, restrict, lift): the next n keys in key order are read with a
-//!   locking read, then updated by key; inzage holds one batch of keys at a time.
+//! - deletes: the key that ends the next batch of n (in key order, after the last batch's)
+//!   is read, then the database deletes the subject's rows in that key range itself; keyset
+//!   ranges, so rows already deleted are never walked past again, and no more than one key
+//!   passes through inzage a batch;
+//! - updates (mask, rectify, restrict, lift): the next n keys (and the old values a hash mask
+//!   or a rectification needs) are read in key order with `FOR UPDATE`, then updated by key
+//!   (`… WHERE key IN (…)`); inzage holds one batch of keys at a time.
+//!
+//! Either way memory does not depend on the subject's rows.
 //!
 //! Batches bound each statement (its locks, the server's memory for it, the time between
 //! progress reports), not the transaction: a system is changed all or nothing, so a failure
@@ -28,15 +33,15 @@ use sha2::{Digest, Sha256};
 use super::connector::{TenantConnection, scrub, url_password};
 use super::datamap::SystemMap;
 use super::exec_sql::{
-    self, NewValue, Op, SetTo, TableStep, delete_batch, is_followed, keys_batch, lock_count,
-    update_keys,
+    self, NewValue, Op, SetTo, TableStep, batch_end, delete_range, is_followed, keys_batch,
+    lock_count, update_keys,
 };
 use super::sql::{CatalogColumn, Needles};
 use super::{ExportOptions, TenantDataError};
 use crate::domain::certificate::TableAction;
 
 /// Rows deleted by one statement.
-pub const DELETE_BATCH: usize = 50_000;
+pub const DELETE_BATCH: usize = 200_000;
 /// Rows updated by one statement (each key is a bound value: SQLite takes at most 32,766).
 pub const UPDATE_BATCH: usize = 5_000;
 
@@ -208,25 +213,11 @@ impl Runner<'_> {
                     result.rows = counted.get(step.table.as_str()).copied().unwrap_or(0);
                 }
                 Op::Delete => {
-                    let batch = self.options.delete_batch.max(1);
                     let catalog = self.catalog(&step.table)?;
                     let pk = self.column(&catalog, &step.table, &table.primary_key)?;
-                    if let Some(s) =
-                        delete_batch(d, self.system, table, &pk.name, self.needles, batch)
-                    {
-                        loop {
-                            let n = self
-                                .conn
-                                .execute(&s.sql, &s.binds)
-                                .map_err(|e| self.error(&step.table, e))?;
-                            result.rows += n;
-                            done += n;
-                            progress(done);
-                            if n < batch as u64 {
-                                break;
-                            }
-                        }
-                    }
+                    let base = done;
+                    result.rows = self.delete_rows(table, &pk, &mut |n| progress(base + n))?;
+                    done += result.rows;
                 }
                 Op::Set(sets) => {
                     let catalog = self.catalog(&step.table)?;
@@ -271,6 +262,66 @@ impl Runner<'_> {
             .ok_or_else(|| self.error(table, format!("column {name} does not exist")))
     }
 
+    /// Deletes the subject's rows batch by batch in key order: the key that ends the next
+    /// batch is read (one row), then the subject's rows up to it are deleted by the database
+    /// (`… WHERE <subject> AND key > last AND key <= end`). No lock beyond the DELETE's own is
+    /// needed: it counts what it deleted. Returns the rows deleted.
+    fn delete_rows(
+        &mut self,
+        table: &super::TableMap,
+        pk: &CatalogColumn,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64, TenantDataError> {
+        let d = self.conn.dialect();
+        let batch = self.options.delete_batch.max(1);
+        let mut rows = 0u64;
+        let mut after: Option<String> = None;
+        loop {
+            let Some(end) = batch_end(
+                d,
+                self.system,
+                table,
+                pk,
+                self.needles,
+                after.as_deref(),
+                batch,
+            ) else {
+                return Ok(0); // the subject has no path to this table
+            };
+            let page = self
+                .conn
+                .page(&end.sql, &end.binds)
+                .map_err(|e| self.error(&table.name, e))?;
+            let upto = match page.into_iter().next() {
+                Some(row) => Some(
+                    row.k
+                        .ok_or_else(|| self.error(&table.name, super::connector::NULL_KEY))?,
+                ),
+                None => None,
+            };
+            let Some(del) = delete_range(
+                d,
+                self.system,
+                table,
+                pk,
+                self.needles,
+                after.as_deref(),
+                upto.as_deref(),
+            ) else {
+                return Ok(rows);
+            };
+            rows += self
+                .conn
+                .execute(&del.sql, &del.binds)
+                .map_err(|e| self.error(&table.name, e))?;
+            progress(rows);
+            match upto {
+                Some(k) => after = Some(k),
+                None => return Ok(rows),
+            }
+        }
+    }
+
     /// Sets columns of the subject's rows batch by batch in key order; returns the rows set
     /// and, per column, the hashes of the old values.
     #[allow(clippy::type_complexity)]
@@ -298,6 +349,7 @@ impl Runner<'_> {
             self.needles,
             after.as_deref(),
             batch,
+            true,
         ) {
             let page = self
                 .conn

@@ -8,6 +8,7 @@
 //! so logout or disabling the user ends it at once. Every form carries the session's CSRF
 //! token. Handlers call `crate::service` only.
 
+mod execution;
 mod intake;
 mod queue;
 mod request;
@@ -71,6 +72,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(request::progress),
             )
             .route("/bundles/download", web::get().to(request::download))
+            .route(
+                "/requests/{reference}/plan",
+                web::post().to(execution::make),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}/approve",
+                web::post().to(execution::approve),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}/progress",
+                web::get().to(execution::progress),
+            )
             .route(
                 "/requests/{reference}/{action}",
                 web::post().to(request::act),
