@@ -14,11 +14,8 @@ use crate::domain::{Language, RequestKind, Role};
 use crate::error::{AppError, FieldErrors};
 use crate::http::extract::reference_path;
 use crate::mail::labels::date_time;
-use crate::service::execution::{
-    PlanBody, PlanDetail, approve_plan, create_plan, current_plan, show_plan,
-};
+use crate::service::execution::{PlanBody, PlanDetail, approve_plan, create_plan, show_plan};
 use crate::state::AppState;
-use crate::store::DbConnection;
 use crate::tenant_data::exec_sql::{Change, NewValue};
 
 /// One table row of the plan as shown.
@@ -144,11 +141,11 @@ fn action_label(a: TableAction, lang: Language) -> &'static str {
     }
 }
 
-/// The block for the request page, from the newest plan the principal may see.
+/// The block for the request page, from the newest plan the principal may see
+/// (`service::execution::current_plan`).
 pub fn exec_box(
-    conn: &mut DbConnection,
+    plan: Option<PlanDetail>,
     principal: &Principal,
-    reference: &str,
     kind: RequestKind,
     closed: bool,
     language: Language,
@@ -177,7 +174,6 @@ pub fn exec_box(
     if !applies {
         return b;
     }
-    let plan = current_plan(conn, principal, reference).unwrap_or_default();
     let Some(d) = plan else {
         if principal.role == Role::Support {
             // Without a grant the plan is not shown (nor made).

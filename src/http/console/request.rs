@@ -379,10 +379,12 @@ async fn show(
         .run(move |conn| {
             let d = detail(conn, &who, &reference)?;
             let bundle = bundle_state(conn, &st, &who, &reference, Utc::now());
+            // Plan contents only where the principal may see them (an audited view).
+            let plan =
+                crate::service::execution::current_plan(conn, &who, &reference).unwrap_or_default();
             let execution = super::execution::exec_box(
-                conn,
+                plan,
                 &who,
-                &reference,
                 d.request.kind,
                 d.request.closed_at.is_some(),
                 language,
