@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod links;
 pub mod logging;
 pub mod mail;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::domain::deadline::Calendar;
-use crate::http::rate_limit::RateLimits;
+use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::store::Db;
 use crate::store::files::FileStorage;
@@ -29,6 +29,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Result<Self, prometheus::Error> {
         let tokens = TokenKeys::from_master(settings.secret_bytes());
+        // The execution job signs certificates with a connection only (service::signing).
+        crate::service::signing::install_master(settings.secret_bytes());
         let calendar = Calendar::with_bridge_days(settings.bridge_days.iter().copied());
         let files = FileStorage::new(
             db.clone(),

@@ -1,6 +1,6 @@
 //! The layers, held by a test: handlers (`src/http`) and commands (`src/cli`) call the
-//! service, never the store; the domain stays pure (no diesel, no store, no actix). A line
-//! that breaks the rule fails CI with its file and line.
+//! service, never the store; the domain stays pure (no diesel, no store, no actix); nothing
+//! below the handlers imports them. A line that breaks the rule fails CI with its file and line.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -74,6 +74,45 @@ fn the_domain_is_pure() {
     assert!(
         found.is_empty(),
         "src/domain does no I/O and knows no diesel, store or actix:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Nothing below the handlers reaches up into them: the service, the store, the jobs, the
+/// tenant data, the bundle, mail, auth and the shared state (with its rate limits) know no
+/// `crate::http`, so there is no cycle through the web layer.
+#[test]
+fn lower_layers_do_not_reach_up_into_http() {
+    let mut found = Vec::new();
+    for dir in [
+        "src/service",
+        "src/store",
+        "src/jobs",
+        "src/tenant_data",
+        "src/bundle",
+        "src/mail",
+        "src/auth",
+        "src/domain",
+    ] {
+        found.extend(offences(dir, &["crate::http", "super::http"]));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["src/state.rs", "src/limits.rs"] {
+        let text = fs::read_to_string(root.join(file)).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if line
+                .split("//")
+                .next()
+                .unwrap_or_default()
+                .contains("crate::http")
+            {
+                found.push(format!("{file}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "lower layers must not import the web layer:\n{}",
         found.join("\n")
     );
 }

@@ -99,6 +99,16 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Execution certificates (signed proof of an erasure, correction or restriction).
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
+    /// The installation's signing keys (Ed25519, kept encrypted in the store).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Requests due soon and overdue, per tenant.
     Deadlines {
         /// The window, e.g. 7d or 2w (at most 366 days).
@@ -202,4 +212,27 @@ pub enum AuditCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertificateCommand {
+    /// Check a certificate (a compact JWS, e.g. saved from `GET …/certificate`): exit 0 printing
+    /// what it certifies, or 1 saying why not (unknown key, bad signature, malformed).
+    Verify {
+        /// The certificate file.
+        file: PathBuf,
+        /// The public keys: a JWK Set file, or its URL (`https://…/.well-known/jwks.json`).
+        /// Without it, the keys in this installation's store (INZAGE_DATABASE_URL).
+        #[arg(long, value_name = "FILE|URL")]
+        jwks: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new current signing key; the old one is retired and stays published, so what
+    /// it signed keeps verifying.
+    Rotate,
+    /// The keys: kid, created, retired.
+    List,
 }

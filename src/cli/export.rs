@@ -11,10 +11,10 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
-use crate::bundle::{self, Progress};
+use crate::bundle::Progress;
 use crate::domain::Reference;
 use crate::error::chain;
-use crate::jobs::bundle::{export_options, load_map, meta, subject_identities};
+use crate::jobs::bundle::Compilation;
 use crate::service::bundles::{record_export, refusal_to_compile};
 use crate::service::queries::{request_by_reference, tenant_of};
 use crate::state::AppState;
@@ -34,9 +34,8 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
     if let Some(why) = refusal_to_compile(&request, &tenant).map_err(CliError::from)? {
         return Err(CliError::Usage(format!("no bundle for {reference}: {why}")));
     }
-    let map = load_map(&tenant).map_err(|e| CliError::Usage(chain(&e)))?;
-    let subject = subject_identities(&mut conn, &request)?;
-    let meta = meta(state, &request, &tenant)?;
+    let compilation = Compilation::prepare(state, &mut conn, &request, &tenant)
+        .map_err(|e| CliError::Usage(chain(&e)))?;
 
     let partial = out.with_extension("zip.partial");
     let file = OpenOptions::new()
@@ -48,7 +47,7 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
         .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", partial.display())))?;
 
     let bar = ProgressBar::with_draw_target(
-        Some(map.table_count() as u64),
+        Some(compilation.map.table_count() as u64),
         if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
@@ -66,15 +65,7 @@ pub fn run(state: &AppState, reference: &str, out: &Path) -> Result<(), CliError
         bar.set_position(p.tables_done as u64);
         bar.set_message(p.rows.to_string());
     };
-    let result = bundle::compile(
-        &map,
-        &meta,
-        &subject,
-        &export_options(&state.settings),
-        &state.settings.data_dir.join("tmp"),
-        BufWriter::with_capacity(256 * 1024, file),
-        &mut progress,
-    );
+    let result = compilation.compile(BufWriter::with_capacity(256 * 1024, file), &mut progress);
     bar.finish_and_clear();
     let (summary, writer) = match result {
         Ok(done) => done,

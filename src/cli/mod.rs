@@ -7,6 +7,7 @@ mod datamap;
 mod deadlines;
 mod demo;
 mod export;
+mod keys;
 mod requests;
 mod serve;
 
@@ -14,7 +15,10 @@ use std::io::Read;
 use std::process::ExitCode;
 
 pub use args::Args;
-use args::{AuditCommand, Command, DatamapCommand, TenantCommand, UserCommand};
+use args::{
+    AuditCommand, CertificateCommand, Command, DatamapCommand, KeysCommand, TenantCommand,
+    UserCommand,
+};
 
 use crate::config::Settings;
 use crate::error::AppError;
@@ -89,6 +93,18 @@ pub fn run(args: Args) -> Result<(), CliError> {
     } = &args.command
     {
         return datamap::check(file, *connect);
+    }
+    // A certificate is checked against a key set without the store or a secret.
+    if let Command::Certificate {
+        command:
+            CertificateCommand::Verify {
+                file,
+                jwks: Some(source),
+            },
+    } = &args.command
+    {
+        let keys = keys::keys_from(source)?;
+        return keys::verify(file, &keys);
     }
     // A restore needs no secret key: none is generated into the data dir it fills.
     if let Command::Restore { file } = &args.command {
@@ -193,6 +209,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Command::Export { request, out } => {
             let state = one_shot(settings)?;
             export::run(&state, &request, &out)
+        }
+        Command::Certificate {
+            command: CertificateCommand::Verify { file, .. },
+        } => {
+            // No --jwks: the keys in this installation's store.
+            let state = one_shot(settings)?;
+            let mut conn = state.db.conn()?;
+            let keys = crate::service::signing::store_keys(&mut conn)?;
+            keys::verify(&file, &keys)
+        }
+        Command::Keys { command } => {
+            let state = one_shot(settings)?;
+            match command {
+                KeysCommand::Rotate => keys::rotate(&state),
+                KeysCommand::List => keys::list(&state),
+            }
         }
         Command::Deadlines { within, json } => {
             let state = one_shot(settings)?;

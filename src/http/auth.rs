@@ -12,10 +12,10 @@ use crate::state::AppState;
 
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct LoginBody {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     #[serde(default)]
     pub email: Input,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     #[serde(default)]
     pub password: Input,
 }

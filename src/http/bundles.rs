@@ -149,7 +149,7 @@ pub async fn show(
 /// sent.
 #[utoipa::path(
     get, path = "/api/v1/bundles/download", tag = "bundles",
-    params(("token" = String, Query)),
+    params(("token" = String, Query, min_length = 1)),
     responses((status = 200, content_type = "application/zip"),
               (status = 401, body = crate::error::ErrorBody, description = "no staff token, or a bad link"),
               (status = 403, body = crate::error::ErrorBody, description = "the link was issued to another user, or support without a running grant (`grant_required`)"),

@@ -77,7 +77,8 @@ pub fn parse_within(raw: Option<&String>) -> AppResult<Within> {
 
 /// Due soon and overdue, per tenant; a controller sees its own tenant only.
 #[utoipa::path(get, path = "/api/v1/deadlines", tag = "requests",
-    params(("within" = Option<String>, Query, description = "a window like 7d or 2w (at most 366 days); default 7d")),
+    params(("within" = Option<String>, Query, description = "a window like 7d or 2w (at most 366 days); default 7d",
+             pattern = r"^0*([0-9]{1,2}|[12][0-9]{2}|3[0-5][0-9]|36[0-6])[dD]$|^0*([0-9]|[1-4][0-9]|5[0-2])[wW]$")),
     responses((status = 200, body = DeadlinesView), (status = 401, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]

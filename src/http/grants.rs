@@ -54,15 +54,15 @@ pub struct GrantListView {
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct GrantBody {
     /// A support user's e-mail address.
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     #[serde(default)]
     pub grantee: Input,
     /// 1 to 24.
-    #[schema(value_type = i64, required = true)]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 24)]
     #[serde(default)]
     pub hours: Input,
     /// Why support needs the access (shown to the controller and in the audit trail).
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     #[serde(default)]
     pub reason: Input,
 }

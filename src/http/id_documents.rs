@@ -145,14 +145,14 @@ async fn page_for(
     get, path = "/api/v1/requests/{reference}/id_document", tag = "subject",
     params(
         ("reference" = String, Path, example = "DSR-2026-000042"),
-        ("token" = Option<String>, Query, description = "the subject's upload link (from the identity request mail); without it a staff token is needed"),
+        ("token" = Option<String>, Query, min_length = 1, description = "the subject's upload link (from the identity request mail); without it a staff token is needed"),
     ),
     responses(
         (status = 200, description = "with `token`: the upload page (text/html) with the KopieID guidance; with a staff token: the copy itself (application/pdf, image/jpeg or image/png), the view audited",
             content((String = "text/html"), (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
-        (status = 422, description = "no token and no staff token, or a token that cannot be read (with `token`: a page)",
+        (status = 422, description = "an empty token (a page)",
             content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 401, description = "not a valid link or staff token (with `token`: a page)",
+        (status = 401, description = "no link and no staff token, or not a valid one (without a staff token: a page)",
             content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "not found (with `token`: a page)",
             content((crate::error::ErrorBody = "application/json"), (String = "text/html"))),
@@ -177,6 +177,12 @@ pub async fn get(
     }
     let outcome = async {
         state.limits.check_ip(&req)?;
+        // Neither the subject's link nor a staff token: nothing says who is asking.
+        if !q.contains_key("token") {
+            return Err(AppError::Unauthorized(
+                "this page opens from the link in the mail, or with a staff token".to_owned(),
+            ));
+        }
         let row = linked_request(&state, &q, &path).await?;
         page_for(&state, row, &q, StatusCode::OK, None, false).await
     }
@@ -346,7 +352,7 @@ fn wrong_type() -> AppError {
     post, path = "/api/v1/requests/{reference}/id_document", tag = "subject",
     params(
         ("reference" = String, Path, example = "DSR-2026-000042"),
-        ("token" = String, Query, description = "the subject's upload link (from the identity request mail)"),
+        ("token" = String, Query, min_length = 1, description = "the subject's upload link (from the identity request mail)"),
     ),
     request_body(content = Vec<u8>, description = "the file itself (PDF, JPEG or PNG, at most 10 MiB, recognised by content), or multipart/form-data with the file in part `document`",
         content_type = "application/octet-stream"),

@@ -47,7 +47,8 @@ pub struct IdentityBody {
     #[schema(value_type = IdentityKind, required = true)]
     #[serde(default)]
     pub kind: Input,
-    #[schema(value_type = String, required = true)]
+    /// An e-mail address, a phone number, or a customer id (1 to 100 characters).
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 254, pattern = r"\S")]
     #[serde(default)]
     pub value: Input,
 }

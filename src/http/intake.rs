@@ -21,13 +21,18 @@ use crate::state::AppState;
 /// The subject in an intake body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SubjectBody {
-    #[schema(value_type = String, required = true, example = "Anna de Vries")]
+    /// 1 to 200 characters, without control or bidirectional control characters.
+    #[schema(value_type = String, required = true, example = "Anna de Vries",
+             min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$")]
     #[serde(default)]
     pub name: Input,
-    #[schema(value_type = String, required = true, example = "anna@example.nl")]
+    #[schema(value_type = String, required = true, example = "anna@example.nl",
+             format = Email, max_length = 254)]
     #[serde(default)]
     pub email: Input,
-    #[schema(value_type = Option<String>)]
+    /// Digits with `+ - ( ) .` and spaces: 6 to 20 digits, at most 32 characters.
+    #[schema(value_type = Option<String>, max_length = 32,
+             pattern = r"^[ +().-]*([0-9][ +().-]*){6,20}$")]
     #[serde(default)]
     pub phone: Input,
 }
@@ -46,7 +51,7 @@ pub struct IntakeBody {
     #[serde(default)]
     pub subject: Input,
     /// At most 10,000 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10_000)]
     #[serde(default)]
     pub details: Input,
     #[schema(value_type = Option<Language>)]
@@ -196,7 +201,7 @@ pub async fn file_request(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     // Public intakes are rate limited per client IP and per subject address (GDPR art. 32;
-    // http::rate_limit); staff entering letters and calls are not.
+    // crate::limits); staff entering letters and calls are not.
     let public = staff.0.is_none();
     if public {
         state.limits.check_ip(&req)?;

@@ -60,7 +60,7 @@ fn admin_only(role: Role) -> AppResult<()> {
 
 /// The newest 200 jobs, optionally of one state.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "operations",
-    params(("state" = Option<String>, Query, description = "queued, running, done or dead")),
+    params(("state" = Option<String>, Query, description = "queued, running, done or dead", pattern = "^(|queued|running|done|dead)$")),
     responses((status = 200, body = Vec<JobView>), (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod bundles;
+pub mod certificates;
 pub mod console;
 pub mod deadlines;
 pub mod execution;
@@ -18,7 +19,9 @@ pub mod jobs;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
-pub mod rate_limit;
+pub mod params;
+/// The limits live beside the state that holds them (`crate::limits`); the old path stays.
+pub use crate::limits as rate_limit;
 pub mod report;
 pub mod requests;
 pub mod subject;
@@ -42,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(ops::healthz))
     .route("/readyz", web::get().to(ops::readyz))
     .route("/metrics", web::get().to(ops::metrics_guarded))
+    .route("/.well-known/jwks.json", web::get().to(certificates::jwks))
     .service(
         web::scope("/api/v1")
             // Answers hold personal data and tokens: no cache keeps them, and no browser
@@ -98,6 +102,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/requests/{reference}/rectification_disputed",
                 web::post().to(execution::dispute),
+            )
+            .route(
+                "/requests/{reference}/certificate",
+                web::get().to(certificates::jws),
+            )
+            .route(
+                "/requests/{reference}/certificate.html",
+                web::get().to(certificates::html),
             )
             .route(
                 "/requests/{reference}/identities",

@@ -114,6 +114,9 @@ impl Modify for CommonResponses {
         super::execution::show,
         super::execution::approve,
         super::execution::dispute,
+        super::certificates::jws,
+        super::certificates::html,
+        super::certificates::jwks,
         super::identities::list,
         super::identities::add,
         super::identities::remove,
@@ -138,7 +141,7 @@ impl Modify for CommonResponses {
         super::ops::metrics_guarded,
         openapi_json,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::service::jws::Jwks, crate::service::jws::Jwk)),
     modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "requests", description = "intake, the queue and the lifecycle"),
@@ -146,6 +149,7 @@ impl Modify for CommonResponses {
         (name = "bundles", description = "the subject's data from the tenant's systems, as a zip"),
         (name = "execution", description = "carrying out rectification, erasure and restriction in the tenant's systems: plan, approval, progress"),
         (name = "grants", description = "a controller's time-boxed permission for support to reach its data"),
+        (name = "certificates", description = "signed proof of what was erased, corrected or restricted, and the keys that verify it"),
         (name = "audit", description = "who read or changed a tenant's data: a hash chain anyone can verify"),
         (name = "auth"), (name = "admin"), (name = "operations"),
     )

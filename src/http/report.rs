@@ -104,9 +104,9 @@ pub fn report_csv(r: &Report) -> AppResult<String> {
 #[utoipa::path(
     get, path = "/api/v1/tenants/{slug}/report", tag = "audit",
     params(("slug" = String, Path),
-           ("from" = Option<String>, Query, description = "YYYY-MM-DD, day of receipt, included"),
-           ("to" = Option<String>, Query, description = "YYYY-MM-DD, included"),
-           ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
+           ("from" = inline(Option<super::params::DateParam>), Query, description = "YYYY-MM-DD, day of receipt, included"),
+           ("to" = inline(Option<super::params::DateParam>), Query, description = "YYYY-MM-DD, included"),
+           ("format" = Option<String>, Query, description = "`json` (default) or `csv`", pattern = "^(json|csv)$")),
     responses((status = 200, description = "the report, as JSON or (`format=csv`) CSV",
                content((serde_json::Value = "application/json"), (String = "text/csv"))),
               (status = 401, body = crate::error::ErrorBody),

@@ -97,7 +97,7 @@ async fn confirm_link(
 /// The link mailed to the subject: confirms the e-mail address (single use, 7 days).
 /// A browser gets a page in the request's language; other clients JSON.
 #[utoipa::path(get, path = "/api/v1/verify", tag = "subject",
-    params(("token" = String, Query)),
+    params(("token" = String, Query, min_length = 1)),
     responses((status = 200, body = VerifiedView, description = "JSON, or with Accept: text/html a page"),
               (status = 401, body = crate::error::ErrorBody),
               (status = 410, body = crate::error::ErrorBody, description = "expired or already used"),
@@ -211,7 +211,7 @@ fn status_page(state: &AppState, l: &Loaded, language: Language) -> AppResult<St
 /// The subject's own view: status, deadline and public history. A browser gets a page in
 /// the request's language; other clients JSON.
 #[utoipa::path(get, path = "/api/v1/requests/{reference}/status", tag = "subject",
-    params(("reference" = String, Path), ("token" = String, Query)),
+    params(("reference" = String, Path), ("token" = String, Query, min_length = 1)),
     responses((status = 200, body = PublicStatusView, description = "JSON, or with Accept: text/html a page"),
               (status = 401, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 410, body = crate::error::ErrorBody),

@@ -35,13 +35,14 @@ pub async fn list(state: web::Data<AppState>, Staff(p): Staff) -> AppResult<Http
 
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct TenantBody {
-    #[schema(value_type = String, required = true)]
+    /// 2-40 lower-case letters, digits or dashes, starting with a letter.
+    #[schema(value_type = String, required = true, pattern = "^[a-z][a-z0-9-]{1,39}$")]
     #[serde(default)]
     pub slug: Input,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, max_length = 200, pattern = r"\S")]
     #[serde(default)]
     pub name: Input,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     #[serde(default)]
     pub contact_email: Input,
     #[schema(value_type = Option<Language>)]
@@ -116,7 +117,7 @@ pub async fn create(
 
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct UserBody {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     #[serde(default)]
     pub email: Input,
     #[schema(value_type = Role, required = true)]
@@ -127,7 +128,7 @@ pub struct UserBody {
     #[serde(default)]
     pub tenant: Input,
     /// At least 12 characters.
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 12)]
     #[serde(default)]
     pub password: Input,
 }

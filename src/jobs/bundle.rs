@@ -156,6 +156,52 @@ pub fn meta(
     })
 }
 
+/// Everything a bundle is compiled from, read once: the job and `inzage export` both compile
+/// through this, so the file a controller downloads and the file an operator exports are made
+/// the same way.
+pub struct Compilation {
+    pub map: DataMap,
+    pub subject: SubjectIdentities,
+    pub meta: BundleMeta,
+    options: ExportOptions,
+    spool: std::path::PathBuf,
+}
+
+impl Compilation {
+    /// Reads the tenant's data map and the subject's identities for `request`.
+    pub fn prepare(
+        state: &AppState,
+        conn: &mut DbConnection,
+        request: &RequestRow,
+        tenant: &Tenant,
+    ) -> Result<Self, BundleJobError> {
+        Ok(Self {
+            map: load_map(tenant)?,
+            subject: subject_identities(conn, request)?,
+            meta: meta(state, request, tenant)?,
+            options: export_options(&state.settings),
+            spool: state.settings.data_dir.join("tmp"),
+        })
+    }
+
+    /// Writes the zip into `out`, reporting progress as tables finish.
+    pub fn compile<W: std::io::Write + Send + 'static>(
+        &self,
+        out: W,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(bundle::BundleSummary, W), BundleError> {
+        bundle::compile(
+            &self.map,
+            &self.meta,
+            &self.subject,
+            &self.options,
+            &self.spool,
+            out,
+            progress,
+        )
+    }
+}
+
 pub fn run(state: &AppState, job: &JobRow) -> Result<(), BundleJobError> {
     let payload: Payload = serde_json::from_str(&job.payload).map_err(BundleJobError::Payload)?;
     let mut conn = state.db.conn()?;
@@ -223,10 +269,8 @@ fn compile(
     request: &RequestRow,
     tenant: &Tenant,
 ) -> Result<(), BundleJobError> {
-    let map = load_map(tenant)?;
-    let subject = subject_identities(conn, request)?;
-    let meta = meta(state, request, tenant)?;
-    let tables_total = i32::try_from(map.table_count()).unwrap_or(i32::MAX);
+    let compilation = Compilation::prepare(state, conn, request, tenant)?;
+    let tables_total = i32::try_from(compilation.map.table_count()).unwrap_or(i32::MAX);
     bundles::start(conn, &bundle.id, tables_total, now())?;
 
     let file = state.files.create(FilePurpose::Bundle)?;
@@ -243,10 +287,7 @@ fn compile(
             tracing::warn!(error = %chain(&e), "recording bundle progress failed");
         }
     };
-    let spool = state.settings.data_dir.join("tmp");
-    let options = export_options(&state.settings);
-    let (summary, file) =
-        bundle::compile(&map, &meta, &subject, &options, &spool, file, &mut progress)?;
+    let (summary, file) = compilation.compile(file, &mut progress)?;
     let stored = file.finish()?;
     let finished = now();
     let expires_at = finished + Duration::days(i64::from(state.settings.bundle_retention_days));

@@ -58,13 +58,18 @@ pub fn queue(
             ));
         }
         (Role::Controller, _) => principal.tenant_id.clone(),
-        (_, Some(slug)) => Some(
-            tenants
-                .iter()
-                .find(|t| &t.slug == slug)
-                .map(|t| t.id.clone())
-                .ok_or_else(|| AppError::field("tenant", "is not a known tenant"))?,
-        ),
+        // No tenant of that name has requests: an empty page, like any filter that matches
+        // nothing (and like `status_counts`).
+        (_, Some(slug)) => match tenants.iter().find(|t| &t.slug == slug) {
+            Some(t) => Some(t.id.clone()),
+            None => {
+                return Ok(QueuePage {
+                    items: Vec::new(),
+                    total: 0,
+                    tenant_slugs,
+                });
+            }
+        },
         (_, None) => None,
     };
     let filter = ListFilter {

@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod reminders;
 pub mod requests;
 pub mod schema;
+pub mod signing;
 pub mod sql_text;
 pub mod tenants;
 pub mod tokens;

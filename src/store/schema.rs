@@ -348,3 +348,29 @@ diesel::table! {
 diesel::joinable!(execution_plans -> requests (request_id));
 diesel::joinable!(execution_systems -> execution_plans (plan_id));
 diesel::allow_tables_to_appear_in_same_query!(requests, execution_plans, execution_systems);
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        public_key -> Text,
+        private_key -> Binary,
+        key_salt -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        request_id -> Text,
+        plan_id -> Text,
+        kid -> Text,
+        jws -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(certificates -> requests (request_id));
+diesel::joinable!(certificates -> signing_keys (kid));
+diesel::allow_tables_to_appear_in_same_query!(requests, certificates, signing_keys);

@@ -517,6 +517,43 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
         rendered.text
     );
 
+    // the certificate verifies with the published key, and fails when one byte changes
+    let cert = w
+        .app
+        .client
+        .get(w.app.url(&format!("/api/v1/requests/{r}/certificate")))
+        .bearer_auth(&w.controller)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cert.status(), 200);
+    let jws = cert.text().await.unwrap();
+    let (s, jwks) = w.app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(s, 200, "{jwks}");
+    let keys = inzage::service::jws::keys_of(&jwks).unwrap();
+    let (_, certificate) = inzage::service::signing::verify_certificate(jws.trim(), &keys)
+        .expect("the certificate verifies with the published key");
+    assert_eq!(certificate.plan, id);
+    assert_eq!(certificate.request, r);
+    let orders = certificate.systems[0]
+        .tables
+        .iter()
+        .find(|t| t.name == "orders")
+        .unwrap();
+    assert_eq!(orders.rows, anna_orders);
+    assert!(
+        certificate
+            .recipients
+            .iter()
+            .any(|x| x.name == "Sportbond" && x.notified)
+    );
+    let mut bytes = jws.trim().as_bytes().to_vec();
+    let dot = bytes.iter().position(|b| *b == b'.').unwrap();
+    let i = dot + 5;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    assert!(inzage::service::signing::verify_certificate(&tampered, &keys).is_err());
+
     // a plan that is done is not run again: its job finds nothing to do
     let (s, v) = w.approve(&r, &id).await;
     assert_eq!(

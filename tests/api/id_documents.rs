@@ -535,7 +535,7 @@ async fn no_copy_where_the_policy_does_not_ask(backend: Backend) {
             format!("/api/v1/requests/{reference}/id_document?token=garbage"),
             401,
         ),
-        (format!("/api/v1/requests/{reference}/id_document"), 422),
+        (format!("/api/v1/requests/{reference}/id_document"), 401),
         (
             "/api/v1/requests/not-a-reference/id_document?token=x".to_owned(),
             401,

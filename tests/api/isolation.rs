@@ -42,6 +42,8 @@ pub const REQUEST_ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/requests/{reference}/rectification_disputed",
         r#"{"note":"the subject disputes the correction"}"#,
     ),
+    ("GET", "/api/v1/requests/{reference}/certificate", ""),
+    ("GET", "/api/v1/requests/{reference}/certificate.html", ""),
 ];
 
 /// Routes that name a tenant's data without a request in the path, and how a controller of
@@ -98,6 +100,8 @@ pub const NOT_TENANT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
+    // the installation's public signing keys: no tenant's data
+    ("GET", "/.well-known/jwks.json"),
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/verify"),
     ("GET", "/api/v1/requests/{reference}/status"),

@@ -11,6 +11,8 @@ mod auth;
 mod backup;
 mod bundle_backends;
 mod bundles;
+mod certificate_browser;
+mod certificates;
 mod cli;
 mod console;
 mod console_browser;
