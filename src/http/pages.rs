@@ -118,6 +118,8 @@ pub struct StatusPage {
     pub public: bool,
     pub history: Vec<HistoryLine>,
     pub upload_url: Option<String>,
+    /// Recipients of the data told of the change (name, whether inzage told it): art. 19.
+    pub recipients: Vec<(String, bool)>,
 }
 
 pub struct HistoryLine {

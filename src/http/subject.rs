@@ -200,6 +200,11 @@ fn status_page(state: &AppState, l: &Loaded, language: Language) -> AppResult<St
                 note: h.note.clone(),
             })
             .collect(),
+        recipients: view
+            .recipients
+            .iter()
+            .map(|r| (r.name.clone(), r.notified))
+            .collect(),
         upload_url: if l.copy_expected {
             Some(upload_url(state, &l.row, Utc::now())?)
         } else {

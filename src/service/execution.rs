@@ -681,7 +681,19 @@ pub fn record_done(
         }
         let system = EventActor::system();
         let mut event = NewEvent::new(&row.id, &system, EventKind::ExecutionDone, at);
-        event.data = Some(serde_json::json!({"plan_id": plan.id, "rows": total}).to_string());
+        // The recipients go with the event: the subject's status page lists them (art. 19,
+        // last sentence), names only.
+        let listed: Vec<PublicRecipient> = recipients
+            .iter()
+            .map(|r| PublicRecipient {
+                name: r.name.clone(),
+                notified: r.email.is_some(),
+            })
+            .collect();
+        event.data = Some(
+            serde_json::json!({"plan_id": plan.id, "rows": total, "recipients": listed})
+                .to_string(),
+        );
         event.public = true;
         event.insert(conn)?;
         let change = change_kind(kind);
@@ -776,35 +788,10 @@ pub fn record_failed(
     })
 }
 
-/// A recipient the subject may be told about (status page): name only, and whether inzage
-/// told it.
+/// A recipient the subject may be told about (status page, from the `execution_done`
+/// event): name only, and whether inzage told it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicRecipient {
     pub name: String,
     pub notified: bool,
-}
-
-/// The recipients of the request's done plans, for the subject's status page (art. 19, last
-/// sentence).
-pub fn public_recipients(
-    conn: &mut DbConnection,
-    request_id: &str,
-) -> AppResult<Vec<PublicRecipient>> {
-    let mut out: Vec<PublicRecipient> = Vec::new();
-    for plan in PlanRow::for_request(conn, request_id)? {
-        if !plan.is(PlanState::Done) {
-            continue;
-        }
-        let recipients: Vec<PlanRecipient> =
-            serde_json::from_str(&plan.recipients).unwrap_or_default();
-        for r in recipients {
-            if !out.iter().any(|o| o.name == r.name) {
-                out.push(PublicRecipient {
-                    name: r.name,
-                    notified: r.email.is_some(),
-                });
-            }
-        }
-    }
-    Ok(out)
 }

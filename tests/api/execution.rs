@@ -251,6 +251,11 @@ async fn world(b: TenantBackend, test: &str, systems: &[&str], restriction: bool
 
 impl World {
     async fn request(&self, kind: &str) -> String {
+        self.request_with_status(kind).await.0
+    }
+
+    /// The reference and the subject's status link.
+    async fn request_with_status(&self, kind: &str) -> (String, String) {
         let filed = self
             .app
             .file_as(
@@ -259,7 +264,10 @@ impl World {
                 json!({"kind": kind, "subject": {"name": "Anna", "email": "anna@example.nl"}}),
             )
             .await;
-        filed["reference"].as_str().unwrap().to_owned()
+        (
+            filed["reference"].as_str().unwrap().to_owned(),
+            filed["status_url"].as_str().unwrap().to_owned(),
+        )
     }
 
     async fn plan(&self, reference: &str, body: Value) -> (u16, Value) {
@@ -364,7 +372,7 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
     let anna_lines = anna_before["app.order_lines"].len() as u64;
     assert!(anna_orders > 3 && anna_lines > 3);
 
-    let r = w.request("erasure").await;
+    let (r, status_url) = w.request_with_status("erasure").await;
     let (s, plan) = w.plan(&r, json!({})).await;
     assert_eq!(s, 201, "{plan}");
     assert_eq!(plan["state"], "draft");
@@ -516,6 +524,34 @@ async fn erasure_changes_exactly_the_subjects_rows_as_planned(b: TenantBackend) 
         "{}",
         rendered.text
     );
+
+    // the subject's status page lists the recipients (art. 19, last sentence)
+    let status: Value = w
+        .app
+        .client
+        .get(w.app.local(&status_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["recipients"],
+        json!([{"name": "Sportbond", "notified": true}, {"name": "Payment provider", "notified": false}])
+    );
+    let page = w
+        .app
+        .client
+        .get(w.app.local(&status_url))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Payment provider"), "{page}");
 
     // the certificate verifies with the published key, and fails when one byte changes
     let cert = w
