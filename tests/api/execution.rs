@@ -1115,3 +1115,48 @@ on_erasure = "cascade"
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM members"), 1);
     assert!(rows_of(&map, "anna@example.nl")["shop.orders"].is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_makes_shows_and_approves_a_plan() {
+    use crate::console::{Browser, csrf};
+    let Some(w) = world(TenantBackend::Sqlite, "exec_console", &["app"], false).await else {
+        return;
+    };
+    let r = w.request("erasure").await;
+    let controller = w.app.user(Role::Controller, Some("acme")).await;
+    let path = format!("/console/requests/{r}");
+    let mut b = Browser::new(&w.app);
+    b.sign_in(&controller.email, "").await;
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Uitvoering"), "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"{path}/plan\"")));
+    let token = csrf(&page.body);
+    // every form carries the CSRF token: without it nothing happens
+    let refused = b.post(&format!("{path}/plan"), &[]).await;
+    assert_ne!(refused.status, 303);
+    let made = b.post(&format!("{path}/plan"), &[("csrf", &token)]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let page = b.get(&path).await;
+    assert!(
+        page.body.contains("Goedkeuren en uitvoeren"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(KEEP_REASON));
+    let id = page
+        .body
+        .split(&format!("{path}/plan/"))
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let approved = b
+        .post(&format!("{path}/plan/{id}/approve"), &[("csrf", &token)])
+        .await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    w.wait(&r, &id, &["done"]).await;
+    let page = b.get(&format!("{path}?lang=en")).await;
+    assert!(page.body.contains("Carried out"), "{}", page.body);
+    assert!(page.body.contains("/certificate.html"));
+}
