@@ -47,10 +47,25 @@ pub enum EventKind {
     Answered,
     /// A one-time code for downloading the released bundle was mailed to the subject.
     DownloadCodeSent,
+    /// A plan to carry out rectification, erasure or restriction was made (dry-run counts).
+    ExecutionPlanned,
+    /// The controller approved the plan (processing agreement 3.7: on its instruction).
+    ExecutionApproved,
+    /// The plan was carried out in every system; the certificate was issued.
+    ExecutionDone,
+    /// Carrying out the plan failed for good (after its last try).
+    ExecutionFailed,
+    /// A recipient of the data was told of the change (GDPR art. 19), one event each.
+    RecipientNotified,
+    /// The subject disputes the accuracy and the correction was not (yet) made: recorded on
+    /// the request (processing agreement 3.7(iii); GDPR art. 18(1)(a)).
+    RectificationDisputed,
+    /// The subject was told that the restriction will be lifted (GDPR art. 18(3)).
+    RestrictionLiftNotified,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 27] = [
+    pub const ALL: [EventKind; 34] = [
         Self::Received,
         Self::Verified,
         Self::Assigned,
@@ -78,6 +93,13 @@ impl EventKind {
         Self::DeadlineRecomputed,
         Self::Answered,
         Self::DownloadCodeSent,
+        Self::ExecutionPlanned,
+        Self::ExecutionApproved,
+        Self::ExecutionDone,
+        Self::ExecutionFailed,
+        Self::RecipientNotified,
+        Self::RectificationDisputed,
+        Self::RestrictionLiftNotified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +131,13 @@ impl EventKind {
             Self::DeadlineRecomputed => "deadline_recomputed",
             Self::Answered => "answered",
             Self::DownloadCodeSent => "download_code_sent",
+            Self::ExecutionPlanned => "execution_planned",
+            Self::ExecutionApproved => "execution_approved",
+            Self::ExecutionDone => "execution_done",
+            Self::ExecutionFailed => "execution_failed",
+            Self::RecipientNotified => "recipient_notified",
+            Self::RectificationDisputed => "rectification_disputed",
+            Self::RestrictionLiftNotified => "restriction_lift_notified",
         }
     }
 }

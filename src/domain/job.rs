@@ -15,6 +15,9 @@ pub enum JobKind {
     /// Once per rule change: recomputes the dates of open requests (the early reading of the
     /// holidays; `service::recompute`).
     DeadlineRecompute,
+    /// Carries out one approved plan (payload `{"plan_id"}`): rectification, erasure or
+    /// restriction in the tenant's databases.
+    Execution,
 }
 
 impl JobKind {
@@ -25,6 +28,7 @@ impl JobKind {
             Self::Retention => "retention",
             Self::Bundle => "bundle",
             Self::DeadlineRecompute => "deadline_recompute",
+            Self::Execution => "execution",
         }
     }
 
@@ -35,6 +39,7 @@ impl JobKind {
             "retention" => Some(Self::Retention),
             "bundle" => Some(Self::Bundle),
             "deadline_recompute" => Some(Self::DeadlineRecompute),
+            "execution" => Some(Self::Execution),
             _ => None,
         }
     }

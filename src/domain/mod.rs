@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod completion;
 pub mod deadline;
 pub mod event;
+pub mod execution;
 pub mod job;
 pub mod lifecycle;
 pub mod overview;

@@ -8,6 +8,7 @@ pub mod bundles;
 pub mod certificates;
 pub mod console;
 pub mod deadlines;
+pub mod execution;
 pub mod extract;
 pub mod file_body;
 pub mod form;
@@ -87,6 +88,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(bundles::create),
             )
             .route("/requests/{reference}/bundle", web::get().to(bundles::show))
+            .route(
+                "/requests/{reference}/plan",
+                web::post().to(execution::create),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}",
+                web::get().to(execution::show),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}/approve",
+                web::post().to(execution::approve),
+            )
+            .route(
+                "/requests/{reference}/rectification_disputed",
+                web::post().to(execution::dispute),
+            )
             .route(
                 "/requests/{reference}/certificate",
                 web::get().to(certificates::jws),

@@ -176,6 +176,8 @@ pub struct StatusPage {
     pub answer_error: &'static str,
     pub code_error: Option<String>,
     pub answer_value: String,
+    /// Recipients of the data told of the change (name, whether inzage told it): art. 19.
+    pub recipients: Vec<(String, bool)>,
 }
 
 /// The confirmation step before a withdrawal.
@@ -564,6 +566,25 @@ pub fn event_label(kind: &str, language: Language) -> String {
         "bundle_downloaded" => ("Uw gegevens gedownload", "Your data downloaded"),
         "refused" => ("Afgewezen", "Refused"),
         "withdrawn" => ("Ingetrokken", "Withdrawn"),
+        "execution_planned" => ("Uitvoering voorbereid", "Execution planned"),
+        "execution_approved" => (
+            "Uitvoering goedgekeurd door de verwerkingsverantwoordelijke",
+            "Execution approved by the controller",
+        ),
+        "execution_done" => ("Uitgevoerd in de systemen", "Carried out in the systems"),
+        "execution_failed" => ("Uitvoering mislukt", "Execution failed"),
+        "recipient_notified" => (
+            "Ontvanger van uw gegevens ingelicht",
+            "Recipient of your data informed",
+        ),
+        "rectification_disputed" => (
+            "Juistheid betwist: vastgelegd bij het verzoek",
+            "Accuracy disputed: recorded with the request",
+        ),
+        "restriction_lift_notified" => (
+            "U is gemeld dat de beperking wordt opgeheven",
+            "You were told the restriction will be lifted",
+        ),
         other => (other, other),
     };
     match language {

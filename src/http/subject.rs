@@ -295,6 +295,11 @@ fn status_page(
                 note: h.note.clone(),
             })
             .collect(),
+        recipients: view
+            .recipients
+            .iter()
+            .map(|r| (r.name.clone(), r.notified))
+            .collect(),
         upload_url: if l.copy_expected {
             Some(upload_url(state, &l.row, Utc::now())?)
         } else {

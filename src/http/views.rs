@@ -308,6 +308,34 @@ pub struct PublicStatusView {
     pub deadline: DeadlineView,
     pub closed: bool,
     pub history: Vec<PublicEventView>,
+    /// Recipients of the subject's data told of a rectification, erasure or restriction
+    /// (`notified`: by inzage; otherwise by the controller): GDPR art. 19, last sentence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<crate::service::execution::PublicRecipient>,
+}
+
+/// The recipients named by the request's `execution_done` events, once each.
+fn recipients_of(events: &[Event]) -> Vec<crate::service::execution::PublicRecipient> {
+    let mut out: Vec<crate::service::execution::PublicRecipient> = Vec::new();
+    for e in events.iter().filter(|e| e.kind == EventKind::ExecutionDone) {
+        let listed = e
+            .data
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .and_then(|d| {
+                serde_json::from_value::<Vec<crate::service::execution::PublicRecipient>>(
+                    d["recipients"].clone(),
+                )
+                .ok()
+            })
+            .unwrap_or_default();
+        for r in listed {
+            if !out.iter().any(|o| o.name == r.name) {
+                out.push(r);
+            }
+        }
+    }
+    out
 }
 
 const SUBJECT_FACING_NOTES: [EventKind; 4] = [
@@ -327,6 +355,7 @@ impl PublicStatusView {
             due_at: local(r.due_at),
             deadline: DeadlineView::of(r),
             closed: r.status.is_closed(),
+            recipients: recipients_of(events),
             history: events
                 .iter()
                 .filter(|e| e.public)

@@ -4,6 +4,7 @@
 //! taken over by another when its lease runs out.
 
 pub mod bundle;
+pub mod execution;
 pub mod maintenance;
 pub mod retention;
 pub mod sweep;
@@ -33,6 +34,8 @@ pub enum JobError {
     Service(#[source] AppError),
     #[error("bundle")]
     Bundle(#[from] bundle::BundleJobError),
+    #[error("execution")]
+    Execution(#[from] execution::ExecutionJobError),
     #[error("unknown job kind {0:?}")]
     UnknownKind(String),
     #[error("abandoned: {0} tries, the last by a worker that stopped mid-job")]
@@ -69,6 +72,7 @@ fn run(state: &AppState, job: &JobRow) -> Result<(), JobError> {
         Some(JobKind::Maintenance) => maintenance::run(state),
         Some(JobKind::Retention) => retention::run(state),
         Some(JobKind::Bundle) => Ok(bundle::run(state, job)?),
+        Some(JobKind::Execution) => Ok(execution::run(state, job)?),
         Some(JobKind::DeadlineRecompute) => recompute_deadlines(state),
         None => Err(JobError::UnknownKind(job.kind.clone())),
     }

@@ -249,6 +249,9 @@ pub enum MailMessage {
     DeadlineReminder(DeadlineReminder),
     GrantNotice(GrantNotice),
     DownloadCode(DownloadCode),
+    ExecutionReport(ExecutionReport),
+    RecipientNotice(RecipientNotice),
+    RestrictionLiftNotice(RestrictionLiftNotice),
 }
 
 impl MailMessage {
@@ -265,6 +268,9 @@ impl MailMessage {
             Self::DeadlineReminder(_) => "deadline_reminder",
             Self::GrantNotice(_) => "grant_notice",
             Self::DownloadCode(_) => "download_code",
+            Self::ExecutionReport(_) => "execution_report",
+            Self::RecipientNotice(_) => "recipient_notice",
+            Self::RestrictionLiftNotice(_) => "restriction_lift_notice",
         }
     }
 
@@ -282,6 +288,9 @@ impl MailMessage {
             // About a tenant, not a request.
             Self::GrantNotice(m) => &m.tenant_slug,
             Self::DownloadCode(m) => &m.reference,
+            Self::ExecutionReport(m) => &m.reference,
+            Self::RecipientNotice(m) => &m.reference,
+            Self::RestrictionLiftNotice(m) => &m.reference,
         }
     }
 
@@ -318,6 +327,9 @@ impl MailMessage {
             Self::DeadlineReminder(m) => m.render_with(language, processor, contact),
             Self::GrantNotice(m) => m.render_with(language, processor, contact),
             Self::DownloadCode(m) => m.render_with(language, processor, contact),
+            Self::ExecutionReport(m) => m.render_with(language, processor, contact),
+            Self::RecipientNotice(m) => m.render_with(language, processor, contact),
+            Self::RestrictionLiftNotice(m) => m.render_with(language, processor, contact),
         }
     }
 }
@@ -365,4 +377,67 @@ render_via! {
     DeadlineReminder => deadline_reminder,
     GrantNotice => grant_notice,
     DownloadCode => download_code,
+    ExecutionReport => execution_report,
+    RecipientNotice => recipient_notice,
+    RestrictionLiftNotice => restriction_lift_notice,
+}
+
+/// Which change a plan carried out, as the execution mails name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Erasure,
+    Rectification,
+    Restriction,
+    /// The restriction was lifted (art. 18(3)).
+    Lift,
+}
+
+/// One table in the subject's report of what was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedTable {
+    pub system: String,
+    pub table: String,
+    pub action: crate::domain::certificate::TableAction,
+    pub rows: u64,
+    /// Masked or corrected columns (never values).
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Why rows were kept, as the data map states it.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// To the subject: the plan was carried out — table by table what was done, what was kept
+/// and why (art. 12(1), 17(3)), and which recipients were told or are still to be told
+/// (art. 19, last sentence: the subject may be told who they are).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionReport {
+    pub reference: String,
+    pub change: ChangeKind,
+    pub controller: Option<String>,
+    pub tables: Vec<ReportedTable>,
+    pub recipients_told: Vec<String>,
+    pub recipients_to_tell: Vec<String>,
+    pub status_url: String,
+}
+
+/// To a recipient of the data (art. 19): a change was made; the kind of change and the
+/// request's reference, no personal data of the subject (art. 5(1)(c)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientNotice {
+    pub reference: String,
+    pub change: ChangeKind,
+    /// The controller on whose behalf we write.
+    pub controller: String,
+    /// The recipient's name, as the data map has it.
+    pub recipient: String,
+}
+
+/// To the subject, before a restriction is lifted (art. 18(3)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestrictionLiftNotice {
+    pub reference: String,
+    pub controller: Option<String>,
+    pub status_url: String,
 }

@@ -631,6 +631,185 @@ pub(super) fn grant_notice(
     finish("grant_notice", c, rendered)
 }
 
+// --- Execution (rectification, erasure, restriction) ----------------------------------------
+
+use super::message::{
+    ChangeKind, ExecutionReport, RecipientNotice, ReportedTable, RestrictionLiftNotice,
+};
+use crate::domain::certificate::TableAction;
+
+fn change_label(change: ChangeKind, language: Language) -> &'static str {
+    match (language, change) {
+        (Language::Nl, ChangeKind::Erasure) => "verwijdering (gegevens gewist)",
+        (Language::Nl, ChangeKind::Rectification) => "rectificatie (gegevens gecorrigeerd)",
+        (Language::Nl, ChangeKind::Restriction) => "beperking van de verwerking",
+        (Language::Nl, ChangeKind::Lift) => "opheffing van de beperking van de verwerking",
+        (Language::En, ChangeKind::Erasure) => "erasure (data deleted)",
+        (Language::En, ChangeKind::Rectification) => "rectification (data corrected)",
+        (Language::En, ChangeKind::Restriction) => "restriction of processing",
+        (Language::En, ChangeKind::Lift) => "lifting of the restriction of processing",
+    }
+}
+
+/// One table of the report in plain words: "app / orders: 30 rows deleted".
+pub fn reported_line(t: &ReportedTable, language: Language) -> String {
+    let rows = match (language, t.rows) {
+        (Language::Nl, 1) => "1 rij".to_owned(),
+        (Language::Nl, n) => format!("{n} rijen"),
+        (Language::En, 1) => "1 row".to_owned(),
+        (Language::En, n) => format!("{n} rows"),
+    };
+    let cols = t.columns.join(", ");
+    let what = match (language, t.action) {
+        (Language::Nl, TableAction::Delete) => format!("{rows} verwijderd"),
+        (Language::Nl, TableAction::Mask) => {
+            format!("{rows} bewaard, maar deze gegevens gewist of onleesbaar gemaakt: {cols}")
+        }
+        (Language::Nl, TableAction::Keep) => format!(
+            "{rows} bewaard; reden: {}",
+            t.reason.as_deref().unwrap_or("")
+        ),
+        (Language::Nl, TableAction::Update) => format!("{rows} gecorrigeerd: {cols}"),
+        (Language::Nl, TableAction::Restrict) => {
+            format!("{rows} gemarkeerd als beperkt: alleen nog bewaard, niet gebruikt")
+        }
+        (Language::Nl, TableAction::Lift) => format!("{rows}: beperking opgeheven"),
+        (Language::En, TableAction::Delete) => format!("{rows} deleted"),
+        (Language::En, TableAction::Mask) => {
+            format!("{rows} kept, but these data erased or made unreadable: {cols}")
+        }
+        (Language::En, TableAction::Keep) => {
+            format!("{rows} kept; reason: {}", t.reason.as_deref().unwrap_or(""))
+        }
+        (Language::En, TableAction::Update) => format!("{rows} corrected: {cols}"),
+        (Language::En, TableAction::Restrict) => {
+            format!("{rows} marked as restricted: only stored, not used")
+        }
+        (Language::En, TableAction::Lift) => format!("{rows}: restriction lifted"),
+    };
+    format!("{} / {}: {what}", t.system, t.table)
+}
+
+struct ExecutionReportView {
+    change: String,
+    controller: Option<String>,
+    lines: Vec<String>,
+    told: Vec<String>,
+    to_tell: Vec<String>,
+    status_url: String,
+}
+
+message_templates!(
+    execution_report_t,
+    ExecutionReportView,
+    "mail/nl/execution_report.txt",
+    "mail/nl/execution_report.html",
+    "mail/en/execution_report.txt",
+    "mail/en/execution_report.html"
+);
+
+pub(super) fn execution_report(
+    m: &ExecutionReport,
+    language: Language,
+    processor: &str,
+    contact: Option<&str>,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: uitgevoerd in onze systemen", m.reference),
+        Language::En => format!("Request {}: carried out in our systems", m.reference),
+    };
+    let v = ExecutionReportView {
+        change: change_label(m.change, language).to_owned(),
+        controller: m.controller.clone(),
+        lines: m
+            .tables
+            .iter()
+            .map(|t| reported_line(t, language))
+            .collect(),
+        told: m.recipients_told.clone(),
+        to_tell: m.recipients_to_tell.clone(),
+        status_url: m.status_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
+    let rendered = execution_report_t::render(language, &c, &v);
+    finish("execution_report", c, rendered)
+}
+
+struct RecipientNoticeView {
+    change: String,
+    controller: String,
+    recipient: String,
+}
+
+message_templates!(
+    recipient_notice_t,
+    RecipientNoticeView,
+    "mail/nl/recipient_notice.txt",
+    "mail/nl/recipient_notice.html",
+    "mail/en/recipient_notice.txt",
+    "mail/en/recipient_notice.html"
+);
+
+pub(super) fn recipient_notice(
+    m: &RecipientNotice,
+    language: Language,
+    processor: &str,
+    // A recipient is told by the controller's name (in the text), not the subject's contact.
+    _contact: Option<&str>,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!(
+            "Verzoek {}: wijziging van persoonsgegevens (art. 19 AVG)",
+            m.reference
+        ),
+        Language::En => format!(
+            "Request {}: change of personal data (Art. 19 GDPR)",
+            m.reference
+        ),
+    };
+    let v = RecipientNoticeView {
+        change: change_label(m.change, language).to_owned(),
+        controller: m.controller.clone(),
+        recipient: m.recipient.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor).for_controller();
+    let rendered = recipient_notice_t::render(language, &c, &v);
+    finish("recipient_notice", c, rendered)
+}
+
+struct LiftNoticeView {
+    controller: Option<String>,
+    status_url: String,
+}
+
+message_templates!(
+    lift_notice_t,
+    LiftNoticeView,
+    "mail/nl/restriction_lift_notice.txt",
+    "mail/nl/restriction_lift_notice.html",
+    "mail/en/restriction_lift_notice.txt",
+    "mail/en/restriction_lift_notice.html"
+);
+
+pub(super) fn restriction_lift_notice(
+    m: &RestrictionLiftNotice,
+    language: Language,
+    processor: &str,
+    contact: Option<&str>,
+) -> Result<RenderedMail, MailError> {
+    let subject = match language {
+        Language::Nl => format!("Verzoek {}: de beperking wordt opgeheven", m.reference),
+        Language::En => format!("Request {}: the restriction will be lifted", m.reference),
+    };
+    let v = LiftNoticeView {
+        controller: m.controller.clone(),
+        status_url: m.status_url.clone(),
+    };
+    let c = Common::new(language, subject, &m.reference, processor).with_contact(contact);
+    let rendered = lift_notice_t::render(language, &c, &v);
+    finish("restriction_lift_notice", c, rendered)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

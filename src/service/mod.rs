@@ -8,6 +8,7 @@ pub mod backup;
 pub mod bundles;
 pub mod console;
 pub mod deadlines;
+pub mod execution;
 pub mod grants;
 pub mod id_documents;
 pub mod identities;

@@ -11,6 +11,7 @@ pub mod completions;
 pub mod console_sessions;
 pub mod erasures;
 pub mod events;
+pub mod execution;
 pub mod files;
 pub mod grants;
 pub mod id_documents;

@@ -315,6 +315,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    execution_plans (id) {
+        id -> Text,
+        request_id -> Text,
+        kind -> Text,
+        state -> Text,
+        systems -> Text,
+        recipients -> Text,
+        sealed_changes -> Nullable<Text>,
+        result -> Nullable<Text>,
+        error -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        approved_by -> Nullable<Text>,
+        approved_email -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    execution_systems (plan_id, position) {
+        plan_id -> Text,
+        position -> Integer,
+        name -> Text,
+        state -> Text,
+        rows_done -> BigInt,
+        result -> Nullable<Text>,
+        committed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(execution_plans -> requests (request_id));
+diesel::joinable!(execution_systems -> execution_plans (plan_id));
+diesel::allow_tables_to_appear_in_same_query!(requests, execution_plans, execution_systems);
+
+diesel::table! {
     signing_keys (kid) {
         kid -> Text,
         public_key -> Text,

@@ -1,6 +1,6 @@
 //! Connections to tenant databases: PostgreSQL and SQLite through diesel, MySQL/MariaDB
 //! through the pure-Rust `mysql` driver (no system client library), chosen by the URL's
-//! scheme, always read-only.
+//! scheme: read-only for exports, read-write only for carrying out an approved plan.
 //!
 //! Owns opening a connection, the read-only snapshot, reading the catalog and running the
 //! queries that [`sql`](super::sql) generates, one statement per table. Read-only by construction (processing
@@ -15,6 +15,12 @@
 //!
 //! The transaction is rolled back at the end (there is nothing to commit). No error message
 //! leaving this module holds the URL, its password or a bound value.
+//!
+//! The one exception, [`TenantConnection::open_for_writing`], serves the execution of a plan
+//! (rectification, erasure, restriction: GDPR art. 16-18 on the controller's instruction,
+//! processing agreement 3.7, 7.5(ii)-(iii)) and its dry run: a read-write session whose
+//! write transaction ([`TenantConnection::begin_write`]) is committed or rolled back by the
+//! caller, running only the statements [`exec_sql`](super::exec_sql) generates.
 
 use std::time::Duration;
 
@@ -248,6 +254,7 @@ fn mysql_params(binds: &[Bind]) -> mysql::Params {
             .map(|b| match b {
                 Bind::Text(s) => mysql::Value::Bytes(s.clone().into_bytes()),
                 Bind::Int(i) => mysql::Value::Int(*i),
+                Bind::Null => mysql::Value::NULL,
             })
             .collect(),
     )
@@ -283,6 +290,7 @@ macro_rules! load_page {
             q = match b {
                 Bind::Text(s) => q.bind::<Text, _>(s.clone()),
                 Bind::Int(i) => q.bind::<BigInt, _>(*i),
+                Bind::Null => q.bind::<Nullable<Text>, _>(None::<String>),
             };
         }
         q.load::<PageRow>($conn)
@@ -296,6 +304,7 @@ macro_rules! bound {
             q = match b {
                 Bind::Text(s) => q.bind::<Text, _>(s.clone()),
                 Bind::Int(i) => q.bind::<BigInt, _>(*i),
+                Bind::Null => q.bind::<Nullable<Text>, _>(None::<String>),
             };
         }
         q
@@ -503,6 +512,126 @@ impl TenantConnection {
             }
         }
         Ok(())
+    }
+
+    /// Connects to a resolved URL for carrying out a plan: a read-write session (SQLite opened
+    /// read-write, with its foreign keys enforced so `ON DELETE CASCADE` works). The error
+    /// message is scrubbed of the URL.
+    pub fn open_for_writing(url: &str) -> Result<Self, OpenError> {
+        let secrets: Vec<&str> = [Some(url), url_password(url)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let fail = |e: &dyn std::fmt::Display| scrub(&e.to_string(), &secrets);
+        let refused = |e: diesel::ConnectionError| OpenError::Refused(fail(&e));
+        let mut conn = match Dialect::from_url(url) {
+            Some(Dialect::Postgres) => PgConnection::establish(&with_connect_timeout(url))
+                .map(Self::Pg)
+                .map_err(refused)?,
+            Some(Dialect::Mysql) => {
+                mysql::Conn::new(mysql_opts(url).map_err(|e| OpenError::Refused(fail(&e)))?)
+                    .map(Self::Mysql)
+                    .map_err(|e| OpenError::Refused(fail(&e)))?
+            }
+            Some(Dialect::Sqlite) => {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .filter(|p| !p.is_empty())
+                    .ok_or(OpenError::SqliteWithoutPath)?;
+                // A missing file is an error, not a new empty database.
+                if !std::path::Path::new(path).exists() {
+                    return Err(OpenError::Refused(
+                        "the database file does not exist".into(),
+                    ));
+                }
+                SqliteConnection::establish(path)
+                    .map(Self::Sqlite)
+                    .map_err(refused)?
+            }
+            None => return Err(OpenError::UnknownScheme),
+        };
+        let setup = match &mut conn {
+            Self::Pg(c) => c
+                .batch_execute("SET TIME ZONE 'UTC'")
+                .map_err(DbError::from),
+            Self::Mysql(c) => c
+                .query_drop(
+                    "SET time_zone = '+00:00'; SET character_set_client = 'utf8mb4'; \
+                     SET character_set_connection = 'utf8mb4'; \
+                     SET character_set_results = 'utf8mb4'",
+                )
+                .map_err(DbError::from),
+            Self::Sqlite(c) => c
+                .batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
+                .map_err(DbError::from),
+        };
+        setup.map_err(|e| OpenError::Refused(fail(&e)))?;
+        Ok(conn)
+    }
+
+    /// Starts the write transaction a system's plan runs in: READ COMMITTED on PostgreSQL and
+    /// MySQL (every statement sees the rows committed before it, so rows that arrived since
+    /// the plan are included; the locking reads keep them from changing meanwhile), and
+    /// `BEGIN IMMEDIATE` on SQLite (the database's write lock from the start: no other writer
+    /// until the end).
+    pub fn begin_write(&mut self) -> Result<(), DbError> {
+        match self {
+            Self::Pg(c) => c.batch_execute(
+                "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SET LOCAL lock_timeout = '60s'",
+            )?,
+            Self::Mysql(c) => c.query_drop(
+                "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION READ WRITE",
+            )?,
+            Self::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE")?,
+        }
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<(), DbError> {
+        match self {
+            Self::Pg(c) => c.batch_execute("COMMIT")?,
+            Self::Mysql(c) => c.query_drop("COMMIT")?,
+            Self::Sqlite(c) => c.batch_execute("COMMIT")?,
+        }
+        Ok(())
+    }
+
+    pub fn rollback(&mut self) -> Result<(), DbError> {
+        self.end_snapshot()
+    }
+
+    /// Runs a statement that changes rows and returns how many it changed.
+    pub fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<u64, DbError> {
+        let n = match self {
+            Self::Pg(c) => bound!(Pg, sql, binds).execute(c)? as u64,
+            Self::Sqlite(c) => bound!(Sqlite, sql, binds).execute(c)? as u64,
+            Self::Mysql(c) => {
+                c.exec_drop(sql, mysql_params(binds))?;
+                c.affected_rows()
+            }
+        };
+        Ok(n)
+    }
+
+    /// Runs a `SELECT COUNT(*) AS n …` and returns n.
+    pub fn count(&mut self, sql: &str, binds: &[Bind]) -> Result<u64, DbError> {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let n = match self {
+            Self::Pg(c) => bound!(Pg, sql, binds).get_result::<N>(c)?.n,
+            Self::Sqlite(c) => bound!(Sqlite, sql, binds).get_result::<N>(c)?.n,
+            Self::Mysql(c) => {
+                let row: Option<mysql::Row> = c.exec_first(sql, mysql_params(binds))?;
+                let mut row = row.ok_or(DbError::Value("COUNT returned no row"))?;
+                row.take_opt::<i64, usize>(0)
+                    .and_then(Result::ok)
+                    .ok_or(DbError::Value("COUNT returned no number"))?
+            }
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Runs one query that returns rows (`k`, `r`) and holds them all.

@@ -2,8 +2,11 @@
 //! (PostgreSQL, MySQL/MariaDB, SQLite, chosen by URL scheme).
 //!
 //! Owns reading a tenant's own databases, read-only, with queries generated from the data
-//! map (identifiers quoted, values bound), never from user text. Must not write anywhere but
-//! into the [`RowSink`] it is given: the bundle layer decides what becomes of the rows.
+//! map (identifiers quoted, values bound), never from user text. An export writes nowhere but
+//! into the [`RowSink`] it is given: the bundle layer decides what becomes of the rows. The
+//! one write path is [`execute`]: an approved plan (rectification, erasure, restriction, on
+//! the controller's instruction) and its rolled-back dry run, with statements from
+//! [`exec_sql`].
 //!
 //! Why it exists: on a controller's instruction the processor hands over a copy of all
 //! personal data of one person plus an overview of every system holding it (processing
@@ -17,6 +20,8 @@
 pub mod connector;
 pub mod datamap;
 pub mod demo;
+pub mod exec_sql;
+pub mod execute;
 pub mod sql;
 pub mod validate;
 

@@ -75,6 +75,8 @@ impl Dialect {
 pub enum Bind {
     Text(String),
     Int(i64),
+    /// SQL NULL (a value erasure or rectification writes).
+    Null,
 }
 
 /// Collects bound values and hands out their placeholders (`$n` or `?`) in order.

@@ -30,3 +30,30 @@
   }
   window.setTimeout(poll, 500);
 })();
+// The same for a plan being carried out: rows done, reload when it is done or failed.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-exec-progress-url]");
+  if (!box) { return; }
+  var url = box.getAttribute("data-exec-progress-url");
+  var text = box.querySelector("[data-exec-progress-text]");
+  var en = document.documentElement.lang === "en";
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (p) {
+        if (!p) { return; }
+        if (p.state !== "approved" && p.state !== "running") {
+          window.location.reload();
+          return;
+        }
+        if (text) {
+          text.textContent = (en ? "Being carried out: " : "Wordt uitgevoerd: ") +
+            p.rows_done + (en ? " rows done" : " rijen verwerkt");
+        }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+})();

@@ -13,8 +13,10 @@ use crate::helpers::{
 };
 use inzage::domain::Role;
 
-crate::on_both_backends!(the_trail_is_read_by_its_controller_and_verified);
-crate::on_both_backends!(admin_changes_through_the_api_are_audited);
+crate::on_both_backends!(
+    the_trail_is_read_by_its_controller_and_verified,
+    admin_changes_through_the_api_are_audited
+);
 
 const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -30,6 +30,18 @@ pub const REQUEST_ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("DELETE", "/api/v1/requests/{reference}/identities/{id}", ""),
     ("GET", "/api/v1/requests/{reference}/id_document", ""),
+    ("POST", "/api/v1/requests/{reference}/plan", "{}"),
+    ("GET", "/api/v1/requests/{reference}/plan/{id}", ""),
+    (
+        "POST",
+        "/api/v1/requests/{reference}/plan/{id}/approve",
+        "{}",
+    ),
+    (
+        "POST",
+        "/api/v1/requests/{reference}/rectification_disputed",
+        r#"{"note":"the subject disputes the correction"}"#,
+    ),
     ("GET", "/api/v1/requests/{reference}/certificate", ""),
     ("GET", "/api/v1/requests/{reference}/certificate.html", ""),
 ];

@@ -18,6 +18,7 @@ mod console;
 mod console_browser;
 mod deadlines;
 mod durability;
+mod execution;
 mod files;
 mod grants;
 mod hardening;

@@ -77,6 +77,13 @@ async fn the_openapi_document_lists_every_route(backend: Backend) {
         ("/api/v1/requests/{reference}/certificate.html", "get"),
         ("/.well-known/jwks.json", "get"),
         ("/api/v1/bundles/download", "get"),
+        ("/api/v1/requests/{reference}/plan", "post"),
+        ("/api/v1/requests/{reference}/plan/{id}", "get"),
+        ("/api/v1/requests/{reference}/plan/{id}/approve", "post"),
+        (
+            "/api/v1/requests/{reference}/rectification_disputed",
+            "post",
+        ),
         ("/api/v1/requests/{reference}/identities", "get"),
         ("/api/v1/requests/{reference}/identities", "post"),
         ("/api/v1/requests/{reference}/identities/{id}", "delete"),

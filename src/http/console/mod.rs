@@ -10,6 +10,7 @@
 
 mod admin;
 pub mod chart;
+mod execution;
 mod intake;
 mod overview;
 mod queue;
@@ -86,6 +87,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(request::progress),
             )
             .route("/bundles/download", web::get().to(request::download))
+            .route(
+                "/requests/{reference}/plan",
+                web::post().to(execution::make),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}/approve",
+                web::post().to(execution::approve),
+            )
+            .route(
+                "/requests/{reference}/plan/{id}/progress",
+                web::get().to(execution::progress),
+            )
             .route(
                 "/requests/{reference}/{action}",
                 web::post().to(request::act),

@@ -89,6 +89,8 @@ pub struct RequestPage {
     pub tenants: Vec<Option2>,
     pub grounds: Vec<Option2>,
     pub bundle: BundleBox,
+    /// Carrying out rectification, erasure, restriction (`console::execution`).
+    pub execution: super::execution::ExecBox,
     /// The action whose form was posted with errors, its errors and values.
     pub failed_action: String,
     pub errors: FieldErrors,
@@ -212,6 +214,7 @@ fn view(
     state: &AppState,
     d: &RequestDetail,
     bundle: Result<BundleState, AppError>,
+    execution: super::execution::ExecBox,
     tenants: Vec<(String, String)>,
     who: &Principal,
     language: Language,
@@ -349,6 +352,7 @@ fn view(
             });
             b
         },
+        execution,
         failed_action: String::new(),
         errors: FieldErrors::new(),
         values: HashMap::new(),
@@ -369,20 +373,33 @@ async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let who = principal.clone();
+    let language = c.language;
     let loaded = state
         .db
         .run(move |conn| {
             let d = detail(conn, &who, &reference)?;
             let bundle = bundle_state(conn, &st, &who, &reference, Utc::now());
+            // Plan contents only where the principal may see them (an audited view).
+            let plan =
+                crate::service::execution::current_plan(conn, &who, &reference).unwrap_or_default();
+            let execution = super::execution::exec_box(
+                plan,
+                &who,
+                d.request.kind,
+                d.request.closed_at.is_some(),
+                language,
+            );
             let tenants = tenant_choices(conn, &who)?;
-            Ok::<_, AppError>((d, bundle, tenants))
+            Ok::<_, AppError>((d, bundle, execution, tenants))
         })
         .await;
-    let (d, bundle, tenants) = match loaded {
+    let (d, bundle, execution, tenants) = match loaded {
         Ok(x) => x,
         Err(e) => return c.error(&e),
     };
-    let mut v = view(state, &d, bundle, tenants, &principal, c.language);
+    let mut v = view(
+        state, &d, bundle, execution, tenants, &principal, c.language,
+    );
     // "Being compiled" only while it is.
     v.done = done.filter(|d| *d != "done_bundle" || v.bundle.running());
     let status = match failed {

@@ -1,0 +1,2 @@
+DROP TABLE execution_systems;
+DROP TABLE execution_plans;
