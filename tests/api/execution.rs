@@ -265,10 +265,11 @@ impl World {
                 json!({"kind": kind, "subject": {"name": "Anna", "email": "anna@example.nl"}}),
             )
             .await;
-        (
-            filed["reference"].as_str().unwrap().to_owned(),
-            filed["status_url"].as_str().unwrap().to_owned(),
-        )
+        let reference = filed["reference"].as_str().unwrap().to_owned();
+        // The status link comes only by mail.
+        let status = self.app.mailed_status_path(&reference).await;
+        let status_url = self.app.url(&status);
+        (reference, status_url)
     }
 
     async fn plan(&self, reference: &str, body: Value) -> (u16, Value) {
