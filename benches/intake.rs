@@ -426,6 +426,7 @@ async fn bench_store(
         }
     }
     let state = AppState::new(db, s).unwrap();
+    let groups = state.metrics.intake_group.clone();
     let app = Application::build_with(state).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(app.run_until_stopped());
@@ -433,6 +434,12 @@ async fn bench_store(
         runs.push(http_load(&base, c, secs).await);
     }
     server.abort();
+    eprintln!(
+        "{name}: {} public intakes in {} commits (group commit: {:.1} per commit on average)",
+        groups.get_sample_sum(),
+        groups.get_sample_count(),
+        groups.get_sample_sum() / (groups.get_sample_count().max(1) as f64)
+    );
     eprintln!(
         "{name}: {} mails accepted by the SMTP sink",
         mails.load(Ordering::Relaxed)

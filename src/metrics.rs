@@ -15,6 +15,9 @@ pub struct Metrics {
     pub rate_limited: prometheus::IntCounterVec,
     /// Closed requests whose personal fields the retention job erased (read from the store).
     pub request_erasures: prometheus::IntGauge,
+    /// How many public intakes were written together per commit (group commit,
+    /// `service::intake_writer`); per process.
+    pub intake_group: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -66,6 +69,14 @@ impl Metrics {
             "inzage_request_erasures_total",
             "Closed requests whose personal fields were erased after the retention period",
         )?;
+        let intake_group = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "inzage_intake_group_size",
+                "Public intakes written together in one commit (group commit); per instance",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        )?;
+        registry.register(Box::new(intake_group.clone()))?;
         registry.register(Box::new(request_erasures.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -82,6 +93,7 @@ impl Metrics {
             outbox_oldest_pending,
             rate_limited,
             request_erasures,
+            intake_group,
         })
     }
 

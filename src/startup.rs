@@ -34,6 +34,8 @@ pub enum StartupError {
     Metrics(#[from] prometheus::Error),
     #[error("{0}")]
     Task(String),
+    #[error("{0}")]
+    State(#[from] crate::state::StateError),
 }
 
 pub struct Application {

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::domain::deadline::Calendar;
 use crate::limits::RateLimits;
 use crate::metrics::Metrics;
+use crate::service::intake_writer::IntakeWriter;
 use crate::store::Db;
 use crate::store::files::FileStorage;
 
@@ -24,10 +25,12 @@ pub struct AppState {
     /// Permits to check a password hash (`INZAGE_PASSWORD_CHECKS`), so sign-ins cannot take
     /// every core.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// The queue to the threads that write public intakes in groups (group commit).
+    pub intake_writer: IntakeWriter,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings) -> Result<Self, prometheus::Error> {
+    pub fn new(db: Db, settings: Settings) -> Result<Self, StateError> {
         let tokens = TokenKeys::from_master(settings.secret_bytes());
         // The execution job signs certificates with a connection only (service::signing).
         crate::service::signing::install_master(settings.secret_bytes());
@@ -43,7 +46,9 @@ impl AppState {
             Some(metrics.rate_limited.clone()),
         ));
         let password_checks = Arc::new(tokio::sync::Semaphore::new(settings.password_checks));
+        let intake_writer = IntakeWriter::start()?;
         Ok(Self {
+            intake_writer,
             password_checks,
             db,
             files,
@@ -54,4 +59,13 @@ impl AppState {
             limits,
         })
     }
+}
+
+/// Why the shared state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("starting the intake writers: {0}")]
+    Threads(#[from] std::io::Error),
 }

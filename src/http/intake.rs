@@ -14,7 +14,7 @@ use crate::domain::{
     Channel, Details, Language, RequestKind, SubjectEmail, SubjectName, SubjectPhone,
 };
 use crate::error::{AppError, AppResult};
-use crate::service::intake::{Filed, Intake, file};
+use crate::service::intake::{Filed, Intake};
 use crate::state::AppState;
 
 /// The subject in an intake body.
@@ -245,8 +245,7 @@ pub async fn file_parsed(
         );
         intake.idempotency = Some((key, hex::encode(h.finalize())));
     }
-    let st = state.clone();
-    let filed = state.db.run(move |conn| file(conn, &st, intake)).await?;
+    let filed = crate::service::intake_writer::file(state, intake).await?;
     tracing::info!(reference = %filed.request.reference, replayed = filed.replayed, "request filed");
     Ok(filed)
 }

@@ -1,6 +1,8 @@
 //! Filing a request: the public form, or staff entering one that came by letter or phone.
 
-use chrono::{DateTime, Datelike, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use crate::auth::Principal;
 use crate::domain::deadline::{Deadline, amsterdam_date};
@@ -72,18 +74,15 @@ fn replay(
     })
 }
 
-/// Files a request: allocates its reference, computes its deadline and writes the row and
-/// its first event in one transaction. Same idempotency key and body → the same request.
-pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppResult<Filed> {
-    if let Some((key, hash)) = &intake.idempotency
-        && let Some((row, stored)) = RequestRow::find_by_idempotency_key(conn, key)?
-    {
-        return replay(row, &stored, hash, conn);
-    }
-    // Controllers file for their own tenant whatever the body says; others name one or not.
-    // A public intake naming no known tenant is filed without one, for support to assign,
-    // with what the subject wrote kept on its first event: answering "not a known tenant"
-    // would tell anyone which organisations are the processor's customers.
+/// Which tenant an intake is for, and the organisation a subject named that matched none.
+/// Controllers file for their own tenant whatever the body says; others name one or not.
+/// A public intake naming no known tenant is filed without one, for support to assign,
+/// with what the subject wrote kept on its first event: answering "not a known tenant"
+/// would tell anyone which organisations are the processor's customers.
+fn resolve_tenant(
+    conn: &mut DbConnection,
+    intake: &Intake,
+) -> AppResult<(Option<Tenant>, Option<String>)> {
     let mut named = None;
     let tenant = match (&intake.staff, &intake.tenant_slug) {
         (Some(p), _) if p.role == Role::Controller => match &p.tenant_id {
@@ -103,32 +102,79 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         }
         (_, None) => None,
     };
+    Ok((tenant, named))
+}
 
-    // GDPR art. 12(3): the clock starts the day the request reached us (Europe/Amsterdam).
-    let received_on = amsterdam_date(intake.received_at);
-    let deadline = Deadline::compute(&state.calendar, received_on, 0, None)
-        .map_err(|e| AppError::field("received_at", e.to_string()))?;
-    // A public intake waits for its e-mail address to be confirmed, with the clock paused
-    // from the day it arrived; staff-entered requests start at `received`.
-    let (status, paused_since) = match intake.staff {
-        Some(_) => (Status::Received, None),
-        None => (Status::AwaitingVerification, Some(received_on)),
-    };
-    let at = now();
-    let id = new_id();
-    let year = received_on.year();
-    let actor = match &intake.staff {
-        Some(p) => EventActor::staff(&p.user_id, &p.email),
-        None => EventActor::subject(),
-    };
-    // The rows of the request, once its reference is allocated.
-    let rows = |reference: Reference| -> AppResult<(NewRequest, NewEvent, Vec<NewOutbox>)> {
+/// An intake with its tenant and deadline decided: everything but its reference.
+struct Prepared<'a> {
+    intake: &'a Intake,
+    tenant: Option<Tenant>,
+    named: Option<String>,
+    received_on: NaiveDate,
+    deadline: Deadline,
+    status: Status,
+    paused_since: Option<NaiveDate>,
+    id: String,
+    at: NaiveDateTime,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(
+        state: &AppState,
+        intake: &'a Intake,
+        tenant: Option<Tenant>,
+        named: Option<String>,
+    ) -> AppResult<Self> {
+        // GDPR art. 12(3): the clock starts the day the request reached us (Europe/Amsterdam).
+        let received_on = amsterdam_date(intake.received_at);
+        let deadline = Deadline::compute(&state.calendar, received_on, 0, None)
+            .map_err(|e| AppError::field("received_at", e.to_string()))?;
+        // A public intake waits for its e-mail address to be confirmed, with the clock paused
+        // from the day it arrived; staff-entered requests start at `received`.
+        let (status, paused_since) = match intake.staff {
+            Some(_) => (Status::Received, None),
+            None => (Status::AwaitingVerification, Some(received_on)),
+        };
+        Ok(Self {
+            intake,
+            tenant,
+            named,
+            received_on,
+            deadline,
+            status,
+            paused_since,
+            id: new_id(),
+            at: now(),
+        })
+    }
+
+    /// The year whose reference series the request takes its number from.
+    fn year(&self) -> i32 {
+        self.received_on.year()
+    }
+
+    fn tenant_slug(&self) -> Option<String> {
+        self.tenant.as_ref().map(|t| t.slug.clone())
+    }
+
+    /// The rows of the request, once its reference is allocated.
+    fn rows(
+        &self,
+        state: &AppState,
+        reference: Reference,
+    ) -> AppResult<(NewRequest, NewEvent, Vec<NewOutbox>)> {
+        let intake = self.intake;
+        let (id, at, deadline) = (&self.id, self.at, &self.deadline);
+        let actor = match &intake.staff {
+            Some(p) => EventActor::staff(&p.user_id, &p.email),
+            None => EventActor::subject(),
+        };
         let new = NewRequest {
             id: id.clone(),
             reference: reference.to_string(),
-            tenant_id: tenant.as_ref().map(|t| t.id.clone()),
+            tenant_id: self.tenant.as_ref().map(|t| t.id.clone()),
             kind: intake.kind,
-            status,
+            status: self.status,
             channel: intake.channel.as_str().to_owned(),
             language: intake.language,
             subject_name: intake.name.as_str().to_owned(),
@@ -137,17 +183,18 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             subject_phone: intake.phone.as_ref().map(|p| p.as_str().to_owned()),
             details: intake.details.as_ref().map(|d| d.as_str().to_owned()),
             received_at: intake.received_at.naive_utc(),
-            received_on,
+            received_on: self.received_on,
             legal_due: deadline.legal,
             promised_due: deadline.promised,
             extended_due: None,
             paused_days: 0,
-            paused_since,
+            paused_since: self.paused_since,
             identity_pending: false,
             due_at: deadline.due_at().naive_utc(),
             // The sweep looks at a running request from its first reminder stage on; a public
             // intake's clock waits for the e-mail confirmation.
-            next_reminder_at: paused_since
+            next_reminder_at: self
+                .paused_since
                 .is_none()
                 .then(|| next_reminder_at(&state.calendar, deadline.target(), &[]))
                 .flatten()
@@ -156,15 +203,15 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             created_at: at,
             updated_at: at,
         };
-        let mut event = NewEvent::new(&id, &actor, EventKind::Received, at);
-        event.to_status = Some(status);
+        let mut event = NewEvent::new(id, &actor, EventKind::Received, at);
+        event.to_status = Some(self.status);
         event.public = true;
         let mut data = serde_json::json!({
             "channel": intake.channel.as_str(),
             "kind": intake.kind.as_str(),
-            "tenant": tenant.as_ref().map(|t| t.slug.clone()),
+            "tenant": self.tenant_slug(),
         });
-        if let Some(name) = &named {
+        if let Some(name) = &self.named {
             // Staff read it to assign the request; the subject's own words, never a lookup.
             data["named_tenant"] = name.clone().into();
             event.note = Some(name.clone());
@@ -173,13 +220,26 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         let mail = notify::on_intake(
             state,
             &new.clone().into_row(),
-            tenant.as_ref(),
+            self.tenant.as_ref(),
             intake.received_at.max(Utc::now()),
         )?;
         Ok((new, event, mail))
-    };
+    }
+}
+
+/// Files a request: allocates its reference, computes its deadline and writes the row and
+/// its first event in one transaction. Same idempotency key and body → the same request.
+pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppResult<Filed> {
+    if let Some((key, hash)) = &intake.idempotency
+        && let Some((row, stored)) = RequestRow::find_by_idempotency_key(conn, key)?
+    {
+        return replay(row, &stored, hash, conn);
+    }
+    let (tenant, named) = resolve_tenant(conn, &intake)?;
+    let prepared = Prepared::new(state, &intake, tenant, named)?;
+    let year = prepared.year();
     let write = |conn: &mut DbConnection, reference: Reference| -> AppResult<RequestRow> {
-        let (new, event, mail) = rows(reference)?;
+        let (new, event, mail) = prepared.rows(state, reference)?;
         store_intake::insert(
             conn,
             &IntakeRows {
@@ -236,7 +296,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
     match result {
         Ok(request) => Ok(Filed {
             request,
-            tenant_slug: tenant.map(|t| t.slug),
+            tenant_slug: prepared.tenant_slug(),
             replayed: false,
         }),
         // Two calls with one key raced: the loser answers with the winner's request.
@@ -250,5 +310,127 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
             }
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Files several public intakes — no staff, no idempotency key — in one write: on PostgreSQL
+/// one statement (atomic by itself), on SQLite one write transaction. This is group commit:
+/// the store makes one commit, one log flush and one round trip for the whole group instead of
+/// one per intake, and every intake is answered only after that commit (nothing is
+/// acknowledged before it is durable). An intake that cannot be prepared (a deadline error)
+/// gets its own error; if the shared write fails, each intake is filed on its own, so one
+/// intake's fault never fails another's.
+pub fn file_together(
+    conn: &mut DbConnection,
+    state: &AppState,
+    intakes: Vec<Intake>,
+) -> Vec<AppResult<Filed>> {
+    if intakes.len() <= 1 || intakes.iter().any(|i| !groupable(i)) {
+        return intakes.into_iter().map(|i| file(conn, state, i)).collect();
+    }
+    let mut answers: Vec<Option<AppResult<Filed>>> = intakes.iter().map(|_| None).collect();
+    let mut ready = Vec::with_capacity(intakes.len());
+    let mut tenants: HashMap<String, Option<Tenant>> = HashMap::new();
+    for (i, intake) in intakes.iter().enumerate() {
+        let prepared = group_tenant(conn, intake, &mut tenants)
+            .and_then(|(tenant, named)| Prepared::new(state, intake, tenant, named));
+        match prepared {
+            Ok(p) => ready.push((i, p)),
+            Err(e) => answers[i] = Some(Err(e)),
+        }
+    }
+    match write_together(conn, state, &ready) {
+        Ok(rows) => {
+            for ((i, p), request) in ready.iter().zip(rows) {
+                answers[*i] = Some(Ok(Filed {
+                    request,
+                    tenant_slug: p.tenant_slug(),
+                    replayed: false,
+                }));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, intakes = ready.len(), "a group of intakes could not be written together; filing each on its own");
+            for (i, _) in &ready {
+                answers[*i] = Some(file(conn, state, intakes[*i].clone()));
+            }
+        }
+    }
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(AppError::Internal("an intake was not filed".into()))))
+        .collect()
+}
+
+/// Whether an intake may be written in a group: a public one without an idempotency key (a
+/// staff intake writes an audit entry with it; a keyed one may be a replay).
+pub fn groupable(intake: &Intake) -> bool {
+    intake.staff.is_none() && intake.idempotency.is_none()
+}
+
+/// `resolve_tenant` for a public intake of a group: one lookup per slug named in the group.
+fn group_tenant(
+    conn: &mut DbConnection,
+    intake: &Intake,
+    seen: &mut HashMap<String, Option<Tenant>>,
+) -> AppResult<(Option<Tenant>, Option<String>)> {
+    let Some(slug) = &intake.tenant_slug else {
+        return Ok((None, None));
+    };
+    let tenant = match seen.get(slug) {
+        Some(t) => t.clone(),
+        None => {
+            let found = Tenant::find_by_slug(conn, slug)?;
+            seen.insert(slug.clone(), found.clone());
+            found
+        }
+    };
+    let named = tenant
+        .is_none()
+        .then(|| slug.chars().take(NAMED_TENANT_MAX).collect::<String>());
+    Ok((tenant, named))
+}
+
+/// Writes prepared intakes at once; the rows in their order.
+fn write_together(
+    conn: &mut DbConnection,
+    state: &AppState,
+    ready: &[(usize, Prepared<'_>)],
+) -> AppResult<Vec<RequestRow>> {
+    let write = |conn: &mut DbConnection, references: Vec<Reference>| {
+        let rows = ready
+            .iter()
+            .zip(references)
+            .map(|((_, p), r)| p.rows(state, r))
+            .collect::<AppResult<Vec<_>>>()?;
+        let together: Vec<IntakeRows<'_>> = rows
+            .iter()
+            .map(|(request, event, mail)| IntakeRows {
+                request,
+                event,
+                mail,
+                idempotency: None,
+            })
+            .collect();
+        store_intake::insert_many(conn, &together)?;
+        Ok(rows.into_iter().map(|(new, _, _)| new.into_row()).collect())
+    };
+    match conn {
+        // References from this process's blocks (outside any transaction), then one statement.
+        DbConnection::Postgresql(_) => {
+            let references = ready
+                .iter()
+                .map(|(_, p)| next_reference_from(conn, state.db.reference_blocks(), p.year()))
+                .collect::<Result<Vec<_>, _>>()?;
+            write(conn, references)
+        }
+        // One writer: the counters and the rows in one immediate transaction.
+        DbConnection::Sqlite(_) => write_tx(conn, |conn| {
+            let references = ready
+                .iter()
+                .map(|(_, p)| next_reference(conn, p.year()))
+                .collect::<Result<Vec<_>, _>>()?;
+            write(conn, references)
+        }),
     }
 }

@@ -13,6 +13,7 @@ pub mod grants;
 pub mod id_documents;
 pub mod identities;
 pub mod intake;
+pub mod intake_writer;
 pub mod jws;
 pub mod notify;
 pub mod ops;

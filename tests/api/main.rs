@@ -25,6 +25,7 @@ mod hardening;
 mod id_documents;
 mod instances;
 mod intake;
+mod intake_group;
 mod isolation;
 mod jobs;
 mod legal;
