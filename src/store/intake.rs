@@ -1,8 +1,9 @@
 //! Writing a new request — or a group of them (group commit, `service::intake_writer`): the
-//! request row, its first event, its mail and its idempotency key, atomically. On PostgreSQL that is one statement (data-modifying CTEs, checked as one): one
-//! round trip instead of six (BEGIN, three or four INSERTs, COMMIT), which is most of what an
-//! intake costs. On SQLite (one writer, no network) the same rows are inserted one by one
-//! inside the caller's write transaction.
+//! request row, its first event, its mail and its idempotency key, atomically. On PostgreSQL
+//! that is one statement (data-modifying CTEs, checked as one): one round trip instead of six
+//! (BEGIN, three or four INSERTs, COMMIT), which is most of what an intake costs. On SQLite
+//! (one writer, no network) the same rows are inserted one by one inside the caller's write
+//! transaction.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::RunQueryDsl;
