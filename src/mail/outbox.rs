@@ -30,54 +30,73 @@ pub enum OutboxError {
     Task(#[source] tokio::task::JoinError),
 }
 
-/// Messages sent one after another from one blocking thread before the loop looks again.
-const BURST: usize = 64;
+/// Messages claimed at once and sent one after another from one blocking thread before the
+/// loop looks again.
+const BURST: usize = 32;
 
-/// Sends one due message, if any; Ok(true) when one was handled.
-pub fn deliver_one(
+/// Sends the due messages, up to [`BURST`]: one claim for the lot, each message sent in turn,
+/// the sent ones recorded by one update at the end (a failed one at once, with its reason).
+/// Returns how many were claimed. A crash between sending and recording leaves the lease to
+/// run out and the message to go again, with the same Message-ID (at least once, as before).
+pub fn deliver_due(
     state: &AppState,
     transport: &MailTransport,
     worker: &str,
-) -> Result<bool, OutboxError> {
+) -> Result<usize, OutboxError> {
     let mut conn = state.db.conn()?;
-    let Some(row) = outbox::claim(&mut conn, worker, Duration::seconds(LEASE_SECS), now())? else {
-        return Ok(false);
-    };
-    let mail = match outgoing(&mut conn, state, &row) {
-        Ok(m) => m,
-        Err(e) => {
-            let reason = chain(&e);
-            outbox::fail(&mut conn, &row, &reason, true, now())?;
-            tracing::error!(message_id = %row.message_id, template = %row.template, %reason, "mail cannot be rendered");
-            return Ok(true);
-        }
-    };
-    match transport.send(&mail) {
-        Ok(()) => {
-            outbox::mark_sent(&mut conn, &row.id, now())?;
-            tracing::info!(message_id = %row.message_id, template = %row.template, "mail sent");
-        }
-        Err(e) => {
-            let state = outbox::fail(&mut conn, &row, e.reason(), !e.is_transient(), now())?;
-            tracing::warn!(message_id = %row.message_id, attempt = row.attempts, outcome = state, reason = e.reason(), "mail not sent");
+    let rows = outbox::claim_due(
+        &mut conn,
+        worker,
+        Duration::seconds(LEASE_SECS),
+        now(),
+        BURST as i64,
+    )?;
+    let request_ids: Vec<String> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
+    let contacts = crate::store::tenants::contacts_of_requests(&mut conn, &request_ids)?;
+    let mut sent = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let contact = row.request_id.as_ref().and_then(|id| contacts.get(id));
+        let mail = match outgoing(state, row, contact.cloned()) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = chain(&e);
+                outbox::fail(&mut conn, row, &reason, true, now())?;
+                tracing::error!(message_id = %row.message_id, template = %row.template, %reason, "mail cannot be rendered");
+                continue;
+            }
+        };
+        match transport.send(&mail) {
+            Ok(()) => {
+                sent.push(row.id.clone());
+                tracing::info!(message_id = %row.message_id, template = %row.template, "mail sent");
+            }
+            Err(e) => {
+                let state = outbox::fail(&mut conn, row, e.reason(), !e.is_transient(), now())?;
+                tracing::warn!(message_id = %row.message_id, attempt = row.attempts, outcome = state, reason = e.reason(), "mail not sent");
+            }
         }
     }
-    Ok(true)
+    outbox::mark_all_sent(&mut conn, &sent, now())?;
+    Ok(rows.len())
 }
 
 /// The message as it leaves: rendered from its stored context in the recipient's language.
 pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, OutboxError> {
     let mut conn = state.db.conn()?;
-    Ok(render_on(&mut conn, state, row)?.0)
+    let request_ids: Vec<String> = row.request_id.iter().cloned().collect();
+    let contacts = crate::store::tenants::contacts_of_requests(&mut conn, &request_ids)?;
+    let contact = row.request_id.as_ref().and_then(|id| contacts.get(id));
+    Ok(render_for(state, row, contact.cloned())?.0)
 }
 
 /// Renders a message and names where its reader reaches a person: for a message to the
-/// subject, the tenant's contact address, else the processor's support address (shown in
-/// the text and sent as `Reply-To`). A download code is derived here, never stored.
-fn render_on(
-    conn: &mut crate::store::DbConnection,
+/// subject, the tenant's contact address (`tenant_contact`), else the processor's support
+/// address (shown in the text and sent as `Reply-To`). A download code is derived here,
+/// never stored.
+fn render_for(
     state: &AppState,
     row: &OutboxRow,
+    tenant_contact: Option<String>,
 ) -> Result<(RenderedMail, Option<String>), OutboxError> {
     let mut message: MailMessage =
         serde_json::from_str(&row.payload).map_err(OutboxError::Unreadable)?;
@@ -88,8 +107,7 @@ fn render_on(
         ));
     }
     let contact = if message.to_subject() {
-        contact_for(conn, row.request_id.as_deref())?
-            .or_else(|| state.settings.support_email.clone())
+        tenant_contact.or_else(|| state.settings.support_email.clone())
     } else {
         None
     };
@@ -103,29 +121,12 @@ fn render_on(
     Ok((rendered, contact))
 }
 
-/// The contact address of the request's tenant, if the request has one.
-fn contact_for(
-    conn: &mut crate::store::DbConnection,
-    request_id: Option<&str>,
-) -> Result<Option<String>, StoreError> {
-    let Some(id) = request_id else {
-        return Ok(None);
-    };
-    let Some(request) = crate::store::requests::RequestRow::find(conn, id)? else {
-        return Ok(None);
-    };
-    let Some(tenant_id) = request.tenant_id else {
-        return Ok(None);
-    };
-    Ok(crate::store::tenants::Tenant::find(conn, &tenant_id)?.map(|t| t.contact_email))
-}
-
 fn outgoing(
-    conn: &mut crate::store::DbConnection,
     state: &AppState,
     row: &OutboxRow,
+    tenant_contact: Option<String>,
 ) -> Result<OutgoingMail, OutboxError> {
-    let (rendered, reply_to) = render_on(conn, state, row)?;
+    let (rendered, reply_to) = render_for(state, row, tenant_contact)?;
     Ok(OutgoingMail {
         message_id: row.message_id.clone(),
         from: state.settings.mail_from.clone(),
@@ -161,12 +162,8 @@ pub async fn sender_loop(state: AppState, worker: String, mut stop: watch::Recei
         let stopping = stop.clone();
         // A burst of mail goes out from one blocking thread, not one hand-off per message.
         let handled = tokio::task::spawn_blocking(move || {
-            for _ in 0..BURST {
-                if !deliver_one(&st, &t, &w)? || *stopping.borrow() {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
+            let claimed = deliver_due(&st, &t, &w)?;
+            Ok(claimed == BURST && !*stopping.borrow())
         })
         .await
         .unwrap_or_else(|e| Err(OutboxError::Task(e)));

@@ -64,13 +64,26 @@ pub const MAX_ATTEMPTS: i32 = 50;
 const COLUMNS: &str = "id, request_id, template, recipient, language, payload, message_id, \
                        state, attempts, next_attempt_at, locked_by, locked_until, last_error, created_at, sent_at";
 
-/// Claims the next message due (or one whose sender's lease ran out).
+/// Claims the oldest due message for `worker`, with a lease (and counts the try).
 pub fn claim(
     conn: &mut DbConnection,
     worker: &str,
     lease: Duration,
     now: NaiveDateTime,
 ) -> StoreResult<Option<OutboxRow>> {
+    Ok(claim_due(conn, worker, lease, now, 1)?.pop())
+}
+
+/// Claims up to `limit` due messages for `worker` in one statement, each with a lease and its
+/// try counted, oldest due first. On PostgreSQL rows another sender holds are skipped (`SKIP
+/// LOCKED`), so several instances share the outbox without sending a message twice.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    worker: &str,
+    lease: Duration,
+    now: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<OutboxRow>> {
     let lock = if conn.is_postgres() {
         "FOR UPDATE SKIP LOCKED"
     } else {
@@ -78,23 +91,43 @@ pub fn claim(
     };
     let sql = format!(
         "UPDATE outbox SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 \
+         WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 \
                        AND (locked_until IS NULL OR locked_until < $3) \
-                     ORDER BY next_attempt_at LIMIT 1 {lock}) \
+                     ORDER BY next_attempt_at LIMIT $4 {lock}) \
          RETURNING {COLUMNS}"
     );
-    write_tx(conn, |conn| {
-        Ok(diesel::sql_query(&sql)
+    let claim = |conn: &mut DbConnection| -> StoreResult<Vec<OutboxRow>> {
+        let mut rows = diesel::sql_query(&sql)
             .bind::<Text, _>(worker)
             .bind::<Timestamp, _>(now + lease)
             .bind::<Timestamp, _>(now)
-            .get_result::<OutboxRow>(conn)
-            .optional()?)
-    })
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load::<OutboxRow>(conn)?;
+        rows.sort_by(|a, b| a.next_attempt_at.cmp(&b.next_attempt_at));
+        Ok(rows)
+    };
+    match conn {
+        // One statement is atomic by itself: no BEGIN/COMMIT round trips.
+        DbConnection::Postgresql(_) => claim(conn),
+        // SQLite: an immediate write transaction, so two senders never claim the same row.
+        DbConnection::Sqlite(_) => write_tx(conn, claim),
+    }
 }
 
 pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> StoreResult<()> {
-    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+    mark_all_sent(conn, &[id.to_owned()], now)
+}
+
+/// Records messages as sent, in one statement.
+pub fn mark_all_sent(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
         .set((
             outbox::state.eq("sent"),
             outbox::sent_at.eq(Some(now)),

@@ -95,3 +95,22 @@ impl Tenant {
             .first(conn)?)
     }
 }
+
+/// The contact address of each request's tenant, for the requests that have one: one query
+/// for a burst of mail (`mail::outbox`), request id → address.
+pub fn contacts_of_requests(
+    conn: &mut DbConnection,
+    request_ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    use super::schema::requests;
+    if request_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(requests::table
+        .inner_join(tenants::table)
+        .filter(requests::id.eq_any(request_ids))
+        .select((requests::id, tenants::contact_email))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -33,6 +33,7 @@ mod lifecycle;
 mod mail;
 mod mail_e2e;
 mod ops;
+mod outbox;
 mod queue;
 mod rate_limit;
 mod report;
