@@ -224,7 +224,10 @@ pub fn on_action(
 ) -> AppResult<Vec<String>> {
     let mut files = Vec::new();
     for consequence in &plan.consequences {
-        let Consequence::DeleteIdCopies(why) = consequence;
+        // The plan's other consequences are applied by their own services.
+        let Consequence::DeleteIdCopies(why) = consequence else {
+            continue;
+        };
         let reason = match why {
             IdCopyDeletion::IdentityChecked => DeleteReason::IdentityChecked,
             IdCopyDeletion::RequestClosed => DeleteReason::RequestClosed,
