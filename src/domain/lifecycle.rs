@@ -1,10 +1,14 @@
 //! What an action does to a request, decided without I/O: the caller loads the request's
-//! facts, asks [`plan`], and stores the plan (status, deadline, event) in one transaction.
+//! facts, asks [`plan`], and stores the plan in one transaction: the row (status, deadline,
+//! [`Record`]), its event, and its [`Consequence`]s in their order (the completion record,
+//! the mails, the deletion of ID copies). What an action brings about is decided here, once;
+//! the services apply it without looking at the command again.
 
 use chrono::NaiveDate;
 
 use super::completion::{CompletionResult, ReleaseError, check_release};
 use super::deadline::{self, Calendar, Deadline, DeadlineError, ExtensionError, ExtensionMonths};
+use super::notice::Notice;
 use super::refusal::RefusalGround;
 use super::request::RequestKind;
 use super::status::{self, Action, Actor, Status, TransitionError};
@@ -107,7 +111,8 @@ pub struct Plan {
     pub record: Record,
     /// The event's data (beside status, note and actor), in the order it is written.
     pub event_data: serde_json::Map<String, serde_json::Value>,
-    /// What else the action brings about, applied by the service in the same transaction.
+    /// What else the action brings about, applied by the service in the same transaction and
+    /// in this order.
     pub consequences: Vec<Consequence>,
 }
 
@@ -124,8 +129,17 @@ pub struct Record {
 }
 
 /// A consequence of an action beyond the request's own row and event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consequence {
+    /// Record the request's result, and the bundle released to the subject (art. 15(3),
+    /// art. 20(1)); the service checks the releasing principal's data access and that a ready
+    /// bundle exists. Comes before the completion notice, which names the released bundle.
+    RecordCompletion {
+        result: CompletionResult,
+        release_bundle: bool,
+    },
+    /// Queue a mail (a row in the outbox, sent after the commit).
+    Notify(Notice),
     /// Delete any ID copy held for the request: the check is recorded, or the request is
     /// closed (EDPB Guidelines 01/2022 §§73-77: a copy is kept no longer than the check needs).
     DeleteIdCopies(IdCopyDeletion),
@@ -266,7 +280,12 @@ pub fn plan(
     }
     let mut record = Record::default();
     let mut event_data = serde_json::Map::new();
+    let mut consequences = Vec::new();
     match command {
+        // The subject confirmed the address: the receipt, with the deadline now running.
+        Command::Verify => {
+            consequences.push(Consequence::Notify(Notice::Receipt { forwarded: false }))
+        }
         Command::Assign { tenant_id } => {
             record.tenant_id = Some(tenant_id.clone());
             event_data.insert("tenant_id".into(), tenant_id.clone().into());
@@ -276,9 +295,14 @@ pub fn plan(
             event_data.insert("months".into(), months.months().into());
             if let Some(extended) = deadline.extended {
                 event_data.insert("extended".into(), extended.to_string().into());
+                // Art. 12(3): the subject is told of the extension and its reasons within the
+                // first month (the extension itself is refused after it, above).
+                consequences.push(Consequence::Notify(Notice::Extension {
+                    months: *months,
+                    extended_due_on: extended,
+                    reasons: reason.clone(),
+                }));
             }
-            // Art. 12(3): the subject must be told of the extension and its reasons within
-            // the first month.
             event_data.insert("subject_must_be_told".into(), true.into());
         }
         Command::IdentityConfirmed { method } => record.identity_method = Some(method.clone()),
@@ -290,12 +314,36 @@ pub fn plan(
             record.outcome = Some(outcome.clone());
             event_data.insert("result".into(), result.as_str().into());
             event_data.insert("release_bundle".into(), (*release_bundle).into());
+            // The result (and any released bundle) first: the completion mail names it.
+            consequences.push(Consequence::RecordCompletion {
+                result: *result,
+                release_bundle: *release_bundle,
+            });
+            consequences.push(Consequence::Notify(Notice::Completion {
+                outcome: outcome.clone(),
+                result: *result,
+                release_bundle: *release_bundle,
+            }));
         }
         Command::Refuse { ground, reason } => {
             record.refusal = Some((*ground, reason.clone()));
             event_data.insert("ground".into(), ground.as_str().into());
+            // Art. 12(4): the subject is told the ground, the reason, and the right to
+            // complain and to go to court.
+            consequences.push(Consequence::Notify(Notice::Refusal {
+                ground: *ground,
+                reason: reason.clone(),
+            }));
         }
-        Command::RequestIdentity { id_copy_reason, .. } => {
+        Command::Forward { .. } => {
+            // The tenant is told first, then the subject that the request went to it.
+            consequences.push(Consequence::Notify(Notice::ForwardedToTenant));
+            consequences.push(Consequence::Notify(Notice::Receipt { forwarded: true }));
+        }
+        Command::RequestIdentity {
+            note,
+            id_copy_reason,
+        } => {
             if let Some(counted) = pause_counted {
                 event_data.insert("pause_counted".into(), counted.into());
             }
@@ -304,10 +352,13 @@ pub fn plan(
             if let Some(reason) = id_copy_reason {
                 event_data.insert("id_copy_reason".into(), reason.clone().into());
             }
+            // Art. 12(6): the subject is asked for the information that confirms who they are.
+            consequences.push(Consequence::Notify(Notice::IdentityRequest {
+                note: note.clone(),
+                id_copy_reason: id_copy_reason.clone(),
+            }));
         }
-        Command::Verify
-        | Command::Forward { .. }
-        | Command::Acknowledge
+        Command::Acknowledge
         | Command::Start
         | Command::Answer { .. }
         | Command::Withdraw { .. } => {}
@@ -316,7 +367,6 @@ pub fn plan(
         event_data.insert("legal".into(), deadline.legal.to_string().into());
         event_data.insert("paused_days".into(), deadline.paused_days.into());
     }
-    let mut consequences = Vec::new();
     if matches!(command, Command::IdentityConfirmed { .. }) {
         consequences.push(Consequence::DeleteIdCopies(IdCopyDeletion::IdentityChecked));
     } else if to.is_closed() {
@@ -445,7 +495,13 @@ mod tests {
         assert_eq!(p.event_data.get("ground"), Some(&"other".into()));
         assert_eq!(
             p.consequences,
-            vec![Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed)]
+            vec![
+                Consequence::Notify(Notice::Refusal {
+                    ground: RefusalGround::Other,
+                    reason: "why".to_owned(),
+                }),
+                Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed)
+            ]
         );
         let p = plan(
             &facts(Status::InProgress, "2026-03-02"),
@@ -469,8 +525,191 @@ mod tests {
                 "paused_days"
             ]
         );
-        assert!(p.consequences.is_empty());
+        assert_eq!(
+            p.consequences,
+            vec![Consequence::Notify(Notice::Extension {
+                months: ExtensionMonths::Two,
+                extended_due_on: d("2026-06-02"),
+                reasons: "many systems".to_owned(),
+            })]
+        );
         assert_eq!(p.record.extension_reason.as_deref(), Some("many systems"));
+    }
+
+    /// The consequences of `command` by `actor` on a request in `status` (received
+    /// 2026-03-02, asked for identity when `identity_pending`), planned on 2026-03-05.
+    fn consequences(
+        status: Status,
+        identity_pending: bool,
+        command: Command,
+        actor: Actor,
+    ) -> Vec<Consequence> {
+        let mut f = facts(status, "2026-03-02");
+        f.identity_pending = identity_pending;
+        plan(&f, &command, actor, &Calendar::dutch(), d("2026-03-05"))
+            .unwrap()
+            .consequences
+    }
+
+    #[test]
+    fn verifying_the_address_mails_the_receipt() {
+        assert_eq!(
+            consequences(
+                Status::AwaitingVerification,
+                false,
+                Command::Verify,
+                Actor::Subject
+            ),
+            vec![Consequence::Notify(Notice::Receipt { forwarded: false })]
+        );
+    }
+
+    #[test]
+    fn assigning_tells_nobody() {
+        let assign = Command::Assign {
+            tenant_id: "t".into(),
+        };
+        assert_eq!(
+            consequences(Status::Received, false, assign, SUPPORT),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn forwarding_mails_the_tenant_then_the_subject() {
+        assert_eq!(
+            consequences(
+                Status::Received,
+                false,
+                Command::Forward { note: None },
+                SUPPORT
+            ),
+            vec![
+                Consequence::Notify(Notice::ForwardedToTenant),
+                Consequence::Notify(Notice::Receipt { forwarded: true }),
+            ]
+        );
+    }
+
+    #[test]
+    fn acknowledging_and_starting_tell_nobody() {
+        assert_eq!(
+            consequences(Status::Forwarded, false, Command::Acknowledge, CONTROLLER),
+            vec![]
+        );
+        assert_eq!(
+            consequences(Status::Acknowledged, false, Command::Start, CONTROLLER),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn extending_mails_the_extension_notice() {
+        // Received 2026-03-02: one month more ends 2026-05-04 (2026-05-02 is a Saturday).
+        let extend = Command::Extend {
+            months: ExtensionMonths::One,
+            reason: "many systems".into(),
+        };
+        assert_eq!(
+            consequences(Status::InProgress, false, extend, CONTROLLER),
+            vec![Consequence::Notify(Notice::Extension {
+                months: ExtensionMonths::One,
+                extended_due_on: d("2026-05-04"),
+                reasons: "many systems".into(),
+            })]
+        );
+    }
+
+    #[test]
+    fn asking_for_identity_mails_the_question() {
+        let ask = Command::RequestIdentity {
+            note: "your customer number?".into(),
+            id_copy_reason: Some("no other means".into()),
+        };
+        assert_eq!(
+            consequences(Status::InProgress, false, ask, SUPPORT),
+            vec![Consequence::Notify(Notice::IdentityRequest {
+                note: "your customer number?".into(),
+                id_copy_reason: Some("no other means".into()),
+            })]
+        );
+    }
+
+    #[test]
+    fn recording_the_identity_check_deletes_copies_and_mails_nobody() {
+        let confirmed = Command::IdentityConfirmed {
+            method: "video call".into(),
+        };
+        assert_eq!(
+            consequences(Status::InProgress, true, confirmed, SUPPORT),
+            vec![Consequence::DeleteIdCopies(IdCopyDeletion::IdentityChecked)]
+        );
+    }
+
+    #[test]
+    fn completing_records_the_result_mails_it_and_deletes_copies() {
+        let complete = Command::Complete {
+            outcome: "sent the copy".into(),
+            result: CompletionResult::Done,
+            release_bundle: true,
+        };
+        assert_eq!(
+            consequences(Status::InProgress, false, complete, CONTROLLER),
+            vec![
+                Consequence::RecordCompletion {
+                    result: CompletionResult::Done,
+                    release_bundle: true,
+                },
+                Consequence::Notify(Notice::Completion {
+                    outcome: "sent the copy".into(),
+                    result: CompletionResult::Done,
+                    release_bundle: true,
+                }),
+                Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed),
+            ]
+        );
+    }
+
+    #[test]
+    fn refusing_mails_the_ground_and_deletes_copies() {
+        let refuse = Command::Refuse {
+            ground: RefusalGround::ManifestlyUnfounded,
+            reason: "no relation".into(),
+        };
+        assert_eq!(
+            consequences(Status::Received, true, refuse, SUPPORT),
+            vec![
+                Consequence::Notify(Notice::Refusal {
+                    ground: RefusalGround::ManifestlyUnfounded,
+                    reason: "no relation".into(),
+                }),
+                Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed),
+            ]
+        );
+    }
+
+    #[test]
+    fn withdrawing_deletes_copies_and_mails_nobody() {
+        for actor in [Actor::Subject, SUPPORT] {
+            assert_eq!(
+                consequences(
+                    Status::Forwarded,
+                    false,
+                    Command::Withdraw { note: None },
+                    actor
+                ),
+                vec![Consequence::DeleteIdCopies(IdCopyDeletion::RequestClosed)]
+            );
+        }
+    }
+
+    #[test]
+    fn the_subjects_answer_mails_nobody() {
+        let answer = Command::Answer { text: "42".into() };
+        assert_eq!(
+            consequences(Status::InProgress, true, answer, Actor::Subject),
+            vec![]
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod event;
 pub mod execution;
 pub mod job;
 pub mod lifecycle;
+pub mod notice;
 pub mod overview;
 pub mod reference;
 pub mod refusal;
@@ -25,6 +26,7 @@ pub mod tenant;
 pub use completion::CompletionResult;
 pub use event::EventKind;
 pub use lifecycle::{Command, Consequence, Facts, IdCopyDeletion, Plan, PlanError, Record};
+pub use notice::Notice;
 pub use reference::Reference;
 pub use refusal::RefusalGround;
 pub use request::{

@@ -10,7 +10,8 @@ use crate::domain::lifecycle::{self, Command, Plan};
 use crate::domain::reminders::next_reminder_at;
 use crate::domain::{Actor, Status};
 use crate::error::{AppError, AppResult};
-use crate::service::{id_documents, notify};
+use crate::service::consequences::{self, Performer};
+use crate::service::id_documents;
 use crate::state::AppState;
 use crate::store::events::EventActor;
 use crate::store::requests::{RequestRow, apply_plan};
@@ -99,25 +100,13 @@ pub fn act(
             let at = now();
             Ok(match apply_plan(conn, &row, &plan, &actor, at, next)? {
                 Ok(updated) => {
-                    if let Command::Complete {
-                        result,
-                        release_bundle,
-                        ..
-                    } = &command
-                    {
-                        crate::service::subject::record_completion(
-                            conn,
-                            principal,
-                            &updated,
-                            *result,
-                            *release_bundle,
-                            at,
-                        )?;
-                    }
-                    notify::on_action(conn, state, &updated, &command, when)?;
-                    // Recording the identity check (or closing the request) deletes any ID
-                    // copy in this same transaction (EDPB Guidelines 01/2022 §§58-79).
-                    let files = id_documents::on_action(conn, &updated, &plan, &actor, at)?;
+                    // The completion record, the mails, and the deletion of any ID copy
+                    // (EDPB Guidelines 01/2022 §§58-79), as the plan has them.
+                    let by = Performer {
+                        actor: &actor,
+                        principal: Some(principal),
+                    };
+                    let files = consequences::apply(conn, state, &updated, &plan, by, at, when)?;
                     crate::service::audit::record(
                         conn,
                         principal,
@@ -188,19 +177,30 @@ pub fn verify(
                 today,
             )?;
             let next = next_reminder(conn, &state.calendar, &row.id, &plan)?;
+            let actor = EventActor::subject();
+            let at = now();
             Ok(Some(
-                match apply_plan(conn, &row, &plan, &EventActor::subject(), now(), next)? {
+                match apply_plan(conn, &row, &plan, &actor, at, next)? {
                     Ok(updated) => {
                         spend_link(conn, link)?;
-                        notify::on_action(conn, state, &updated, &Command::Verify, when)?;
-                        Outcome::Done(Box::new(updated), Vec::new())
+                        // The receipt (the plan's notice).
+                        let by = Performer {
+                            actor: &actor,
+                            principal: None,
+                        };
+                        let files =
+                            consequences::apply(conn, state, &updated, &plan, by, at, when)?;
+                        Outcome::Done(Box::new(updated), files)
                     }
                     Err(_) => Outcome::Stale,
                 },
             ))
         })?;
         match outcome {
-            Some(Outcome::Done(row, _)) => return Ok((*row, true)),
+            Some(Outcome::Done(row, files)) => {
+                id_documents::remove_bytes(&state.files, &files);
+                return Ok((*row, true));
+            }
             Some(Outcome::Stale) => continue,
             None => {
                 let row = RequestRow::find(conn, request_id)?.ok_or(AppError::NotFound)?;

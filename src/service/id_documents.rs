@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use crate::auth::Principal;
 use crate::auth::token::Purpose;
 use crate::domain::EventKind;
-use crate::domain::lifecycle::{Command, Consequence, IdCopyDeletion, Plan};
+use crate::domain::lifecycle::{Command, IdCopyDeletion};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::service::actions::visible_request;
@@ -213,25 +213,21 @@ pub fn discard_in(
     Ok(files)
 }
 
-/// What an action means for held copies, in the action's transaction: recording the identity
-/// check, or closing the request, deletes them.
-pub fn on_action(
+/// Deletes the held copies an action's plan says go (`Consequence::DeleteIdCopies`): staff
+/// recorded the identity check, or the request closed. In the action's transaction; the file
+/// ids whose bytes the caller removes after commit ([`remove_bytes`]).
+pub fn delete_copies(
     conn: &mut DbConnection,
     row: &RequestRow,
-    plan: &Plan,
+    why: IdCopyDeletion,
     actor: &EventActor,
     at: NaiveDateTime,
 ) -> AppResult<Vec<String>> {
-    let mut files = Vec::new();
-    for consequence in &plan.consequences {
-        let Consequence::DeleteIdCopies(why) = consequence;
-        let reason = match why {
-            IdCopyDeletion::IdentityChecked => DeleteReason::IdentityChecked,
-            IdCopyDeletion::RequestClosed => DeleteReason::RequestClosed,
-        };
-        files.extend(discard_in(conn, &row.id, reason, actor, at)?);
-    }
-    Ok(files)
+    let reason = match why {
+        IdCopyDeletion::IdentityChecked => DeleteReason::IdentityChecked,
+        IdCopyDeletion::RequestClosed => DeleteReason::RequestClosed,
+    };
+    discard_in(conn, &row.id, reason, actor, at)
 }
 
 /// Removes deleted copies' bytes after the commit. A failure is logged, not raised: the rows

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod bundles;
+pub mod consequences;
 pub mod console;
 pub mod deadlines;
 pub mod execution;

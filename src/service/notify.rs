@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::token::Purpose;
 use crate::domain::Language;
-use crate::domain::lifecycle::Command;
+use crate::domain::notice::Notice;
 use crate::domain::{RequestKind, Status};
 use crate::error::{AppError, AppResult};
 use crate::links;
@@ -96,18 +96,6 @@ fn to_subject(conn: &mut DbConnection, row: &RequestRow, message: MailMessage) -
 
 /// The receipt: reference, deadline, what happens next, and who the controller is once known
 /// (processing agreement: the subject may be told the request was forwarded).
-fn receipt(
-    conn: &mut DbConnection,
-    state: &AppState,
-    row: &RequestRow,
-    forwarded: bool,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let tenant = tenant_of(conn, row)?;
-    let message = receipt_message(state, row, tenant, forwarded, now)?;
-    to_subject(conn, row, message)
-}
-
 fn receipt_message(
     state: &AppState,
     row: &RequestRow,
@@ -165,22 +153,31 @@ pub fn on_intake(
     Ok(vec![to_subject(message)?])
 }
 
-/// Mail an action causes, written in the action's transaction.
-pub fn on_action(
+/// Queues the mail of one of an action's notices, in the action's transaction. The plan
+/// decided who is told what (`domain::notice::Notice`, with the article each comes from); this
+/// renders it with what the store knows (the tenant, the released bundle, links).
+pub fn send_notice(
     conn: &mut DbConnection,
     state: &AppState,
     row: &RequestRow,
-    command: &Command,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let status = || status_url(state, &row.id, &row.reference, now);
-    match command {
-        Command::Verify => receipt(conn, state, row, false, now),
-        Command::Forward { .. } => {
+    match notice {
+        Notice::Receipt { forwarded } => {
+            let tenant = tenant_of(conn, row)?;
+            // "Forwarded to" names the tenant: without one there is nothing to tell.
+            if *forwarded && tenant.is_none() {
+                return Ok(());
+            }
+            let message = receipt_message(state, row, tenant, *forwarded, now)?;
+            to_subject(conn, row, message)
+        }
+        Notice::ForwardedToTenant => {
             let Some(tenant) = tenant_of(conn, row)? else {
                 return Ok(());
             };
-            // To the controller: what it needs to act, no more of the subject's data (art. 5(1)(c)).
             let deadline = row.deadline()?;
             let message = MailMessage::from(Forwarded {
                 reference: row.reference.clone(),
@@ -198,10 +195,9 @@ pub fn on_action(
                 &tenant.contact_email,
                 language,
                 &message,
-            )?;
-            receipt(conn, state, row, true, now)
+            )
         }
-        Command::RequestIdentity {
+        Notice::IdentityRequest {
             note,
             id_copy_reason,
         } => {
@@ -225,25 +221,23 @@ pub fn on_action(
             });
             to_subject(conn, row, message)
         }
-        Command::Extend { months, reason } => {
-            // GDPR art. 12(3): the subject is told of the extension and its reasons within the
-            // first month; the extension itself is refused after the legal deadline.
-            let Some(extended) = row.extended_due else {
-                return Ok(());
-            };
+        Notice::Extension {
+            months,
+            extended_due_on,
+            reasons,
+        } => {
             let message = MailMessage::from(ExtensionNotice {
                 reference: row.reference.clone(),
                 kind: kind_of(row)?,
                 months: months.months(),
-                extended_due_on: extended,
-                reasons: reason.clone(),
+                extended_due_on: *extended_due_on,
+                reasons: reasons.clone(),
                 status_url: status()?,
             });
             to_subject(conn, row, message)
         }
-        Command::Refuse { ground, reason } => {
-            // Art. 12(4): the ground, the reason, and the right to complain and to go to court,
-            // as the controller's kind has it (UAVG art. 34 or 35).
+        Notice::Refusal { ground, reason } => {
+            // The complaint and court text follow the controller's kind (UAVG art. 34 or 35).
             let tenant = tenant_of(conn, row)?;
             let message = MailMessage::from(Refusal {
                 reference: row.reference.clone(),
@@ -256,7 +250,7 @@ pub fn on_action(
             });
             to_subject(conn, row, message)
         }
-        Command::Complete {
+        Notice::Completion {
             outcome,
             result,
             release_bundle,
@@ -289,11 +283,5 @@ pub fn on_action(
             });
             to_subject(conn, row, message)
         }
-        Command::Assign { .. }
-        | Command::Acknowledge
-        | Command::Start
-        | Command::IdentityConfirmed { .. }
-        | Command::Answer { .. }
-        | Command::Withdraw { .. } => Ok(()),
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::{Actor, EventKind, Status};
 use crate::error::{AppError, AppResult};
 use crate::mail::{DownloadCode, MailMessage};
 use crate::service::actions::next_reminder;
+use crate::service::consequences::{self, Performer};
 use crate::service::{id_documents, notify};
 use crate::state::AppState;
 use crate::store::bundles::{BundleRow, BundleStatus};
@@ -141,10 +142,14 @@ pub fn act(
                 let at = now();
                 Ok(match apply_plan(conn, &row, &plan, &actor, at, next)? {
                     Ok(updated) => {
-                        notify::on_action(conn, state, &updated, &command, when)?;
                         // Withdrawing closes the request: any ID copy goes in this transaction
                         // (EDPB Guidelines 01/2022 §§73-77).
-                        let files = id_documents::on_action(conn, &updated, &plan, &actor, at)?;
+                        let by = Performer {
+                            actor: &actor,
+                            principal: None,
+                        };
+                        let files =
+                            consequences::apply(conn, state, &updated, &plan, by, at, when)?;
                         Some((updated, files))
                     }
                     Err(_) => None,
