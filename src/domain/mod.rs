@@ -10,6 +10,7 @@ pub mod completion;
 pub mod deadline;
 pub mod event;
 pub mod execution;
+pub mod ids;
 pub mod job;
 pub mod lifecycle;
 pub mod overview;
@@ -24,6 +25,7 @@ pub mod tenant;
 
 pub use completion::CompletionResult;
 pub use event::EventKind;
+pub use ids::{RequestId, TenantId, UserId};
 pub use lifecycle::{Command, Consequence, Facts, IdCopyDeletion, Plan, PlanError, Record};
 pub use reference::Reference;
 pub use refusal::RefusalGround;
