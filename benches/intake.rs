@@ -45,7 +45,7 @@ struct Run {
 fn new_row(i: u64) -> (NewRequest, NewEvent) {
     let at = now();
     let day = at.date();
-    let id = new_id();
+    let id = inzage::domain::RequestId::generate();
     let request = NewRequest {
         id: id.clone(),
         reference: format!("RAW-{}", new_id()),

@@ -88,8 +88,7 @@ fn render_on(
         ));
     }
     let contact = if message.to_subject() {
-        contact_for(conn, row.request_id.as_deref())?
-            .or_else(|| state.settings.support_email.clone())
+        contact_for(conn, row.request_id.as_ref())?.or_else(|| state.settings.support_email.clone())
     } else {
         None
     };
@@ -106,7 +105,7 @@ fn render_on(
 /// The contact address of the request's tenant, if the request has one.
 fn contact_for(
     conn: &mut crate::store::DbConnection,
-    request_id: Option<&str>,
+    request_id: Option<&crate::domain::RequestId>,
 ) -> Result<Option<String>, StoreError> {
     let Some(id) = request_id else {
         return Ok(None);

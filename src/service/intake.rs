@@ -8,7 +8,7 @@ use crate::domain::reminders::next_reminder_at;
 use crate::domain::{
     Channel, Details, Language, RequestKind, Role, Status, SubjectEmail, SubjectName, SubjectPhone,
 };
-use crate::domain::{EventKind, Reference};
+use crate::domain::{EventKind, Reference, RequestId};
 use crate::error::{AppError, AppResult};
 use crate::service::notify;
 use crate::state::AppState;
@@ -17,7 +17,7 @@ use crate::store::intake::{self as store_intake, IntakeRows};
 use crate::store::outbox::NewOutbox;
 use crate::store::requests::{NewRequest, RequestRow, next_reference, next_reference_from};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, new_id, now, write_tx};
+use crate::store::{DbConnection, now, write_tx};
 
 /// The longest organisation name a subject may type where no known tenant matched.
 pub const NAMED_TENANT_MAX: usize = 200;
@@ -115,7 +115,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
         None => (Status::AwaitingVerification, Some(received_on)),
     };
     let at = now();
-    let id = new_id();
+    let id = RequestId::generate();
     let year = received_on.year();
     let actor = match &intake.staff {
         Some(p) => EventActor::staff(&p.user_id, &p.email),
@@ -202,7 +202,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
                 conn,
                 p,
                 "request_filed",
-                row.tenant_id.as_deref(),
+                row.tenant_id.as_ref(),
                 Some(&row.id),
                 None,
             ),

@@ -55,9 +55,9 @@ impl Binds {
 fn request_values(r: &NewRequest) -> Vec<Val> {
     use Val::*;
     vec![
-        Text(r.id.clone()),
+        Text(r.id.to_string()),
         Text(r.reference.clone()),
-        OptText(r.tenant_id.clone()),
+        OptText(r.tenant_id.as_ref().map(ToString::to_string)),
         Text(r.kind.as_str().to_owned()),
         Text(r.status.as_str().to_owned()),
         Text(r.channel.clone()),
@@ -91,10 +91,10 @@ const REQUEST_COLUMNS: &str = "id, reference, tenant_id, kind, status, channel, 
 fn event_values(e: &NewEvent) -> Vec<Val> {
     use Val::*;
     vec![
-        Text(e.request_id.clone()),
+        Text(e.request_id.to_string()),
         Ts(e.at),
         Text(e.actor_kind.clone()),
-        OptText(e.actor_id.clone()),
+        OptText(e.actor_id.as_ref().map(ToString::to_string)),
         Text(e.actor_label.clone()),
         Text(e.kind.as_str().to_owned()),
         OptText(e.from_status.map(|s| s.as_str().to_owned())),
@@ -112,7 +112,7 @@ fn outbox_values(m: &NewOutbox) -> Vec<Val> {
     use Val::*;
     vec![
         Text(m.id.clone()),
-        OptText(m.request_id.clone()),
+        OptText(m.request_id.as_ref().map(ToString::to_string)),
         Text(m.template.clone()),
         Text(m.recipient.clone()),
         Text(m.language.as_str().to_owned()),
@@ -153,7 +153,7 @@ fn pg_statement(rows: &IntakeRows<'_>) -> (String, Vec<Val>) {
     if let Some((key, hash)) = rows.idempotency {
         let v = b.row(vec![
             Val::Text(key.to_owned()),
-            Val::Text(rows.request.id.clone()),
+            Val::Text(rows.request.id.to_string()),
             Val::Text(hash.to_owned()),
             Val::Ts(rows.request.created_at),
         ]);

@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use super::schema::tenants;
 use super::{DbConnection, StoreResult};
 use crate::domain::Language;
+use crate::domain::TenantId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = tenants)]
 pub struct Tenant {
-    pub id: String,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub contact_email: String,
@@ -27,7 +28,7 @@ pub struct Tenant {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = tenants)]
 pub struct NewTenant {
-    pub id: String,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub contact_email: String,
@@ -41,7 +42,7 @@ pub struct NewTenant {
 }
 
 impl Tenant {
-    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Tenant>> {
+    pub fn find(conn: &mut DbConnection, id: &TenantId) -> StoreResult<Option<Tenant>> {
         Ok(tenants::table
             .find(id)
             .select(Tenant::as_select())
@@ -73,7 +74,7 @@ impl Tenant {
             .load(conn)?)
     }
 
-    pub fn set_listed(conn: &mut DbConnection, id: &str, listed: bool) -> StoreResult<()> {
+    pub fn set_listed(conn: &mut DbConnection, id: &TenantId, listed: bool) -> StoreResult<()> {
         diesel::update(tenants::table.find(id))
             .set(tenants::listed.eq(listed))
             .execute(conn)?;
