@@ -45,7 +45,7 @@ struct Run {
 fn new_row(i: u64) -> (NewRequest, NewEvent) {
     let at = now();
     let day = at.date();
-    let id = new_id();
+    let id = inzage::domain::RequestId::generate();
     let request = NewRequest {
         id: id.clone(),
         reference: format!("RAW-{}", new_id()),
@@ -456,7 +456,9 @@ fn clear_intakes(db: &Db) {
     use diesel::RunQueryDsl;
     let mut conn = db.conn().unwrap();
     let statements: &[&str] = if db.is_postgres() {
-        &["TRUNCATE requests, request_events, outbox, idempotency_keys, request_counts, reminders CASCADE"]
+        &[
+            "TRUNCATE requests, request_events, outbox, idempotency_keys, request_counts, reminders CASCADE",
+        ]
     } else {
         &[
             "DELETE FROM request_events",

@@ -7,17 +7,17 @@
 pub mod password;
 pub mod token;
 
-use crate::domain::Role;
+use crate::domain::{Role, TenantId, UserId};
 
 /// A signed-in staff user, loaded fresh from the store on every call (so a disabled user
 /// or a changed role takes effect at once, whatever the token says).
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub role: Role,
     /// For controllers: their tenant's id and slug.
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub tenant_slug: Option<String>,
     /// The client's address, for the audit trail (None outside HTTP).
     pub ip: Option<String>,
@@ -28,10 +28,10 @@ impl Principal {
     ///
     /// A controller sees only its own tenant's requests, never an unassigned one: it could
     /// belong to anybody.
-    pub fn can_see_tenant(&self, tenant_id: Option<&str>) -> bool {
+    pub fn can_see_tenant(&self, tenant_id: Option<&TenantId>) -> bool {
         match self.role {
             Role::Admin | Role::Support => true,
-            Role::Controller => tenant_id.is_some() && tenant_id == self.tenant_id.as_deref(),
+            Role::Controller => tenant_id.is_some() && tenant_id == self.tenant_id.as_ref(),
         }
     }
 
@@ -46,10 +46,10 @@ mod tests {
 
     fn principal(role: Role, tenant: Option<&str>) -> Principal {
         Principal {
-            user_id: "u".into(),
+            user_id: UserId::from("u"),
             email: "u@example.nl".into(),
             role,
-            tenant_id: tenant.map(str::to_owned),
+            tenant_id: tenant.map(TenantId::from),
             tenant_slug: tenant.map(str::to_owned),
             ip: None,
         }
@@ -58,10 +58,11 @@ mod tests {
     #[test]
     fn controllers_see_only_their_tenant() {
         let c = principal(Role::Controller, Some("a"));
-        assert!(c.can_see_tenant(Some("a")));
-        assert!(!c.can_see_tenant(Some("b")));
+        let (a, b) = (TenantId::from("a"), TenantId::from("b"));
+        assert!(c.can_see_tenant(Some(&a)));
+        assert!(!c.can_see_tenant(Some(&b)));
         assert!(!c.can_see_tenant(None));
         let s = principal(Role::Support, None);
-        assert!(s.can_see_tenant(Some("b")) && s.can_see_tenant(None));
+        assert!(s.can_see_tenant(Some(&b)) && s.can_see_tenant(None));
     }
 }

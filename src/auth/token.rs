@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 
 pub const ISSUER: &str = "inzage";
 
@@ -137,14 +137,14 @@ impl TokenKeys {
     /// A staff session token and when it expires.
     pub fn issue_staff(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         role: Role,
         tenant: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(String, DateTime<Utc>), TokenError> {
         let exp = now + Purpose::Staff.lifetime();
         let claims = StaffClaims {
-            sub: user_id.to_owned(),
+            sub: user_id.to_string(),
             role,
             tenant: tenant.map(str::to_owned),
             iss: ISSUER.to_owned(),
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn staff_tokens_round_trip() {
         let (t, exp) = keys()
-            .issue_staff("u1", Role::Support, None, Utc::now())
+            .issue_staff(&UserId::from("u1"), Role::Support, None, Utc::now())
             .unwrap();
         let c = keys().check_staff(&t).unwrap();
         assert_eq!(c.sub, "u1");
@@ -231,12 +231,17 @@ mod tests {
     fn expired_tampered_foreign_and_unsigned_tokens_fail() {
         let k = keys();
         let (old, _) = k
-            .issue_staff("u1", Role::Admin, None, Utc::now() - Duration::hours(13))
+            .issue_staff(
+                &UserId::from("u1"),
+                Role::Admin,
+                None,
+                Utc::now() - Duration::hours(13),
+            )
             .unwrap();
         assert_eq!(k.check_staff(&old).unwrap_err(), TokenError::Expired);
 
         let (t, _) = k
-            .issue_staff("u1", Role::Support, None, Utc::now())
+            .issue_staff(&UserId::from("u1"), Role::Support, None, Utc::now())
             .unwrap();
         let other = TokenKeys::from_master(b"another secret altogether, also long");
         assert_eq!(other.check_staff(&t).unwrap_err(), TokenError::Invalid);
@@ -264,7 +269,9 @@ mod tests {
         assert_eq!(k.check_link(&link, Purpose::Verify).unwrap().sub, "r1");
         assert!(k.check_link(&link, Purpose::Status).is_err());
         assert!(k.check_staff(&link).is_err());
-        let (staff, _) = k.issue_staff("u", Role::Admin, None, Utc::now()).unwrap();
+        let (staff, _) = k
+            .issue_staff(&UserId::from("u"), Role::Admin, None, Utc::now())
+            .unwrap();
         assert!(k.check_link(&staff, Purpose::Bundle).is_err());
         let (upload, _) = k
             .issue_link(Purpose::IdDocument, "r1", Utc::now(), Duration::days(30))

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::CliError;
 use super::args::RequestsCommand;
 use crate::auth::Principal;
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::http::requests::parse_queue_query;
 use crate::http::views::{ListView, RequestSummary};
 use crate::service::now;
@@ -15,7 +15,7 @@ use crate::state::AppState;
 /// The operator on the machine has the store itself; the CLI reads as an admin would.
 pub fn operator() -> Principal {
     Principal {
-        user_id: "cli".to_owned(),
+        user_id: UserId::from("cli"),
         email: "operator@cli".to_owned(),
         role: Role::Admin,
         tenant_id: None,

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::RequestKind;
+use super::{RequestKind, UserId};
 
 /// What a plan does to one table of a tenant system (docs/api.md, "Carrying out").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -44,7 +44,7 @@ impl TableAction {
 /// A person named on the certificate (the approving controller).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertifiedActor {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
 }
 

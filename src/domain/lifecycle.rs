@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use super::completion::{CompletionResult, ReleaseError, check_release};
 use super::deadline::{self, Calendar, Deadline, DeadlineError, ExtensionError, ExtensionMonths};
+use super::ids::TenantId;
 use super::notice::Notice;
 use super::refusal::RefusalGround;
 use super::request::RequestKind;
@@ -32,7 +33,7 @@ pub enum Command {
     Verify,
     /// The tenant (by id) the request is for; resolving the slug is the caller's job.
     Assign {
-        tenant_id: String,
+        tenant_id: TenantId,
     },
     Forward {
         note: Option<String>,
@@ -119,7 +120,7 @@ pub struct Plan {
 /// The fields an action sets on the request (None: unchanged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub extension_reason: Option<String>,
     /// How staff checked the identity; only that it was checked, by whom, when and how is kept
     /// (EDPB Guidelines 01/2022 §§58-79).
@@ -288,7 +289,7 @@ pub fn plan(
         }
         Command::Assign { tenant_id } => {
             record.tenant_id = Some(tenant_id.clone());
-            event_data.insert("tenant_id".into(), tenant_id.clone().into());
+            event_data.insert("tenant_id".into(), tenant_id.as_str().into());
         }
         Command::Extend { months, reason } => {
             record.extension_reason = Some(reason.clone());
@@ -398,7 +399,7 @@ pub fn available_actions(
 ) -> Vec<Action> {
     let samples = [
         Command::Assign {
-            tenant_id: String::new(),
+            tenant_id: TenantId::from(""),
         },
         Command::Forward { note: None },
         Command::Acknowledge,

@@ -10,6 +10,7 @@ pub mod completion;
 pub mod deadline;
 pub mod event;
 pub mod execution;
+pub mod ids;
 pub mod job;
 pub mod lifecycle;
 pub mod notice;
@@ -25,6 +26,7 @@ pub mod tenant;
 
 pub use completion::CompletionResult;
 pub use event::EventKind;
+pub use ids::{RequestId, TenantId, UserId};
 pub use lifecycle::{Command, Consequence, Facts, IdCopyDeletion, Plan, PlanError, Record};
 pub use notice::Notice;
 pub use reference::Reference;

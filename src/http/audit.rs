@@ -164,7 +164,7 @@ pub(crate) fn to_csv(items: &[AuditEntryView]) -> AppResult<String> {
 /// The entries of a page of the trail as the API shows them (request ids as references).
 pub(crate) fn entry_views(
     trail: &audit_service::TrailPage,
-    references: &HashMap<String, String>,
+    references: &HashMap<crate::domain::RequestId, String>,
 ) -> Vec<AuditEntryView> {
     let view = |a: &Audit| AuditEntryView {
         seq: a.seq,
@@ -176,10 +176,12 @@ pub(crate) fn entry_views(
         role: a.actor_role.clone(),
         action: a.action.clone(),
         tenant: trail.tenant.slug.clone(),
-        request: a
-            .request_id
-            .as_ref()
-            .map(|id| references.get(id).cloned().unwrap_or_else(|| id.clone())),
+        request: a.request_id.as_ref().map(|id| {
+            references
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string())
+        }),
         grant: a.grant_id.clone(),
         ip: a.ip.clone(),
         detail: a
@@ -225,7 +227,7 @@ pub async fn list(
         .db
         .run(move |conn| {
             let trail = audit_service::trail(conn, &principal, &slug, &filter, page, per_page)?;
-            let ids: Vec<String> = trail
+            let ids: Vec<crate::domain::RequestId> = trail
                 .items
                 .iter()
                 .filter_map(|a| a.request_id.clone())

@@ -178,7 +178,7 @@ pub async fn serve_download(
         .check_link(&token, Purpose::Bundle)
         .map_err(|e| link_error(e, "this download link has expired; ask for a new one"))?;
     let user = claims.by.clone().ok_or_else(AppError::unauthorized)?;
-    if user != principal.user_id {
+    if principal.user_id != user.as_str() {
         return Err(AppError::Forbidden(
             "this download link was issued to another user".to_owned(),
         ));

@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::auth::Principal;
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::service::admin::principal_for;
 use crate::state::AppState;
@@ -42,7 +43,7 @@ async fn load(
         .map_err(|_| AppError::unauthorized())?;
     let db = state.db.clone();
     let mut principal = db
-        .run(move |conn| principal_for(conn, &claims.sub))
+        .run(move |conn| principal_for(conn, &UserId::from(claims.sub)))
         .await?
         .ok_or_else(AppError::unauthorized)?;
     principal.ip = ip;

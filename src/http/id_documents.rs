@@ -26,7 +26,7 @@ use super::file_body::file_body;
 use super::pages::{self, UploadPage, UploadProblem, UploadState, wants_html};
 use super::views::local;
 use crate::auth::token::Purpose;
-use crate::domain::Language;
+use crate::domain::{Language, RequestId};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::mail::labels;
@@ -66,7 +66,9 @@ async fn linked_request(
     let reference = reference_path(reference)?;
     state
         .db
-        .run(move |conn| crate::service::queries::linked_request(conn, &claims.sub, &reference))
+        .run(move |conn| {
+            crate::service::queries::linked_request(conn, &RequestId::from(claims.sub), &reference)
+        })
         .await
 }
 
@@ -84,7 +86,7 @@ async fn fallback_language(
     };
     state
         .db
-        .run(move |conn| request_by_id(conn, &claims.sub))
+        .run(move |conn| request_by_id(conn, &RequestId::from(claims.sub)))
         .await
         .ok()
         .flatten()

@@ -23,7 +23,7 @@ use super::views::PublicStatusView;
 use crate::auth::token::Purpose;
 use crate::domain::completion::{CodeState, normalise_code};
 use crate::domain::lifecycle::Command;
-use crate::domain::{EventKind, Language, Status};
+use crate::domain::{EventKind, Language, RequestId, Status};
 use crate::error::{AppError, AppResult};
 use crate::links;
 use crate::mail::labels;
@@ -60,7 +60,7 @@ async fn answer_language(
     };
     state
         .db
-        .run(move |conn| request_by_id(conn, &claims.sub))
+        .run(move |conn| request_by_id(conn, &RequestId::from(claims.sub)))
         .await
         .ok()
         .flatten()
@@ -97,7 +97,13 @@ async fn confirm_link(
                 jti: &claims.jti,
                 expires_at: expires,
             };
-            confirm(conn, &st, &claims.sub, link, Utc::now())
+            confirm(
+                conn,
+                &st,
+                &RequestId::from(claims.sub.as_str()),
+                link,
+                Utc::now(),
+            )
         })
         .await?;
     tracing::info!(reference = %row.reference, first, "e-mail address confirmed");
@@ -178,7 +184,7 @@ async fn load_status(
         .db
         .run(move |conn| {
             // A token for one request never opens another.
-            let row = linked_request(conn, &claims.sub, &reference)?;
+            let row = linked_request(conn, &RequestId::from(claims.sub.as_str()), &reference)?;
             let events = events(conn, &row.id)?;
             let copy_expected = copy_expected(conn, &row)?;
             let public = tenant_of(conn, &row)?

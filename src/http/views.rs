@@ -410,7 +410,8 @@ impl TenantView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: crate::domain::UserId,
     pub email: String,
     pub role: String,
     pub tenant: Option<String>,

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use crate::domain::deadline::{ReminderStage, amsterdam_date, plan_reminders};
 use crate::domain::reminders::next_reminder_at;
-use crate::domain::{EventKind, Language};
+use crate::domain::{EventKind, Language, RequestId, TenantId};
 use crate::error::{AppResult, chain};
 use crate::mail::{DeadlineReminder, MailMessage};
 use crate::service::notify::{queue_mail, request_url};
@@ -86,22 +86,22 @@ struct Sweep<'a> {
     state: &'a AppState,
     now_utc: DateTime<Utc>,
     today: NaiveDate,
-    tenants: HashMap<String, Tenant>,
+    tenants: HashMap<TenantId, Tenant>,
 }
 
 impl Sweep<'_> {
     /// One transaction: every request of `ids` whose moment has passed. Returns reminders sent.
-    fn batch(&mut self, conn: &mut DbConnection, ids: &[String]) -> AppResult<usize> {
+    fn batch(&mut self, conn: &mut DbConnection, ids: &[RequestId]) -> AppResult<usize> {
         let at = now();
         let rows: Vec<RequestRow> = requests::table
             .filter(requests::id.eq_any(ids))
             .select(RequestRow::as_select())
             .load(conn)?;
-        let mut recorded: HashMap<(String, NaiveDate), Vec<ReminderStage>> = HashMap::new();
+        let mut recorded: HashMap<(RequestId, NaiveDate), Vec<ReminderStage>> = HashMap::new();
         for (id, stage, target) in reminders::table
             .filter(reminders::request_id.eq_any(ids))
             .select((reminders::request_id, reminders::stage, reminders::target))
-            .load::<(String, String, NaiveDate)>(conn)?
+            .load::<(RequestId, String, NaiveDate)>(conn)?
         {
             if let Ok(s) = stage.parse() {
                 recorded.entry((id, target)).or_default().push(s);
@@ -191,7 +191,7 @@ impl Sweep<'_> {
 /// (a stage another sweep recorded first is not among them).
 fn record(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     skip: &[ReminderStage],
     send: Option<ReminderStage>,
     target: NaiveDate,

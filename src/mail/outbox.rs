@@ -9,6 +9,7 @@ use chrono::Duration;
 use tokio::sync::watch;
 
 use super::{MailError, MailMessage, MailTransport, OutgoingMail, RenderedMail};
+use crate::domain::RequestId;
 use crate::error::chain;
 use crate::state::AppState;
 use crate::store::outbox::{self, OutboxRow};
@@ -51,7 +52,7 @@ pub fn deliver_due(
         now(),
         BURST as i64,
     )?;
-    let request_ids: Vec<String> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
+    let request_ids: Vec<RequestId> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
     let contacts = crate::store::tenants::contacts_of_requests(&mut conn, &request_ids)?;
     let mut sent = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -83,7 +84,7 @@ pub fn deliver_due(
 /// The message as it leaves: rendered from its stored context in the recipient's language.
 pub fn render(state: &AppState, row: &OutboxRow) -> Result<RenderedMail, OutboxError> {
     let mut conn = state.db.conn()?;
-    let request_ids: Vec<String> = row.request_id.iter().cloned().collect();
+    let request_ids: Vec<RequestId> = row.request_id.iter().cloned().collect();
     let contacts = crate::store::tenants::contacts_of_requests(&mut conn, &request_ids)?;
     let contact = row.request_id.as_ref().and_then(|id| contacts.get(id));
     Ok(render_for(state, row, contact.cloned())?.0)

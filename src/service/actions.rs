@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::Principal;
 use chrono::NaiveDateTime;
 
+use crate::domain::RequestId;
 use crate::domain::deadline::{Calendar, amsterdam_date};
 use crate::domain::lifecycle::{self, Command, Plan};
 use crate::domain::reminders::next_reminder_at;
@@ -39,7 +40,7 @@ enum Outcome {
 pub fn next_reminder(
     conn: &mut DbConnection,
     cal: &Calendar,
-    request_id: &str,
+    request_id: &RequestId,
     plan: &Plan,
 ) -> AppResult<Option<NaiveDateTime>> {
     if plan.to.is_closed() || plan.paused_since.is_some() {
@@ -57,7 +58,7 @@ pub fn visible_request(
     reference: &str,
 ) -> AppResult<RequestRow> {
     let row = RequestRow::find_by_reference(conn, reference)?.ok_or(AppError::NotFound)?;
-    if !principal.can_see_tenant(row.tenant_id.as_deref()) {
+    if !principal.can_see_tenant(row.tenant_id.as_ref()) {
         return Err(AppError::NotFound);
     }
     Ok(row)
@@ -111,7 +112,7 @@ pub fn act(
                         conn,
                         principal,
                         &format!("request_{}", command.action().as_str()),
-                        updated.tenant_id.as_deref(),
+                        updated.tenant_id.as_ref(),
                         Some(&updated.id),
                         None,
                     )?;
@@ -157,7 +158,7 @@ fn spend_link(conn: &mut DbConnection, link: VerifyLink<'_>) -> AppResult<()> {
 pub fn verify(
     conn: &mut DbConnection,
     state: &AppState,
-    request_id: &str,
+    request_id: &RequestId,
     link: VerifyLink<'_>,
     when: DateTime<Utc>,
 ) -> AppResult<(RequestRow, bool)> {

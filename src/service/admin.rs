@@ -4,11 +4,12 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::{Principal, password};
 use crate::domain::{Language, Role};
+use crate::domain::{TenantId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::tenants::{NewTenant, Tenant};
 use crate::store::users::{NewUser, User};
-use crate::store::{DbConnection, new_id, now};
+use crate::store::{DbConnection, now};
 
 pub use crate::domain::tenant::parse_slug;
 
@@ -47,7 +48,7 @@ pub fn create_tenant(conn: &mut DbConnection, input: TenantInput) -> AppResult<T
     Tenant::insert(
         conn,
         &NewTenant {
-            id: new_id(),
+            id: TenantId::generate(),
             slug,
             name,
             contact_email: email.as_str().to_owned(),
@@ -121,7 +122,7 @@ pub fn create_user(conn: &mut DbConnection, input: UserInput) -> AppResult<User>
     User::insert(
         conn,
         &NewUser {
-            id: new_id(),
+            id: UserId::generate(),
             email,
             password_hash,
             role: input.role.as_str().to_owned(),
@@ -143,7 +144,7 @@ pub fn create_user(conn: &mut DbConnection, input: UserInput) -> AppResult<User>
 }
 
 /// Loads a user as a principal (with its tenant's slug). None if missing or disabled.
-pub fn principal_for(conn: &mut DbConnection, user_id: &str) -> AppResult<Option<Principal>> {
+pub fn principal_for(conn: &mut DbConnection, user_id: &UserId) -> AppResult<Option<Principal>> {
     let Some(user) = User::find(conn, user_id)? else {
         return Ok(None);
     };
@@ -286,7 +287,7 @@ pub fn add_tenant(
 /// A staff user as the admin page lists it (never the password hash).
 #[derive(Debug, Clone)]
 pub struct StaffUser {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub role: String,
     pub tenant_slug: Option<String>,
@@ -359,7 +360,7 @@ pub fn generated_password() -> String {
 pub fn reset_password(
     conn: &mut DbConnection,
     principal: &Principal,
-    user_id: &str,
+    user_id: &UserId,
     given: Option<String>,
 ) -> AppResult<String> {
     admin_only(principal)?;

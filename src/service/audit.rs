@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use crate::auth::Principal;
 use crate::domain::Role;
 use crate::domain::audit::{ChainBreak, ChainVerifier, StoredEntry};
+use crate::domain::{RequestId, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::service::grants;
 use crate::store::DbConnection;
@@ -20,18 +21,18 @@ use crate::store::tenants::Tenant;
 fn entry(
     principal: &Principal,
     action: &str,
-    tenant_id: Option<&str>,
-    request_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
+    request_id: Option<&RequestId>,
     grant: Option<&GrantRow>,
     detail: Option<serde_json::Value>,
 ) -> AuditEntry {
     AuditEntry {
-        actor_id: Some(principal.user_id.clone()),
+        actor_id: Some(principal.user_id.to_string()),
         actor_email: principal.email.clone(),
         role: Some(principal.role.as_str().to_owned()),
         action: action.to_owned(),
-        tenant_id: tenant_id.map(str::to_owned),
-        request_id: request_id.map(str::to_owned),
+        tenant_id: tenant_id.cloned(),
+        request_id: request_id.cloned(),
         grant_id: grant.map(|g| g.id.clone()),
         ip: principal.ip.clone(),
         detail: detail.map(|d| d.to_string()),
@@ -44,8 +45,8 @@ pub fn record_access(
     conn: &mut DbConnection,
     principal: &Principal,
     action: &str,
-    tenant_id: Option<&str>,
-    request_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
+    request_id: Option<&RequestId>,
     grant: Option<&GrantRow>,
     detail: Option<serde_json::Value>,
 ) -> AppResult<()> {
@@ -65,8 +66,8 @@ pub fn record(
     conn: &mut DbConnection,
     principal: &Principal,
     action: &str,
-    tenant_id: Option<&str>,
-    request_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
+    request_id: Option<&RequestId>,
     detail: Option<serde_json::Value>,
 ) -> AppResult<()> {
     let grant = match (principal.role, tenant_id) {
@@ -181,7 +182,7 @@ pub fn verify(conn: &mut DbConnection, slug: Option<&str>) -> AppResult<Vec<Chai
     let chains: Vec<(String, Option<String>)> = match slug {
         Some(s) => {
             let t = Tenant::find_by_slug(conn, s)?.ok_or(AppError::NotFound)?;
-            vec![(t.id, Some(t.slug))]
+            vec![(t.id.into_inner(), Some(t.slug))]
         }
         None => {
             let tenants = Tenant::all(conn)?;
@@ -194,7 +195,7 @@ pub fn verify(conn: &mut DbConnection, slug: Option<&str>) -> AppResult<Vec<Chai
                         Some(
                             tenants
                                 .iter()
-                                .find(|t| t.id == c)
+                                .find(|t| t.id.as_str() == c)
                                 .map_or_else(|| c.clone(), |t| t.slug.clone()),
                         )
                     };

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::auth::Principal;
 use crate::auth::token::Purpose;
+use crate::domain::TenantId;
 use crate::domain::job::JobKind;
 use crate::domain::{EventKind, Role, Status};
 use crate::error::{AppError, AppResult};
@@ -33,12 +34,12 @@ pub const BUNDLE_ATTEMPTS: i32 = 5;
 pub fn may_reach_tenant_data(
     conn: &mut DbConnection,
     principal: &Principal,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     at: NaiveDateTime,
 ) -> AppResult<bool> {
     Ok(match principal.role {
         Role::Admin => true,
-        Role::Controller => principal.tenant_id.as_deref() == Some(tenant_id),
+        Role::Controller => principal.tenant_id.as_ref() == Some(tenant_id),
         Role::Support => grants::is_active(conn, tenant_id, &principal.user_id, at)?,
     })
 }
@@ -172,7 +173,7 @@ pub fn bundle_state(
                 .issue_link_by(
                     Purpose::Bundle,
                     &bundle.id,
-                    Some(&principal.user_id),
+                    Some(principal.user_id.as_str()),
                     at,
                     until - at,
                 )

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::domain::Role;
+use crate::domain::UserId;
 use crate::domain::deadline::Deadline;
 use crate::error::{AppError, AppResult};
 use crate::service::admin;
@@ -122,7 +123,7 @@ pub fn sign_out(conn: &mut DbConnection, secret: &str) -> AppResult<()> {
 pub fn set_user_disabled(
     conn: &mut DbConnection,
     principal: &Principal,
-    user_id: &str,
+    user_id: &UserId,
     disabled: bool,
 ) -> AppResult<()> {
     if !principal.is_admin() {
@@ -130,7 +131,7 @@ pub fn set_user_disabled(
             "only an admin manages users".to_owned(),
         ));
     }
-    if principal.user_id == user_id && disabled {
+    if principal.user_id == *user_id && disabled {
         return Err(AppError::field("user", "you cannot disable yourself"));
     }
     write_tx(conn, |conn| -> AppResult<()> {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
-use crate::domain::Role;
 use crate::domain::deadline::{Within, amsterdam_date, end_of_day};
+use crate::domain::{Role, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::store::DbConnection;
 use crate::store::requests::{RequestRow, deadline_counts, open_due};
@@ -27,7 +27,7 @@ pub struct DeadlineOverview {
     pub overdue: Vec<RequestRow>,
     pub due_soon: Vec<RequestRow>,
     pub tenants: Vec<TenantDeadlines>,
-    pub tenant_slugs: HashMap<String, String>,
+    pub tenant_slugs: HashMap<TenantId, String>,
 }
 
 /// Open requests due within `within` (and every overdue one), as `principal` may see them.
@@ -44,28 +44,14 @@ pub fn overview(
         Role::Controller => Some(principal.tenant_id.clone().ok_or(AppError::NotFound)?),
         _ => None,
     };
-    let tenant_slugs: HashMap<String, String> = Tenant::all(conn)?
+    let tenant_slugs: HashMap<TenantId, String> = Tenant::all(conn)?
         .into_iter()
         .map(|t| (t.id, t.slug))
         .collect();
-    let overdue = open_due(
-        conn,
-        tenant_filter.as_deref(),
-        true,
-        at,
-        horizon,
-        LIST_LIMIT,
-    )?;
-    let due_soon = open_due(
-        conn,
-        tenant_filter.as_deref(),
-        false,
-        at,
-        horizon,
-        LIST_LIMIT,
-    )?;
+    let overdue = open_due(conn, tenant_filter.as_ref(), true, at, horizon, LIST_LIMIT)?;
+    let due_soon = open_due(conn, tenant_filter.as_ref(), false, at, horizon, LIST_LIMIT)?;
     let mut tenants: Vec<TenantDeadlines> =
-        deadline_counts(conn, tenant_filter.as_deref(), at, horizon)?
+        deadline_counts(conn, tenant_filter.as_ref(), at, horizon)?
             .into_iter()
             .map(|(tid, overdue, due_soon)| TenantDeadlines {
                 tenant: tid.and_then(|id| tenant_slugs.get(&id).cloned()),

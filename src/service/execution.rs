@@ -21,7 +21,7 @@ use crate::domain::execution::{
     PlanAsk, PlanKind, PlanRecipient, PlannedSystem, PlannedTable, RecipientRef, plan_kind,
 };
 use crate::domain::job::JobKind;
-use crate::domain::{EventKind, Role};
+use crate::domain::{EventKind, Role, UserId};
 use crate::error::{AppError, AppResult, FieldErrors, chain};
 use crate::jobs::bundle::{export_options, load_map, subject_identities};
 use crate::mail::MailMessage;
@@ -611,7 +611,7 @@ pub fn record_dispute(
             conn,
             principal,
             "rectification_disputed",
-            row.tenant_id.as_deref(),
+            row.tenant_id.as_ref(),
             Some(&row.id),
             None,
         )?;
@@ -729,7 +729,7 @@ pub fn record_done(
             kind: row.kind,
             plan: plan.id.clone(),
             approver: CertifiedActor {
-                id: plan.approved_by.clone().unwrap_or_default(),
+                id: plan.approved_by.clone().unwrap_or_else(|| UserId::from("")),
                 email: plan.approved_email.clone().unwrap_or_default(),
             },
             executor: executor.to_owned(),

@@ -11,6 +11,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::auth::Principal;
 use crate::domain::{Language, Role};
+use crate::domain::{TenantId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::{GrantEvent, GrantNotice};
 use crate::service::audit::{self, managed_tenant};
@@ -43,8 +44,8 @@ pub struct GrantView {
     pub granted_by: String,
 }
 
-fn email_of(conn: &mut DbConnection, user_id: &str) -> AppResult<String> {
-    Ok(User::find(conn, user_id)?.map_or_else(|| user_id.to_owned(), |u| u.email))
+fn email_of(conn: &mut DbConnection, user_id: &UserId) -> AppResult<String> {
+    Ok(User::find(conn, user_id)?.map_or_else(|| user_id.to_string(), |u| u.email))
 }
 
 fn view(conn: &mut DbConnection, grant: GrantRow) -> AppResult<GrantView> {
@@ -203,13 +204,13 @@ pub fn given_to_me(
         None => None,
     };
     let since = now() - Duration::days(LISTED_DAYS);
-    grants::for_grantee(conn, &principal.user_id, tenant_id.as_deref(), since)?
+    grants::for_grantee(conn, &principal.user_id, tenant_id.as_ref(), since)?
         .into_iter()
         .map(|g| {
             let slug = tenants
                 .iter()
                 .find(|t| t.id == g.tenant_id)
-                .map_or_else(|| g.tenant_id.clone(), |t| t.slug.clone());
+                .map_or_else(|| g.tenant_id.to_string(), |t| t.slug.clone());
             Ok((slug, view(conn, g)?))
         })
         .collect()
@@ -262,12 +263,12 @@ pub fn revoke(
 pub fn require_data_access(
     conn: &mut DbConnection,
     principal: &Principal,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     at: NaiveDateTime,
 ) -> AppResult<Option<GrantRow>> {
     match principal.role {
         Role::Admin => Ok(None),
-        Role::Controller if principal.tenant_id.as_deref() == Some(tenant_id) => Ok(None),
+        Role::Controller if principal.tenant_id.as_ref() == Some(tenant_id) => Ok(None),
         Role::Controller => Err(AppError::NotFound),
         Role::Support => match grants::running(conn, tenant_id, &principal.user_id, at)? {
             Some(g) => Ok(Some(g)),

@@ -19,6 +19,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use crate::auth::Principal;
 use crate::auth::token::Purpose;
 use crate::domain::EventKind;
+use crate::domain::RequestId;
 use crate::domain::lifecycle::{Command, IdCopyDeletion};
 use crate::error::{AppError, AppResult};
 use crate::links;
@@ -132,7 +133,7 @@ pub fn upload_url(state: &AppState, row: &RequestRow, now: DateTime<Utc>) -> App
         .tokens
         .issue_link(
             Purpose::IdDocument,
-            &row.id,
+            row.id.as_str(),
             now,
             Purpose::IdDocument.lifetime(),
         )
@@ -201,7 +202,7 @@ fn discard_one(
 /// bytes the caller removes after commit ([`remove_bytes`]).
 pub fn discard_in(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     reason: DeleteReason,
     actor: &EventActor,
     at: NaiveDateTime,
@@ -242,7 +243,7 @@ pub fn remove_bytes(files: &FileStorage, file_ids: &[String]) {
 
 /// On PostgreSQL, locks the request row for the rest of the transaction, so an upload and a
 /// staff action on the same request take turns (SQLite's write transactions already do).
-fn lock_request(conn: &mut DbConnection, request_id: &str) -> AppResult<()> {
+fn lock_request(conn: &mut DbConnection, request_id: &RequestId) -> AppResult<()> {
     use diesel::RunQueryDsl;
     if conn.is_postgres() {
         diesel::sql_query("SELECT id FROM requests WHERE id = $1 FOR UPDATE")
@@ -257,7 +258,7 @@ fn lock_request(conn: &mut DbConnection, request_id: &str) -> AppResult<()> {
 /// records the new one and its event. If that fails the new file is removed again.
 pub fn store_upload(
     state: &AppState,
-    request_id: &str,
+    request_id: &RequestId,
     content: &[u8],
     content_type: &'static str,
 ) -> AppResult<IdDocumentRow> {
@@ -331,7 +332,10 @@ pub fn store_upload(
 }
 
 /// The copy a request holds, if any, and whether one is asked (for the subject's page).
-pub fn held_copy(conn: &mut DbConnection, request_id: &str) -> AppResult<Option<IdDocumentRow>> {
+pub fn held_copy(
+    conn: &mut DbConnection,
+    request_id: &RequestId,
+) -> AppResult<Option<IdDocumentRow>> {
     Ok(IdDocumentRow::held(conn, request_id)?.into_iter().next())
 }
 
@@ -365,7 +369,7 @@ pub fn open_for_staff(
             conn,
             principal,
             "id_document_viewed",
-            row.tenant_id.as_deref(),
+            row.tenant_id.as_ref(),
             Some(&row.id),
             grant.as_ref(),
             Some(serde_json::json!({"id_document": doc.id})),

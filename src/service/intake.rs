@@ -10,7 +10,7 @@ use crate::domain::reminders::next_reminder_at;
 use crate::domain::{
     Channel, Details, Language, RequestKind, Role, Status, SubjectEmail, SubjectName, SubjectPhone,
 };
-use crate::domain::{EventKind, Reference};
+use crate::domain::{EventKind, Reference, RequestId};
 use crate::error::{AppError, AppResult};
 use crate::service::notify;
 use crate::state::AppState;
@@ -19,7 +19,7 @@ use crate::store::intake::{self as store_intake, IntakeRows};
 use crate::store::outbox::NewOutbox;
 use crate::store::requests::{NewRequest, RequestRow, next_reference, next_reference_from};
 use crate::store::tenants::Tenant;
-use crate::store::{DbConnection, new_id, now, write_tx};
+use crate::store::{DbConnection, now, write_tx};
 
 /// The longest organisation name a subject may type where no known tenant matched.
 pub const NAMED_TENANT_MAX: usize = 200;
@@ -114,7 +114,7 @@ struct Prepared<'a> {
     deadline: Deadline,
     status: Status,
     paused_since: Option<NaiveDate>,
-    id: String,
+    id: RequestId,
     at: NaiveDateTime,
 }
 
@@ -143,7 +143,7 @@ impl<'a> Prepared<'a> {
             deadline,
             status,
             paused_since,
-            id: new_id(),
+            id: RequestId::generate(),
             at: now(),
         })
     }
@@ -262,7 +262,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
                 conn,
                 p,
                 "request_filed",
-                row.tenant_id.as_deref(),
+                row.tenant_id.as_ref(),
                 Some(&row.id),
                 None,
             ),

@@ -31,6 +31,7 @@ pub mod views;
 use chrono::{DateTime, Utc};
 
 use crate::auth::token::Purpose;
+use crate::domain::RequestId;
 use crate::error::AppError;
 use crate::links;
 use crate::state::AppState;
@@ -39,13 +40,18 @@ pub use crate::store::{new_id, now};
 /// The subject's status link for a request (a signed token; the reference alone opens nothing).
 pub fn status_url(
     state: &AppState,
-    request_id: &str,
+    request_id: &RequestId,
     reference: &str,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let (token, _) = state
         .tokens
-        .issue_link(Purpose::Status, request_id, now, Purpose::Status.lifetime())
+        .issue_link(
+            Purpose::Status,
+            request_id.as_str(),
+            now,
+            Purpose::Status.lifetime(),
+        )
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(links::status(&state.settings.public_url, reference, &token))
 }

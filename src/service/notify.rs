@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::token::Purpose;
 use crate::domain::Language;
+use crate::domain::RequestId;
 use crate::domain::notice::Notice;
 use crate::domain::{RequestKind, Status};
 use crate::error::{AppError, AppResult};
@@ -24,7 +25,7 @@ use crate::store::{DbConnection, new_id, now};
 /// Writes a message to the outbox: its context as JSON, rendered in `language` when sent.
 pub fn queue_mail(
     conn: &mut DbConnection,
-    request_id: Option<&str>,
+    request_id: Option<&RequestId>,
     to: &str,
     language: Language,
     message: &MailMessage,
@@ -35,7 +36,7 @@ pub fn queue_mail(
 
 /// The outbox row of a message, for the caller to write in its transaction.
 pub fn outbox_row(
-    request_id: Option<&str>,
+    request_id: Option<&RequestId>,
     to: &str,
     language: Language,
     message: &MailMessage,
@@ -44,7 +45,7 @@ pub fn outbox_row(
     let at = now();
     Ok(NewOutbox {
         id: new_id(),
-        request_id: request_id.map(str::to_owned),
+        request_id: request_id.cloned(),
         template: message.name().to_owned(),
         recipient: to.to_owned(),
         language,
@@ -141,7 +142,7 @@ pub fn on_intake(
     let lifetime = Purpose::Verify.lifetime();
     let (token, _) = state
         .tokens
-        .issue_link(Purpose::Verify, &row.id, now, lifetime)
+        .issue_link(Purpose::Verify, row.id.as_str(), now, lifetime)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let message = MailMessage::from(VerificationLink {
         reference: row.reference.clone(),

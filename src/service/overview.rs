@@ -28,13 +28,13 @@ pub fn overview(
             return Err(AppError::NotFound);
         }
         (Role::Controller, _) => {
-            let id = principal.tenant_id.as_deref().ok_or(AppError::NotFound)?;
+            let id = principal.tenant_id.as_ref().ok_or(AppError::NotFound)?;
             Some(Tenant::find(conn, id)?.ok_or(AppError::NotFound)?)
         }
         (_, Some(slug)) => Some(Tenant::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?),
         (_, None) => None,
     };
-    let tenant_id = tenant.as_ref().map(|t| t.id.as_str());
+    let tenant_id = tenant.as_ref().map(|t| &t.id);
     let rows = requests::overview_rows(conn, tenant_id, period.from(), period.to())?;
     let input: Vec<ReportRequest> = rows
         .into_iter()

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 
 use crate::auth::Principal;
+use crate::domain::{RequestId, TenantId};
 use crate::domain::{RequestKind, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::service::actions::visible_request;
@@ -39,7 +40,7 @@ pub struct QueuePage {
     pub items: Vec<RequestRow>,
     pub total: i64,
     /// Tenant id → slug, for rendering.
-    pub tenant_slugs: HashMap<String, String>,
+    pub tenant_slugs: HashMap<TenantId, String>,
 }
 
 /// The queue as `principal` may see it, soonest deadline first.
@@ -49,7 +50,7 @@ pub fn queue(
     query: &QueueQuery,
 ) -> AppResult<QueuePage> {
     let tenants = Tenant::all(conn)?;
-    let tenant_slugs: HashMap<String, String> = tenants
+    let tenant_slugs: HashMap<TenantId, String> = tenants
         .iter()
         .map(|t| (t.id.clone(), t.slug.clone()))
         .collect();
@@ -115,7 +116,7 @@ pub fn status_counts(
             None => None,
         },
     };
-    let counts = requests::counts_by_status(conn, tenant_id.as_deref())?;
+    let counts = requests::counts_by_status(conn, tenant_id.as_ref())?;
     Ok(Status::ALL
         .iter()
         .map(|s| {
@@ -153,7 +154,7 @@ pub fn detail(
         conn,
         principal,
         "request_viewed",
-        request.tenant_id.as_deref(),
+        request.tenant_id.as_ref(),
         Some(&request.id),
         None,
     )?;
@@ -166,7 +167,7 @@ pub fn detail(
 }
 
 /// A request by its id (the subject of a signed link), if it exists.
-pub fn request_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<RequestRow>> {
+pub fn request_by_id(conn: &mut DbConnection, id: &RequestId) -> AppResult<Option<RequestRow>> {
     Ok(RequestRow::find(conn, id)?)
 }
 
@@ -181,7 +182,11 @@ pub fn request_by_reference(
 
 /// The request a signed link names, only under the reference in its path: a token for one
 /// request never opens another (404 like a missing one).
-pub fn linked_request(conn: &mut DbConnection, id: &str, reference: &str) -> AppResult<RequestRow> {
+pub fn linked_request(
+    conn: &mut DbConnection,
+    id: &RequestId,
+    reference: &str,
+) -> AppResult<RequestRow> {
     let row = RequestRow::find(conn, id)?.ok_or(AppError::NotFound)?;
     if row.reference != reference {
         return Err(AppError::NotFound);
@@ -190,7 +195,7 @@ pub fn linked_request(conn: &mut DbConnection, id: &str, reference: &str) -> App
 }
 
 /// A request's history, oldest first.
-pub fn events(conn: &mut DbConnection, request_id: &str) -> AppResult<Vec<Event>> {
+pub fn events(conn: &mut DbConnection, request_id: &RequestId) -> AppResult<Vec<Event>> {
     Ok(Event::for_request(conn, request_id)?)
 }
 
@@ -223,6 +228,9 @@ pub fn is_empty(conn: &mut DbConnection) -> AppResult<bool> {
 }
 
 /// The references of requests by id (for views that name requests, such as the audit trail).
-pub fn references(conn: &mut DbConnection, ids: &[String]) -> AppResult<HashMap<String, String>> {
+pub fn references(
+    conn: &mut DbConnection,
+    ids: &[RequestId],
+) -> AppResult<HashMap<RequestId, String>> {
     Ok(requests::references_by_id(conn, ids)?)
 }

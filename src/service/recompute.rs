@@ -7,6 +7,7 @@
 //! event that says why; closed requests keep the dates they were answered under. Idempotent: a
 //! request whose dates already agree is left alone, so running it twice changes nothing.
 
+use crate::domain::RequestId;
 use crate::domain::deadline::{Calendar, Deadline};
 use crate::domain::reminders::next_reminder_at;
 use crate::error::{AppError, AppResult};
@@ -23,9 +24,9 @@ const BATCH: i64 = 100;
 /// Recomputes every open request's dates; returns how many changed.
 pub fn recompute_open_deadlines(conn: &mut DbConnection, cal: &Calendar) -> AppResult<usize> {
     let mut changed = 0;
-    let mut after: Option<String> = None;
+    let mut after: Option<RequestId> = None;
     loop {
-        let rows = open_after(conn, after.as_deref(), BATCH)?;
+        let rows = open_after(conn, after.as_ref(), BATCH)?;
         let Some(last) = rows.last() else {
             break;
         };

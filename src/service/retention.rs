@@ -40,7 +40,7 @@ pub fn erase_closed_requests(
                     "system",
                     "inzage",
                     "request_personal_data_erased",
-                    tenant.as_deref(),
+                    tenant.as_ref(),
                     Some(id),
                 )?;
                 Ok(true)

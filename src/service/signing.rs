@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 
 use crate::auth::Principal;
 use crate::crypto::{self, CryptoError, OpeningReader, SealingWriter};
+use crate::domain::RequestId;
 use crate::domain::Role;
 use crate::domain::certificate::Certificate;
 use crate::error::{AppError, AppResult};
@@ -296,7 +297,7 @@ pub fn verify_certificate(
 /// The master secret is the one the process installed at start ([`install_master`]).
 pub fn issue_certificate(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     certificate: &Certificate,
 ) -> Result<String, AppError> {
     let master = installed_master()?;
@@ -307,7 +308,7 @@ pub fn issue_certificate(
 pub fn issue_certificate_with(
     conn: &mut DbConnection,
     master: &[u8],
-    request_id: &str,
+    request_id: &RequestId,
     certificate: &Certificate,
 ) -> Result<String, AppError> {
     let request =
@@ -394,7 +395,7 @@ pub fn certificate_for_staff(
             conn,
             principal,
             "certificate_viewed",
-            row.tenant_id.as_deref(),
+            row.tenant_id.as_ref(),
             Some(&row.id),
             grant.as_ref(),
             Some(serde_json::json!({

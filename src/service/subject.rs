@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::auth::Principal;
+use crate::domain::RequestId;
 use crate::domain::completion::{CodeState, CompletionResult, code_state};
 use crate::domain::deadline::amsterdam_date;
 use crate::domain::lifecycle::{self, Command};
@@ -67,7 +68,7 @@ fn no_bundle() -> AppError {
 /// The request's newest bundle, if ready and not expired.
 fn released_candidate(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     at: NaiveDateTime,
 ) -> AppResult<Option<BundleRow>> {
     Ok(BundleRow::latest_for_request(conn, request_id)?
@@ -119,7 +120,7 @@ pub fn released(
 pub fn act(
     conn: &mut DbConnection,
     state: &AppState,
-    request_id: &str,
+    request_id: &RequestId,
     reference: &str,
     command: Command,
     when: DateTime<Utc>,
@@ -180,7 +181,7 @@ fn not_released() -> AppError {
 pub fn send_code(
     conn: &mut DbConnection,
     state: &AppState,
-    request_id: &str,
+    request_id: &RequestId,
     reference: &str,
 ) -> AppResult<()> {
     write_tx(conn, |conn| {
@@ -248,7 +249,7 @@ pub struct SubjectDownload {
 /// Both in one transaction, before a byte goes out.
 pub fn open_download(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     reference: &str,
     typed: Option<&str>,
 ) -> AppResult<Result<SubjectDownload, CodeRefused>> {

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::schema::{access_grants, audit_log, users};
 use super::{DbConnection, StoreError, StoreResult, now, write_tx};
 use crate::domain::audit::{EntryFields, GENESIS, entry_hash};
+use crate::domain::{RequestId, TenantId};
 
 /// What a caller records; the store adds seq, time, chain and hashes.
 #[derive(Debug, Clone, Default)]
@@ -29,8 +30,8 @@ pub struct AuditEntry {
     /// `admin`, `support`, `controller`, or `system` for inzage itself.
     pub role: Option<String>,
     pub action: String,
-    pub tenant_id: Option<String>,
-    pub request_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
+    pub request_id: Option<RequestId>,
     /// The access grant that allowed the call (support only).
     pub grant_id: Option<String>,
     pub ip: Option<String>,
@@ -45,8 +46,8 @@ struct NewRow {
     actor_id: Option<String>,
     actor_label: String,
     action: String,
-    tenant_id: Option<String>,
-    request_id: Option<String>,
+    tenant_id: Option<TenantId>,
+    request_id: Option<RequestId>,
     detail: Option<String>,
     chain: Option<String>,
     seq: Option<i64>,
@@ -65,8 +66,8 @@ pub struct Audit {
     pub actor_id: Option<String>,
     pub actor_label: String,
     pub action: String,
-    pub tenant_id: Option<String>,
-    pub request_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
+    pub request_id: Option<RequestId>,
     pub detail: Option<String>,
     pub chain: Option<String>,
     pub seq: Option<i64>,
@@ -87,8 +88,8 @@ impl Audit {
             actor_email: &self.actor_label,
             role: self.actor_role.as_deref(),
             action: &self.action,
-            tenant: self.tenant_id.as_deref(),
-            request: self.request_id.as_deref(),
+            tenant: self.tenant_id.as_ref().map(TenantId::as_str),
+            request: self.request_id.as_ref().map(RequestId::as_str),
             grant: self.grant_id.as_deref(),
             ip: self.ip.as_deref(),
             detail: self.detail.as_deref(),
@@ -97,8 +98,8 @@ impl Audit {
 }
 
 /// The chain an entry of `tenant_id` belongs to.
-pub fn chain_of(tenant_id: Option<&str>) -> &str {
-    tenant_id.unwrap_or("")
+pub fn chain_of(tenant_id: Option<&TenantId>) -> &str {
+    tenant_id.map_or("", TenantId::as_str)
 }
 
 /// Records an entry (the older entry point, kept for its callers): the actor's role and, for
@@ -108,8 +109,8 @@ pub fn record(
     actor_id: &str,
     actor_label: &str,
     action: &str,
-    tenant_id: Option<&str>,
-    request_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
+    request_id: Option<&RequestId>,
 ) -> StoreResult<()> {
     let role: Option<String> = users::table
         .find(actor_id)
@@ -138,8 +139,8 @@ pub fn record(
             actor_email: actor_label.to_owned(),
             role: Some(role.unwrap_or_else(|| "system".to_owned())),
             action: action.to_owned(),
-            tenant_id: tenant_id.map(str::to_owned),
-            request_id: request_id.map(str::to_owned),
+            tenant_id: tenant_id.cloned(),
+            request_id: request_id.cloned(),
             grant_id,
             ip: None,
             detail: None,
@@ -174,7 +175,7 @@ fn lock_key(chain: &str) -> i64 {
 }
 
 fn append_in(conn: &mut DbConnection, entry: &AuditEntry) -> StoreResult<Audit> {
-    let chain = chain_of(entry.tenant_id.as_deref()).to_owned();
+    let chain = chain_of(entry.tenant_id.as_ref()).to_owned();
     if conn.is_postgres() {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(lock_key(&chain))
@@ -220,8 +221,8 @@ fn append_in(conn: &mut DbConnection, entry: &AuditEntry) -> StoreResult<Audit> 
             actor_email: &row.actor_label,
             role: row.actor_role.as_deref(),
             action: &row.action,
-            tenant: row.tenant_id.as_deref(),
-            request: row.request_id.as_deref(),
+            tenant: row.tenant_id.as_ref().map(TenantId::as_str),
+            request: row.request_id.as_ref().map(RequestId::as_str),
             grant: row.grant_id.as_deref(),
             ip: row.ip.as_deref(),
             detail: row.detail.as_deref(),
@@ -238,7 +239,7 @@ fn append_in(conn: &mut DbConnection, entry: &AuditEntry) -> StoreResult<Audit> 
         .first(conn)?)
 }
 
-pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<Audit>> {
+pub fn for_request(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Vec<Audit>> {
     Ok(audit_log::table
         .filter(audit_log::request_id.eq(request_id))
         .order(audit_log::id.asc())
@@ -258,7 +259,7 @@ pub struct AuditFilter {
 /// One page of a tenant's trail, oldest first, and the total.
 pub fn for_tenant(
     conn: &mut DbConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     filter: &AuditFilter,
     offset: i64,
     limit: i64,
@@ -322,7 +323,7 @@ pub fn chain_page(
 /// Grants given (by creation time) and used (first use) in a period, for the report.
 pub fn count_actions(
     conn: &mut DbConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     action: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,
@@ -339,7 +340,7 @@ pub fn count_actions(
 /// The staff who appear in a tenant's trail: (user id, e-mail address as recorded), by address.
 pub fn actors_of_tenant(
     conn: &mut DbConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
 ) -> StoreResult<Vec<(String, String)>> {
     Ok(audit_log::table
         .filter(audit_log::tenant_id.eq(tenant_id))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::bundles;
 use super::{DbConnection, StoreResult};
+use crate::domain::{RequestId, UserId};
 
 /// Where a bundle is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +36,7 @@ impl BundleStatus {
 #[diesel(table_name = bundles)]
 pub struct BundleRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub status: String,
     pub tables_done: i32,
     pub tables_total: i32,
@@ -45,7 +46,7 @@ pub struct BundleRow {
     pub sha256: Option<String>,
     pub error: Option<String>,
     /// The staff user who asked for it.
-    pub requested_by: Option<String>,
+    pub requested_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
@@ -56,12 +57,12 @@ pub struct BundleRow {
 #[diesel(table_name = bundles)]
 pub struct NewBundle {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub status: String,
     pub tables_done: i32,
     pub tables_total: i32,
     pub row_count: i64,
-    pub requested_by: Option<String>,
+    pub requested_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -86,7 +87,7 @@ impl BundleRow {
     /// The request's newest bundle.
     pub fn latest_for_request(
         conn: &mut DbConnection,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> StoreResult<Option<Self>> {
         Ok(bundles::table
             .filter(bundles::request_id.eq(request_id))

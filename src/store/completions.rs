@@ -7,11 +7,12 @@ use diesel::prelude::*;
 
 use super::schema::{download_codes, request_results};
 use super::{DbConnection, StoreResult};
+use crate::domain::RequestId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_results)]
 pub struct RequestResultRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     /// `done` or `no_data`.
     pub result: String,
     /// The bundle released to the subject, if any.
@@ -27,7 +28,7 @@ impl RequestResultRow {
         Ok(())
     }
 
-    pub fn find(conn: &mut DbConnection, request_id: &str) -> StoreResult<Option<Self>> {
+    pub fn find(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Option<Self>> {
         Ok(request_results::table
             .find(request_id)
             .select(Self::as_select())
@@ -40,7 +41,7 @@ impl RequestResultRow {
 #[diesel(table_name = download_codes)]
 pub struct DownloadCodeRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub bundle_id: String,
     /// Hex SHA-256 over the row's id and the code; the code itself is never stored.
     pub code_hash: String,
@@ -58,7 +59,7 @@ impl DownloadCodeRow {
     }
 
     /// The request's newest code (an older one is replaced by asking for a new one).
-    pub fn latest(conn: &mut DbConnection, request_id: &str) -> StoreResult<Option<Self>> {
+    pub fn latest(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Option<Self>> {
         Ok(download_codes::table
             .filter(download_codes::request_id.eq(request_id))
             .order((download_codes::created_at.desc(), download_codes::id.desc()))

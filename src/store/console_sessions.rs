@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::console_sessions;
 use super::{DbConnection, StoreResult};
+use crate::domain::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = console_sessions)]
 pub struct ConsoleSession {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub csrf_token: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -44,7 +45,7 @@ impl ConsoleSession {
     }
 
     /// Ends every session of a user (disabled, or a new password).
-    pub fn delete_for_user(conn: &mut DbConnection, user_id: &str) -> StoreResult<usize> {
+    pub fn delete_for_user(conn: &mut DbConnection, user_id: &UserId) -> StoreResult<usize> {
         Ok(
             diesel::delete(console_sessions::table.filter(console_sessions::user_id.eq(user_id)))
                 .execute(conn)?,

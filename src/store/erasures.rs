@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{outbox, request_erasures, request_events, request_identities, requests};
 use super::{DbConnection, StoreResult};
+use crate::domain::{RequestId, TenantId};
 
 /// Closed requests closed before `cutoff` whose personal fields are not erased yet, oldest
 /// first: (id, tenant id).
@@ -13,7 +14,7 @@ pub fn due(
     conn: &mut DbConnection,
     cutoff: NaiveDateTime,
     limit: i64,
-) -> StoreResult<Vec<(String, Option<String>)>> {
+) -> StoreResult<Vec<(RequestId, Option<TenantId>)>> {
     Ok(requests::table
         .filter(requests::closed_at.lt(cutoff))
         .filter(diesel::dsl::not(diesel::dsl::exists(
@@ -28,7 +29,11 @@ pub fn due(
 /// Erases one request's personal fields in the caller's transaction: the subject's name,
 /// e-mail, phone and details, free texts that may name them, the identifiers staff added, the
 /// notes on its events and the contents of its mail. False when it was erased already.
-pub fn erase(conn: &mut DbConnection, request_id: &str, at: NaiveDateTime) -> StoreResult<bool> {
+pub fn erase(
+    conn: &mut DbConnection,
+    request_id: &RequestId,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
     let done: i64 = request_erasures::table
         .filter(request_erasures::request_id.eq(request_id))
         .count()

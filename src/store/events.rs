@@ -7,19 +7,20 @@ use diesel::prelude::*;
 use super::schema::request_events;
 use super::{DbConnection, StoreResult};
 use crate::domain::{EventKind, Status};
+use crate::domain::{RequestId, UserId};
 
 /// Who caused an event, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventActor {
     /// `staff`, `subject` or `system`.
     pub kind: &'static str,
-    pub id: Option<String>,
+    pub id: Option<UserId>,
     /// A staff user's e-mail; never the subject's name or address.
     pub label: String,
 }
 
 impl EventActor {
-    pub fn staff(user_id: &str, email: &str) -> Self {
+    pub fn staff(user_id: &UserId, email: &str) -> Self {
         Self {
             kind: "staff",
             id: Some(user_id.to_owned()),
@@ -57,10 +58,10 @@ impl EventActor {
 #[diesel(table_name = request_events)]
 pub struct Event {
     pub id: i64,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub at: NaiveDateTime,
     pub actor_kind: String,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub actor_label: String,
     pub kind: EventKind,
     pub from_status: Option<Status>,
@@ -73,10 +74,10 @@ pub struct Event {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = request_events)]
 pub struct NewEvent {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub at: NaiveDateTime,
     pub actor_kind: String,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub actor_label: String,
     pub kind: EventKind,
     pub from_status: Option<Status>,
@@ -87,7 +88,12 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    pub fn new(request_id: &str, actor: &EventActor, kind: EventKind, at: NaiveDateTime) -> Self {
+    pub fn new(
+        request_id: &RequestId,
+        actor: &EventActor,
+        kind: EventKind,
+        at: NaiveDateTime,
+    ) -> Self {
         Self {
             request_id: request_id.to_owned(),
             at,
@@ -113,7 +119,7 @@ impl NewEvent {
 
 impl Event {
     /// A request's history, oldest first.
-    pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<Event>> {
+    pub fn for_request(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Vec<Event>> {
         Ok(request_events::table
             .filter(request_events::request_id.eq(request_id))
             .order(request_events::id.asc())

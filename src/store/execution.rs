@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{execution_plans, execution_systems};
 use super::{DbConnection, StoreResult};
+use crate::domain::{RequestId, UserId};
 
 /// Where a plan is in its life (`execution_plans.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,7 @@ impl SystemState {
 #[diesel(table_name = execution_plans)]
 pub struct PlanRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub state: String,
     pub systems: String,
@@ -67,9 +68,9 @@ pub struct PlanRow {
     pub sealed_changes: Option<String>,
     pub result: Option<String>,
     pub error: Option<String>,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
-    pub approved_by: Option<String>,
+    pub approved_by: Option<UserId>,
     pub approved_email: Option<String>,
     pub approved_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
@@ -106,7 +107,7 @@ impl PlanRow {
     }
 
     /// The request's plans, newest first.
-    pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<Self>> {
+    pub fn for_request(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Vec<Self>> {
         Ok(execution_plans::table
             .filter(execution_plans::request_id.eq(request_id))
             .order((
@@ -143,7 +144,7 @@ impl PlanSystemRow {
 }
 
 /// Every draft of the request becomes superseded (a new plan is about to be current).
-pub fn supersede_drafts(conn: &mut DbConnection, request_id: &str) -> StoreResult<usize> {
+pub fn supersede_drafts(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<usize> {
     Ok(diesel::update(
         execution_plans::table
             .filter(execution_plans::request_id.eq(request_id))
@@ -177,7 +178,7 @@ pub fn transition(
 pub fn approve(
     conn: &mut DbConnection,
     id: &str,
-    user_id: &str,
+    user_id: &UserId,
     email: &str,
     at: NaiveDateTime,
 ) -> StoreResult<bool> {

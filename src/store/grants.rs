@@ -8,12 +8,13 @@ use diesel::prelude::*;
 
 use super::schema::access_grants;
 use super::{DbConnection, StoreResult};
+use crate::domain::{TenantId, UserId};
 
 /// Whether `user_id` holds a grant for `tenant_id` that runs at `now` (not revoked).
 pub fn is_active(
     conn: &mut DbConnection,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
     let n: i64 = access_grants::table
@@ -31,13 +32,13 @@ pub fn is_active(
 #[diesel(table_name = access_grants)]
 pub struct GrantRow {
     pub id: String,
-    pub tenant_id: String,
-    pub grantee_id: String,
-    pub granted_by: String,
+    pub tenant_id: TenantId,
+    pub grantee_id: UserId,
+    pub granted_by: UserId,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
-    pub revoked_by: Option<String>,
+    pub revoked_by: Option<UserId>,
     pub reason: String,
     pub first_used_at: Option<NaiveDateTime>,
 }
@@ -53,9 +54,9 @@ impl GrantRow {
 #[diesel(table_name = access_grants)]
 pub struct NewGrant {
     pub id: String,
-    pub tenant_id: String,
-    pub grantee_id: String,
-    pub granted_by: String,
+    pub tenant_id: TenantId,
+    pub grantee_id: UserId,
+    pub granted_by: UserId,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub reason: String,
@@ -73,8 +74,8 @@ impl NewGrant {
 /// The grant of `user_id` for `tenant_id` that runs at `now`, if any (the one ending last).
 pub fn running(
     conn: &mut DbConnection,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     now: NaiveDateTime,
 ) -> StoreResult<Option<GrantRow>> {
     Ok(access_grants::table
@@ -89,7 +90,11 @@ pub fn running(
         .optional()?)
 }
 
-pub fn find(conn: &mut DbConnection, tenant_id: &str, id: &str) -> StoreResult<Option<GrantRow>> {
+pub fn find(
+    conn: &mut DbConnection,
+    tenant_id: &TenantId,
+    id: &str,
+) -> StoreResult<Option<GrantRow>> {
     Ok(access_grants::table
         .filter(access_grants::tenant_id.eq(tenant_id))
         .filter(access_grants::id.eq(id))
@@ -101,7 +106,7 @@ pub fn find(conn: &mut DbConnection, tenant_id: &str, id: &str) -> StoreResult<O
 /// A tenant's grants running at `now` or ended (expired or revoked) after `since`, newest first.
 pub fn for_tenant(
     conn: &mut DbConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     since: NaiveDateTime,
 ) -> StoreResult<Vec<GrantRow>> {
     Ok(access_grants::table
@@ -117,7 +122,12 @@ pub fn for_tenant(
 }
 
 /// Ends a grant at `at`; false if it was revoked already.
-pub fn revoke(conn: &mut DbConnection, id: &str, by: &str, at: NaiveDateTime) -> StoreResult<bool> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: &str,
+    by: &UserId,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
     let n = diesel::update(
         access_grants::table
             .filter(access_grants::id.eq(id))
@@ -146,7 +156,7 @@ pub fn mark_first_use(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> S
 /// Grants of a tenant given in [from, to), and of those how many were used.
 pub fn given_and_used(
     conn: &mut DbConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> StoreResult<(i64, i64)> {
@@ -170,8 +180,8 @@ pub fn given_and_used(
 /// `since`, newest first.
 pub fn for_grantee(
     conn: &mut DbConnection,
-    grantee_id: &str,
-    tenant_id: Option<&str>,
+    grantee_id: &UserId,
+    tenant_id: Option<&TenantId>,
     since: NaiveDateTime,
 ) -> StoreResult<Vec<GrantRow>> {
     let mut q = access_grants::table

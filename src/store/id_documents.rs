@@ -9,12 +9,13 @@ use diesel::prelude::*;
 
 use super::schema::{id_documents, requests, stored_files};
 use super::{DbConnection, StoreResult};
+use crate::domain::RequestId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = id_documents)]
 pub struct IdDocumentRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub file_id: Option<String>,
     /// `application/pdf`, `image/jpeg` or `image/png`, as sniffed from the content; empty
     /// once deleted.
@@ -28,7 +29,7 @@ pub struct IdDocumentRow {
 #[diesel(table_name = id_documents)]
 pub struct NewIdDocument {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub file_id: Option<String>,
     pub content_type: String,
     pub size_bytes: i64,
@@ -46,7 +47,10 @@ impl NewIdDocument {
 
 impl IdDocumentRow {
     /// The copies a request still holds, newest first.
-    pub fn held(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<IdDocumentRow>> {
+    pub fn held(
+        conn: &mut DbConnection,
+        request_id: &RequestId,
+    ) -> StoreResult<Vec<IdDocumentRow>> {
         Ok(id_documents::table
             .filter(id_documents::request_id.eq(request_id))
             .filter(id_documents::deleted_at.is_null())
@@ -58,7 +62,7 @@ impl IdDocumentRow {
     /// Every copy row of a request, deleted ones included, oldest first.
     pub fn all_for_request(
         conn: &mut DbConnection,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> StoreResult<Vec<IdDocumentRow>> {
         Ok(id_documents::table
             .filter(id_documents::request_id.eq(request_id))

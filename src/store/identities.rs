@@ -7,21 +7,22 @@ use diesel::prelude::*;
 
 use super::schema::request_identities;
 use super::{DbConnection, StoreResult};
+use crate::domain::{RequestId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_identities)]
 pub struct RequestIdentity {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub value: String,
     /// The staff user who added it.
-    pub added_by: Option<String>,
+    pub added_by: Option<UserId>,
     pub added_at: NaiveDateTime,
 }
 
 impl RequestIdentity {
-    pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<Self>> {
+    pub fn for_request(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Vec<Self>> {
         Ok(request_identities::table
             .filter(request_identities::request_id.eq(request_id))
             .order((
@@ -41,7 +42,7 @@ impl RequestIdentity {
     }
 
     /// Removes one of the request's identities; false when there was none.
-    pub fn delete(conn: &mut DbConnection, request_id: &str, id: &str) -> StoreResult<bool> {
+    pub fn delete(conn: &mut DbConnection, request_id: &RequestId, id: &str) -> StoreResult<bool> {
         let n = diesel::delete(
             request_identities::table
                 .filter(request_identities::request_id.eq(request_id))

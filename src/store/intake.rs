@@ -56,9 +56,9 @@ impl Binds {
 fn request_values(r: &NewRequest) -> Vec<Val> {
     use Val::*;
     vec![
-        Text(r.id.clone()),
+        Text(r.id.to_string()),
         Text(r.reference.clone()),
-        OptText(r.tenant_id.clone()),
+        OptText(r.tenant_id.as_ref().map(ToString::to_string)),
         Text(r.kind.as_str().to_owned()),
         Text(r.status.as_str().to_owned()),
         Text(r.channel.clone()),
@@ -92,10 +92,10 @@ const REQUEST_COLUMNS: &str = "id, reference, tenant_id, kind, status, channel, 
 fn event_values(e: &NewEvent) -> Vec<Val> {
     use Val::*;
     vec![
-        Text(e.request_id.clone()),
+        Text(e.request_id.to_string()),
         Ts(e.at),
         Text(e.actor_kind.clone()),
-        OptText(e.actor_id.clone()),
+        OptText(e.actor_id.as_ref().map(ToString::to_string)),
         Text(e.actor_label.clone()),
         Text(e.kind.as_str().to_owned()),
         OptText(e.from_status.map(|s| s.as_str().to_owned())),
@@ -113,7 +113,7 @@ fn outbox_values(m: &NewOutbox) -> Vec<Val> {
     use Val::*;
     vec![
         Text(m.id.clone()),
-        OptText(m.request_id.clone()),
+        OptText(m.request_id.as_ref().map(ToString::to_string)),
         Text(m.template.clone()),
         Text(m.recipient.clone()),
         Text(m.language.as_str().to_owned()),
@@ -169,7 +169,7 @@ fn pg_statement(group: &[IntakeRows<'_>]) -> (String, Vec<Val>) {
             g.idempotency.map(|(key, hash)| {
                 vec![
                     Val::Text(key.to_owned()),
-                    Val::Text(g.request.id.clone()),
+                    Val::Text(g.request.id.to_string()),
                     Val::Text(hash.to_owned()),
                     Val::Ts(g.request.created_at),
                 ]

@@ -414,7 +414,6 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
-/// A fresh random id.
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
+/// A fresh random id (a UUID v4) for rows whose ids have no type of their own; requests,
+/// tenants and users take `RequestId::generate()` and its kin, which make the same.
+pub use crate::domain::ids::new_id;

@@ -10,12 +10,13 @@ use diesel::sql_types::{Text, Timestamp};
 use super::schema::outbox;
 use super::{DbConnection, StoreResult, write_tx};
 use crate::domain::Language;
+use crate::domain::RequestId;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     pub template: String,
     pub recipient: String,
     pub language: Language,
@@ -36,7 +37,7 @@ pub struct OutboxRow {
 #[diesel(table_name = outbox)]
 pub struct NewOutbox {
     pub id: String,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     pub template: String,
     pub recipient: String,
     pub language: Language,
@@ -103,7 +104,7 @@ pub fn claim_due(
             .bind::<Timestamp, _>(now)
             .bind::<diesel::sql_types::BigInt, _>(limit)
             .load::<OutboxRow>(conn)?;
-        rows.sort_by(|a, b| a.next_attempt_at.cmp(&b.next_attempt_at));
+        rows.sort_by_key(|r| r.next_attempt_at);
         Ok(rows)
     };
     match conn {
@@ -188,7 +189,7 @@ pub fn stats(conn: &mut DbConnection, now: NaiveDateTime) -> StoreResult<OutboxS
 }
 
 /// The messages about one request, oldest first (for tests and the operator).
-pub fn for_request(conn: &mut DbConnection, request_id: &str) -> StoreResult<Vec<OutboxRow>> {
+pub fn for_request(conn: &mut DbConnection, request_id: &RequestId) -> StoreResult<Vec<OutboxRow>> {
     Ok(outbox::table
         .filter(outbox::request_id.eq(request_id))
         .order(outbox::created_at.asc())

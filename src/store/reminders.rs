@@ -7,12 +7,13 @@ use diesel::sql_types::{Bool, Date, Text, Timestamp};
 
 use super::schema::reminders;
 use super::{DbConnection, StoreResult};
+use crate::domain::RequestId;
 use crate::domain::deadline::ReminderStage;
 
 /// The stages recorded (sent or skipped) for `target`.
 pub fn recorded(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     target: NaiveDate,
 ) -> StoreResult<Vec<ReminderStage>> {
     let stages: Vec<String> = reminders::table
@@ -26,7 +27,7 @@ pub fn recorded(
 /// Records a stage; false when it was recorded already (by this or another instance).
 pub fn record(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
     stage: ReminderStage,
     target: NaiveDate,
     mailed: bool,

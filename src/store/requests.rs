@@ -9,13 +9,14 @@ use super::schema::requests;
 use super::{DbConnection, StoreError, StoreResult};
 use crate::domain::deadline::{self, Deadline, ExtensionMonths};
 use crate::domain::{Facts, Language, Plan, Reference, RequestKind, Status};
+use crate::domain::{RequestId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = requests)]
 pub struct RequestRow {
-    pub id: String,
+    pub id: RequestId,
     pub reference: String,
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub kind: RequestKind,
     pub status: Status,
     pub channel: String,
@@ -107,7 +108,7 @@ impl RequestRow {
             .optional()?)
     }
 
-    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RequestRow>> {
+    pub fn find(conn: &mut DbConnection, id: &RequestId) -> StoreResult<Option<RequestRow>> {
         Ok(requests::table
             .find(id)
             .select(RequestRow::as_select())
@@ -133,9 +134,9 @@ impl RequestRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = requests)]
 pub struct NewRequest {
-    pub id: String,
+    pub id: RequestId,
     pub reference: String,
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub kind: RequestKind,
     pub status: Status,
     pub channel: String,
@@ -211,7 +212,7 @@ impl NewRequest {
 pub fn remember_idempotency_key(
     conn: &mut DbConnection,
     key: &str,
-    request_id: &str,
+    request_id: &RequestId,
     body_hash: &str,
     at: NaiveDateTime,
 ) -> StoreResult<()> {
@@ -349,7 +350,7 @@ pub fn next_reference(conn: &mut DbConnection, year: i32) -> StoreResult<Referen
 #[diesel(table_name = requests, treat_none_as_null = true)]
 struct ActionChanges {
     status: Status,
-    tenant_id: Option<String>,
+    tenant_id: Option<TenantId>,
     legal_due: NaiveDate,
     promised_due: NaiveDate,
     extended_due: Option<NaiveDate>,
@@ -456,7 +457,7 @@ pub fn apply_plan(
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub statuses: Vec<Status>,
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub kind: Option<RequestKind>,
     /// Only open, running (not paused) requests whose due moment is before this instant.
     pub overdue_at: Option<NaiveDateTime>,
@@ -602,7 +603,7 @@ pub fn list(
 /// Number of requests per status, of one tenant or all, from the trigger-kept counts.
 pub fn counts_by_status(
     conn: &mut DbConnection,
-    tenant_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
 ) -> StoreResult<Vec<(String, i64)>> {
     use super::schema::request_counts as rc;
     let mut q = rc::table
@@ -634,7 +635,7 @@ pub fn due_for_reminder(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
-) -> StoreResult<Vec<String>> {
+) -> StoreResult<Vec<RequestId>> {
     Ok(requests::table
         .filter(requests::next_reminder_at.le(now))
         .order(requests::next_reminder_at.asc())
@@ -646,7 +647,7 @@ pub fn due_for_reminder(
 /// Sets when the sweep next looks at a request (a system field: the version is not bumped).
 pub fn set_next_reminder(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     at: Option<NaiveDateTime>,
 ) -> StoreResult<()> {
     diesel::update(requests::table.filter(requests::id.eq(id)))
@@ -659,10 +660,10 @@ pub fn set_next_reminder(
 /// [`overdue`] says; due soon: the others.
 pub fn deadline_counts(
     conn: &mut DbConnection,
-    tenant_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
     now: NaiveDateTime,
     horizon: NaiveDateTime,
-) -> StoreResult<Vec<(Option<String>, i64, i64)>> {
+) -> StoreResult<Vec<(Option<TenantId>, i64, i64)>> {
     use diesel::dsl::count_star;
     let due = || {
         let mut q = requests::table
@@ -676,10 +677,10 @@ pub fn deadline_counts(
         }
         q
     };
-    let all: Vec<(Option<String>, i64)> = due().load(conn)?;
-    let late: std::collections::HashMap<Option<String>, i64> = due()
+    let all: Vec<(Option<TenantId>, i64)> = due().load(conn)?;
+    let late: std::collections::HashMap<Option<TenantId>, i64> = due()
         .filter(overdue(now))
-        .load::<(Option<String>, i64)>(conn)?
+        .load::<(Option<TenantId>, i64)>(conn)?
         .into_iter()
         .collect();
     Ok(all
@@ -695,7 +696,7 @@ pub fn deadline_counts(
 /// `now`) or the others. Optionally of one tenant.
 pub fn open_due(
     conn: &mut DbConnection,
-    tenant_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
     overdue_only: bool,
     now: NaiveDateTime,
     horizon: NaiveDateTime,
@@ -723,7 +724,7 @@ pub fn open_due(
 /// request in batches).
 pub fn open_after(
     conn: &mut DbConnection,
-    after: Option<&str>,
+    after: Option<&RequestId>,
     limit: i64,
 ) -> StoreResult<Vec<RequestRow>> {
     let mut q = requests::table
@@ -774,8 +775,8 @@ pub fn set_recomputed_deadline(
 /// The references of the requests with these ids (id → reference).
 pub fn references_by_id(
     conn: &mut DbConnection,
-    ids: &[String],
-) -> StoreResult<std::collections::HashMap<String, String>> {
+    ids: &[RequestId],
+) -> StoreResult<std::collections::HashMap<RequestId, String>> {
     use super::schema::requests;
     if ids.is_empty() {
         return Ok(Default::default());
@@ -783,7 +784,7 @@ pub fn references_by_id(
     Ok(requests::table
         .filter(requests::id.eq_any(ids))
         .select((requests::id, requests::reference))
-        .load::<(String, String)>(conn)?
+        .load::<(RequestId, String)>(conn)?
         .into_iter()
         .collect())
 }
@@ -791,7 +792,7 @@ pub fn references_by_id(
 /// A tenant's requests received on a day in [from, to] (either end open when None).
 pub fn received_between(
     conn: &mut DbConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
 ) -> StoreResult<Vec<RequestRow>> {
@@ -828,7 +829,7 @@ pub struct OverviewRow {
 /// The overview's rows of the requests received on a day in [from, to], of one tenant or all.
 pub fn overview_rows(
     conn: &mut DbConnection,
-    tenant_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> StoreResult<Vec<OverviewRow>> {
@@ -846,7 +847,7 @@ pub fn overview_rows(
 /// `requests_open_due`; a due moment is the end of a day, so there are few of them).
 pub fn open_due_moments(
     conn: &mut DbConnection,
-    tenant_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
 ) -> StoreResult<Vec<(NaiveDateTime, i64)>> {
     use diesel::dsl::count_star;
     let mut q = requests::table
@@ -872,7 +873,7 @@ mod tests {
     fn row(id: &str, due_at: NaiveDateTime, paused: bool, t: NaiveDateTime) -> NewRequest {
         let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
         NewRequest {
-            id: id.to_owned(),
+            id: RequestId::from(id),
             reference: format!("DSR-2026-{id:0>6}"),
             tenant_id: None,
             kind: RequestKind::Access,
@@ -931,7 +932,7 @@ mod tests {
                             .unwrap();
                     }
                     if crate::domain::deadline::is_overdue(open, paused, due_at, now) {
-                        expected.push(id);
+                        expected.push(RequestId::from(id));
                     }
                 }
             }
@@ -942,10 +943,10 @@ mod tests {
             ..ListFilter::default()
         };
         let (listed, total) = list(&mut conn, &filter, 0, 100).unwrap();
-        let listed: Vec<String> = listed.into_iter().map(|r| r.id).collect();
+        let listed: Vec<RequestId> = listed.into_iter().map(|r| r.id).collect();
         assert_eq!((listed, total), (expected.clone(), 1));
         let horizon = now + chrono::Duration::days(30);
-        let late: Vec<String> = open_due(&mut conn, None, true, now, horizon, 100)
+        let late: Vec<RequestId> = open_due(&mut conn, None, true, now, horizon, 100)
             .unwrap()
             .into_iter()
             .map(|r| r.id)

@@ -7,6 +7,7 @@ use diesel::sql_types::{Binary, Text, Timestamp};
 
 use super::schema::{certificates, signing_keys};
 use super::{DbConnection, StoreResult};
+use crate::domain::RequestId;
 
 /// A signing key as stored: the public half in the clear, the private half sealed.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -81,7 +82,7 @@ impl SigningKeyRow {
 #[diesel(table_name = certificates)]
 pub struct CertificateRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub plan_id: String,
     pub kid: String,
     /// The compact JWS.
@@ -100,7 +101,7 @@ impl CertificateRow {
     /// The request's latest certificate, if any.
     pub fn latest_for_request(
         conn: &mut DbConnection,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> StoreResult<Option<CertificateRow>> {
         Ok(certificates::table
             .filter(certificates::request_id.eq(request_id))

@@ -8,7 +8,7 @@
 
 use std::error::Error;
 
-use crate::domain::{EventKind, Language, RequestKind, Status};
+use crate::domain::{EventKind, Language, RequestId, RequestKind, Status, TenantId, UserId};
 
 /// A value kept in a TEXT column: its text, and how to read it back.
 pub trait TextValue: Sized {
@@ -121,6 +121,23 @@ macro_rules! text_enum {
 
 text_enum!(Status, RequestKind, Language, EventKind);
 
+/// [`TextValue`] for a domain id: any stored text is an id (it is opaque).
+macro_rules! text_id {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl TextValue for $ty {
+            fn as_text(&self) -> &str {
+                self.as_str()
+            }
+            fn from_text(text: String) -> Result<Self, Box<dyn Error + Send + Sync>> {
+                Ok(<$ty>::from(text))
+            }
+        }
+        text_sql!($ty);
+    )+};
+}
+
+text_id!(RequestId, TenantId, UserId);
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;
@@ -149,6 +166,40 @@ mod tests {
             bad.is_err(),
             "a stored text that does not parse is an error"
         );
+        Ok(())
+    }
+
+    #[derive(QueryableByName)]
+    struct Ids {
+        #[diesel(sql_type = Text)]
+        request: RequestId,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        tenant: Option<TenantId>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        user: Option<UserId>,
+    }
+
+    #[test]
+    fn an_id_goes_in_and_comes_out_as_its_text() -> Result<(), Box<dyn Error>> {
+        let mut conn = diesel::SqliteConnection::establish(":memory:")?;
+        diesel::sql_query("CREATE TABLE t (request TEXT NOT NULL, tenant TEXT, user TEXT)")
+            .execute(&mut conn)?;
+        let request = RequestId::generate();
+        let tenant = TenantId::from("tenant-a");
+        diesel::sql_query("INSERT INTO t (request, tenant, user) VALUES ($1, $2, $3)")
+            .bind::<Text, _>(&request)
+            .bind::<diesel::sql_types::Nullable<Text>, _>(Some(&tenant))
+            .bind::<diesel::sql_types::Nullable<Text>, _>(None::<UserId>)
+            .execute(&mut conn)?;
+        let back: Ids = diesel::sql_query("SELECT request, tenant, user FROM t WHERE request = $1")
+            .bind::<Text, _>(&request)
+            .get_result(&mut conn)?;
+        assert_eq!(back.request, request);
+        assert_eq!(back.tenant, Some(tenant));
+        assert_eq!(back.user, None);
+        let stored: String = diesel::select(diesel::dsl::sql::<Text>("(SELECT request FROM t)"))
+            .get_result(&mut conn)?;
+        assert_eq!(stored, request.as_str(), "stored as its plain text");
         Ok(())
     }
 }

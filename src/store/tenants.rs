@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use super::schema::tenants;
 use super::{DbConnection, StoreResult};
 use crate::domain::Language;
+use crate::domain::{RequestId, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = tenants)]
 pub struct Tenant {
-    pub id: String,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub contact_email: String,
@@ -27,7 +28,7 @@ pub struct Tenant {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = tenants)]
 pub struct NewTenant {
-    pub id: String,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub contact_email: String,
@@ -41,7 +42,7 @@ pub struct NewTenant {
 }
 
 impl Tenant {
-    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Tenant>> {
+    pub fn find(conn: &mut DbConnection, id: &TenantId) -> StoreResult<Option<Tenant>> {
         Ok(tenants::table
             .find(id)
             .select(Tenant::as_select())
@@ -73,7 +74,7 @@ impl Tenant {
             .load(conn)?)
     }
 
-    pub fn set_listed(conn: &mut DbConnection, id: &str, listed: bool) -> StoreResult<()> {
+    pub fn set_listed(conn: &mut DbConnection, id: &TenantId, listed: bool) -> StoreResult<()> {
         diesel::update(tenants::table.find(id))
             .set(tenants::listed.eq(listed))
             .execute(conn)?;
@@ -100,8 +101,8 @@ impl Tenant {
 /// for a burst of mail (`mail::outbox`), request id → address.
 pub fn contacts_of_requests(
     conn: &mut DbConnection,
-    request_ids: &[String],
-) -> StoreResult<std::collections::HashMap<String, String>> {
+    request_ids: &[RequestId],
+) -> StoreResult<std::collections::HashMap<RequestId, String>> {
     use super::schema::requests;
     if request_ids.is_empty() {
         return Ok(Default::default());
@@ -110,7 +111,7 @@ pub fn contacts_of_requests(
         .inner_join(tenants::table)
         .filter(requests::id.eq_any(request_ids))
         .select((requests::id, tenants::contact_email))
-        .load::<(String, String)>(conn)?
+        .load::<(RequestId, String)>(conn)?
         .into_iter()
         .collect())
 }

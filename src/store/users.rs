@@ -5,16 +5,17 @@ use diesel::prelude::*;
 
 use super::schema::users;
 use super::{DbConnection, StoreResult};
+use crate::domain::{TenantId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     /// Stored lower-cased; logins compare lower-cased.
     pub email: String,
     pub password_hash: String,
     pub role: String,
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
 }
@@ -22,17 +23,17 @@ pub struct User {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub role: String,
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
 }
 
 impl User {
-    pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<User>> {
+    pub fn find(conn: &mut DbConnection, id: &UserId) -> StoreResult<Option<User>> {
         Ok(users::table
             .find(id)
             .select(User::as_select())
@@ -73,7 +74,7 @@ impl User {
     }
 
     /// Disables or enables a user; a disabled user can no longer sign in or use a session.
-    pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> StoreResult<bool> {
+    pub fn set_disabled(conn: &mut DbConnection, id: &UserId, disabled: bool) -> StoreResult<bool> {
         Ok(diesel::update(users::table.find(id))
             .set(users::disabled.eq(disabled))
             .execute(conn)?
@@ -81,7 +82,11 @@ impl User {
     }
 
     /// Sets a new password hash; false when there is no such user.
-    pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> StoreResult<bool> {
+    pub fn set_password_hash(
+        conn: &mut DbConnection,
+        id: &UserId,
+        hash: &str,
+    ) -> StoreResult<bool> {
         Ok(diesel::update(users::table.find(id))
             .set(users::password_hash.eq(hash))
             .execute(conn)?

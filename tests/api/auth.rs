@@ -83,7 +83,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
     let tampered = format!(
         "{}.{}.{}",
         parts[0],
-        engine.encode(payload.replace(&me, "someone-else")),
+        engine.encode(payload.replace(me.as_str(), "someone-else")),
         parts[2]
     );
     let unsigned = format!(
@@ -96,7 +96,7 @@ async fn bad_tokens_are_refused(backend: Backend) {
         .tokens
         .issue_link(
             inzage::auth::token::Purpose::Status,
-            &me,
+            me.as_str(),
             chrono::Utc::now(),
             chrono::Duration::days(1),
         )

@@ -33,7 +33,7 @@ fn morning(day: NaiveDate) -> chrono::DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn request_id(app: &TestApp, reference: &str) -> String {
+async fn request_id(app: &TestApp, reference: &str) -> inzage::domain::RequestId {
     let r = reference.to_owned();
     app.with_conn(move |c| {
         inzage::store::requests::RequestRow::find_by_reference(c, &r)
@@ -44,8 +44,12 @@ async fn request_id(app: &TestApp, reference: &str) -> String {
     .await
 }
 
-async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::events::Event> {
-    let (id, kind) = (id.to_owned(), kind.to_owned());
+async fn events_of(
+    app: &TestApp,
+    id: &inzage::domain::RequestId,
+    kind: &str,
+) -> Vec<inzage::store::events::Event> {
+    let (id, kind) = (id.clone(), kind.to_owned());
     app.with_conn(move |c| {
         inzage::store::events::Event::for_request(c, &id)
             .unwrap()
@@ -56,8 +60,11 @@ async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::ev
     .await
 }
 
-async fn outbox_of(app: &TestApp, id: &str) -> Vec<inzage::store::outbox::OutboxRow> {
-    let id = id.to_owned();
+async fn outbox_of(
+    app: &TestApp,
+    id: &inzage::domain::RequestId,
+) -> Vec<inzage::store::outbox::OutboxRow> {
+    let id = id.clone();
     app.with_conn(move |c| inzage::store::outbox::for_request(c, &id).unwrap())
         .await
 }

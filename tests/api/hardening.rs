@@ -141,7 +141,7 @@ async fn a_failed_confirmation_leaves_the_link_usable(backend: Backend) {
         .tokens
         .issue_link(
             inzage::auth::token::Purpose::Verify,
-            &id,
+            id.as_str(),
             chrono::Utc::now(),
             chrono::Duration::days(7),
         )

@@ -46,7 +46,7 @@ async fn tenant(app: &TestApp, slug: &str, language: Language, id_document_requi
     .await;
 }
 
-async fn request_id(app: &TestApp, reference: &str) -> String {
+async fn request_id(app: &TestApp, reference: &str) -> inzage::domain::RequestId {
     let r = reference.to_owned();
     app.with_conn(move |c| {
         inzage::store::requests::RequestRow::find_by_reference(c, &r)
@@ -493,7 +493,7 @@ async fn no_copy_where_the_policy_does_not_ask(backend: Backend) {
         .tokens
         .issue_link(
             inzage::auth::token::Purpose::IdDocument,
-            &id,
+            id.as_str(),
             chrono::Utc::now(),
             Duration::days(30),
         )

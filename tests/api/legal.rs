@@ -31,8 +31,12 @@ async fn row(app: &TestApp, reference: &str) -> inzage::store::requests::Request
     .await
 }
 
-async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::events::Event> {
-    let (id, kind) = (id.to_owned(), kind.to_owned());
+async fn events_of(
+    app: &TestApp,
+    id: &inzage::domain::RequestId,
+    kind: &str,
+) -> Vec<inzage::store::events::Event> {
+    let (id, kind) = (id.clone(), kind.to_owned());
     app.with_conn(move |c| {
         inzage::store::events::Event::for_request(c, &id)
             .unwrap()
@@ -45,8 +49,8 @@ async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<inzage::store::ev
 
 /// Moves a stored legal date, as the older rule (rolling past Good Friday and bridge days)
 /// could have stored it.
-async fn store_legal(app: &TestApp, id: &str, legal: NaiveDate) {
-    let id = id.to_owned();
+async fn store_legal(app: &TestApp, id: &inzage::domain::RequestId, legal: NaiveDate) {
+    let id = id.clone();
     app.with_conn(move |c| {
         diesel::update(requests::table.filter(requests::id.eq(&id)))
             .set(requests::legal_due.eq(legal))

@@ -318,7 +318,7 @@ async fn verification_link_confirms_once(backend: Backend) {
         .tokens
         .issue_link(
             inzage::auth::token::Purpose::Verify,
-            &id,
+            id.as_str(),
             now,
             chrono::Duration::days(7),
         )
@@ -338,7 +338,7 @@ async fn verification_link_confirms_once(backend: Backend) {
         .tokens
         .issue_link(
             inzage::auth::token::Purpose::Verify,
-            &id,
+            id.as_str(),
             now - chrono::Duration::days(8),
             chrono::Duration::days(7),
         )

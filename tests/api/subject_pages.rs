@@ -68,6 +68,7 @@ async fn request_id(app: &TestApp, reference: &str) -> String {
             .unwrap()
             .unwrap()
             .id
+            .into_inner()
     })
     .await
 }

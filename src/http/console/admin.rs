@@ -13,7 +13,7 @@ use askama::Template;
 use super::text::{T, role_label};
 use super::{Console, Page, see_other};
 use crate::auth::Principal;
-use crate::domain::{Language, Role, Sector};
+use crate::domain::{Language, Role, Sector, UserId};
 use crate::error::{AppError, FieldErrors};
 use crate::mail::labels::date_time;
 use crate::service::admin::{
@@ -256,7 +256,7 @@ async fn render(
                     .parse::<Role>()
                     .map(|r| role_label(r, language))
                     .unwrap_or("?"),
-                id: u.id,
+                id: u.id.into_inner(),
                 email: u.email,
                 tenant: u.tenant_slug.unwrap_or_default(),
                 disabled: u.disabled,
@@ -505,6 +505,7 @@ pub async fn set_disabled(
         Err(r) => return r,
     };
     let (id, what) = path.into_inner();
+    let id = UserId::from(id);
     let disabled = match what.as_str() {
         "disable" => true,
         "enable" => false,
@@ -552,7 +553,7 @@ pub async fn password(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let id = path.into_inner();
+    let id = UserId::from(path.into_inner());
     let given = form.get("password").cloned().filter(|p| !p.is_empty());
     let generated = given.is_none();
     let p = who.clone();

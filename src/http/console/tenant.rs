@@ -561,7 +561,7 @@ pub async fn audit_page(
         .db
         .run(move |conn| {
             let t = trail(conn, &principal, &s, &filter, page, AUDIT_PER_PAGE)?;
-            let ids: Vec<String> = t
+            let ids: Vec<crate::domain::RequestId> = t
                 .items
                 .iter()
                 .filter_map(|a| a.request_id.clone())
@@ -599,7 +599,7 @@ pub async fn audit_page(
             request: a
                 .request_id
                 .as_ref()
-                .map(|id| refs.get(id).cloned().unwrap_or_else(|| id.clone())),
+                .map(|id| refs.get(id).cloned().unwrap_or_else(|| id.to_string())),
             grant: a.grant_id.is_some(),
             ip: a.ip.clone().unwrap_or_default(),
             detail: detail_line(&a.action, a.detail.as_deref()),
@@ -666,7 +666,7 @@ pub async fn audit_csv(
         .db
         .run(move |conn| {
             let t = trail(conn, &principal, &slug, &filter, 1, CSV_MAX)?;
-            let ids: Vec<String> = t
+            let ids: Vec<crate::domain::RequestId> = t
                 .items
                 .iter()
                 .filter_map(|a| a.request_id.clone())
