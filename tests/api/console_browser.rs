@@ -7,54 +7,17 @@
 //! into `target/screenshots/`. Skipped loudly without Chromium or `npm ci`; failed under CI.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use inzage::domain::Role;
 use serde_json::json;
 
+use crate::browser;
 use crate::bundles::{datamap, tenant_db, tenant_with_map};
 use crate::helpers::{Backend, PASSWORD, spawn_app};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Whether the browser tests can run here; a loud skip, or a failure under CI.
-fn ready() -> bool {
-    let missing: Vec<&str> = [
-        (!Path::new(CHROMIUM).exists()).then_some("chromium (apt-get install chromium)"),
-        (!browser_dir().join("node_modules/playwright-core").exists())
-            .then_some("tests/browser/node_modules (cd tests/browser && npm ci)"),
-        Command::new("node")
-            .arg("--version")
-            .output()
-            .is_err()
-            .then_some("node"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "the console browser tests need {} under CI",
-        missing.join(", ")
-    );
-    eprintln!(
-        "SKIPPED console browser tests: missing {}",
-        missing.join(", ")
-    );
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_works_in_a_real_browser() {
-    if !ready() {
+    if !browser::ready("console browser tests", false) {
         return;
     }
     let Some(app) = spawn_app(Backend::Sqlite, "console_browser").await else {
@@ -130,15 +93,11 @@ async fn the_console_works_in_a_real_browser() {
         .unwrap()
         .to_owned();
 
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let bundle_path = dir.path().join("bundle.zip");
     // The link the controller's mail carries (checked against the outbox below, once the
     // browser forwarded the request), on this test server's address.
     let mailed_link = format!("{}/console/requests/{r_forward}", app.address);
     let scenario = json!({
-        "base": app.address,
-        "chromium": CHROMIUM,
-        "screenshots": screenshots,
         "password": PASSWORD,
         "support": support.email,
         "controller_a": controller_a.email,
@@ -154,21 +113,7 @@ async fn the_console_works_in_a_real_browser() {
         "mailed_link": mailed_link,
         "bundle_path": bundle_path,
     });
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("console.mjs")
-            .current_dir(browser_dir())
-            .env("SCENARIO", scenario.to_string())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(out.status.success(), "browser scenarios failed:\n{stderr}");
+    browser::run(&app, "console.mjs", scenario).await;
 
     // The mail to acme's controller links to exactly the page the browser was returned to.
     let r = r_forward.clone();
@@ -201,6 +146,7 @@ async fn the_console_works_in_a_real_browser() {
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     assert_eq!(manifest["format"], "inzage-bundle/1");
     assert!(manifest.to_string().contains(&r_forward), "{manifest}");
+    let screenshots = browser::screenshots();
     assert!(screenshots.join("queue-en-phone.png").exists());
     for shot in [
         "overview-en-phone.png",
