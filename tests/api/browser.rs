@@ -2,7 +2,8 @@
 //! `tests/browser/` (playwright-core and axe-core from `tests/browser/node_modules`), which
 //! reads its scenario (JSON) from `SCENARIO` and writes its screenshots into
 //! `target/screenshots/`. Used by `certificate_browser`, `console_browser` and
-//! `subject_browser`. Skipped loudly without Chromium, node or `npm ci`; failed under CI.
+//! `subject_browser`; the scripts share `tests/browser/common.mjs`. Skipped loudly without
+//! Chromium, node or `npm ci`; failed under CI.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
