@@ -136,7 +136,8 @@ async fn download(app: &TestApp, link: &str, token: Option<&str>) -> (u16, Vec<u
     (status, r.bytes().await.unwrap().to_vec())
 }
 
-fn entry(zip: &[u8], name: &str) -> Vec<u8> {
+/// The entry `name` of a zip.
+pub(crate) fn entry(zip: &[u8], name: &str) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let mut f = archive
         .by_name(name)

@@ -6,13 +6,11 @@
 //! without its CSRF token is refused. Every page is checked with axe-core and screenshotted
 //! into `target/screenshots/`. Skipped loudly without Chromium or `npm ci`; failed under CI.
 
-use std::io::Read;
-
 use inzage::domain::Role;
 use serde_json::json;
 
 use crate::browser;
-use crate::bundles::{datamap, tenant_db, tenant_with_map};
+use crate::bundles::{datamap, entry, tenant_db, tenant_with_map};
 use crate::helpers::{Backend, PASSWORD, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,13 +135,9 @@ async fn the_console_works_in_a_real_browser() {
     );
 
     // The downloaded zip is Anna's bundle: its manifest names the request.
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle_path).unwrap()).unwrap();
-    let mut manifest = String::new();
-    zip.by_name("manifest.json")
-        .unwrap()
-        .read_to_string(&mut manifest)
-        .unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let zip = std::fs::read(&bundle_path).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
     assert_eq!(manifest["format"], "inzage-bundle/1");
     assert!(manifest.to_string().contains(&r_forward), "{manifest}");
     let screenshots = browser::screenshots();

@@ -7,13 +7,11 @@
 //! into `target/screenshots/` (both languages, desktop and phone width). Skipped loudly without
 //! Chromium, aiosmtpd or `npm ci`; failed under CI.
 
-use std::io::Read;
-
 use inzage::domain::Role;
 use serde_json::{Value, json};
 
 use crate::browser;
-use crate::bundles::{ask_bundle, datamap, tenant_db, tenant_with_map, wait_bundle};
+use crate::bundles::{ask_bundle, datamap, entry, tenant_db, tenant_with_map, wait_bundle};
 use crate::helpers::{Backend, spawn_app_with};
 use crate::mail::Sink;
 
@@ -137,12 +135,8 @@ async fn the_subject_pages_work_in_a_real_browser() {
         "{rel}"
     );
     // The downloaded zip is the request's bundle.
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle_path).unwrap()).unwrap();
-    let mut manifest = String::new();
-    zip.by_name("manifest.json")
-        .unwrap()
-        .read_to_string(&mut manifest)
-        .unwrap();
+    let zip = std::fs::read(&bundle_path).unwrap();
+    let manifest = String::from_utf8(entry(&zip, "manifest.json")).unwrap();
     assert!(manifest.contains(&r_release), "{manifest}");
     assert!(
         browser::screenshots()
