@@ -19,7 +19,7 @@ use inzage::domain::Role;
 
 #[path = "support/pg_server.rs"]
 mod pg_server;
-use pg_server::{BenchDb, PASSWORD, Server, Shape, arg, report, seed, settings};
+use pg_server::{BenchDb, Options, PASSWORD, Server, Shape, report, seed, settings};
 
 /// The queue's shape: channels web 70 %, e-mail 15 %, letter 8 %, phone 5 %, API 2 %; no
 /// reminder pending.
@@ -143,11 +143,12 @@ async fn time_search(
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let rows = arg(&args, "--rows", 1_000_000);
-    let n = arg(&args, "--iterations", 200);
+    let Options {
+        rows,
+        iterations: n,
+    } = Options::from_args();
     // Only the overview's lines (after a change to it).
-    let overview_only = args.iter().any(|a| a == "--overview-only");
+    let overview_only = std::env::args().any(|a| a == "--overview-only");
     let Some(db) = BenchDb::create("queue") else {
         return;
     };

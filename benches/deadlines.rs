@@ -19,7 +19,7 @@ use inzage::domain::Role;
 
 #[path = "support/pg_server.rs"]
 mod pg_server;
-use pg_server::{BenchDb, PASSWORD, Server, Shape, arg, report, seed, settings};
+use pg_server::{BenchDb, Options, PASSWORD, Server, Shape, report, seed, settings};
 
 /// The deadline list's shape: every open request but the paused has a reminder pending (19
 /// days after receipt, 07:00), so the sweep has work.
@@ -43,9 +43,10 @@ async fn time_get(client: &reqwest::Client, url: &str, token: &str, n: usize) ->
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let rows = arg(&args, "--rows", 1_000_000);
-    let n = arg(&args, "--iterations", 200);
+    let Options {
+        rows,
+        iterations: n,
+    } = Options::from_args();
     let Some(db) = BenchDb::create("deadlines") else {
         return;
     };

@@ -18,8 +18,24 @@ use inzage::state::AppState;
 /// The password of every user the bench makes.
 pub const PASSWORD: &str = "bench password 123";
 
-/// `name N` among the options after `--`, else `default`.
-pub fn arg(args: &[String], name: &str, default: usize) -> usize {
+/// The options after `--` both benches take: `--rows N` (default 1,000,000) and
+/// `--iterations N` per measurement (default 200).
+pub struct Options {
+    pub rows: usize,
+    pub iterations: usize,
+}
+
+impl Options {
+    pub fn from_args() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        Self {
+            rows: arg(&args, "--rows", 1_000_000),
+            iterations: arg(&args, "--iterations", 200),
+        }
+    }
+}
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
