@@ -114,23 +114,11 @@ async fn the_console_works_in_a_real_browser() {
     browser::run(&app, "console.mjs", scenario).await;
 
     // The mail to acme's controller links to exactly the page the browser was returned to.
-    let r = r_forward.clone();
-    let payloads: Vec<String> = app
-        .with_conn(move |c| {
-            let row = inzage::store::requests::RequestRow::find_by_reference(c, &r)
-                .unwrap()
-                .unwrap();
-            inzage::store::outbox::for_request(c, &row.id)
-                .unwrap()
-                .into_iter()
-                .map(|m| m.payload)
-                .collect()
-        })
-        .await;
+    let payloads = app.mail_payloads(&r_forward).await;
     assert!(
-        payloads
-            .iter()
-            .any(|p| p.contains(&format!("/console/requests/{r_forward}"))),
+        payloads.iter().any(|(_, p)| p
+            .to_string()
+            .contains(&format!("/console/requests/{r_forward}"))),
         "the controller's mail links to the console page"
     );
 
