@@ -13,94 +13,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
-use inzage::config::Settings;
-use inzage::startup::{Application, open_store};
-use inzage::state::AppState;
+use inzage::domain::Role;
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "support/pg_server.rs"]
+mod pg_server;
+use pg_server::{BenchDb, Options, PASSWORD, Server, Shape, report, seed, settings};
 
-fn seed(url: &str, rows: usize) {
-    let mut c = PgConnection::establish(url).unwrap();
-    let t = Instant::now();
-    diesel::sql_query(
-        "INSERT INTO tenants (id, slug, name, contact_email, language, id_document_required, created_at) \
-         SELECT 'tid-' || i, 't' || lpad(i::text, 2, '0'), 'Tenant ' || i, 'privacy@t' || i || '.example.nl', 'nl', false, now() \
-         FROM generate_series(1, 20) AS i",
-    )
-    .execute(&mut c)
-    .unwrap();
-    // One bulk insert with the counting triggers off; the counts are set from the rows after.
-    diesel::sql_query("ALTER TABLE requests DISABLE TRIGGER USER")
-        .execute(&mut c)
-        .unwrap();
-    diesel::sql_query(format!(
-        "INSERT INTO requests (id, reference, tenant_id, kind, status, channel, language, subject_name, subject_email, \
-           subject_email_norm, received_at, received_on, legal_due, promised_due, paused_days, paused_since, \
-           identity_pending, due_at, closed_at, next_reminder_at, version, created_at, updated_at) \
-         SELECT 'r' || i, 'DSR-' || (2024 + i % 3) || '-' || lpad(i::text, greatest(6, length(i::text)), '0'), 'tid-' || (1 + i % 20), \
-           (ARRAY['access','rectification','erasure','restriction','portability','objection','automated_decision'])[1 + i % 7], \
-           CASE WHEN open THEN (ARRAY['received','forwarded','acknowledged','in_progress'])[1 + (i / 25) % 4] \
-                ELSE (ARRAY['completed','completed','completed','refused','withdrawn'])[1 + i % 5] END, \
-           CASE WHEN i % 100 < 70 THEN 'web' WHEN i % 100 < 85 THEN 'email' WHEN i % 100 < 93 THEN 'letter' \
-                WHEN i % 100 < 98 THEN 'phone' ELSE 'api' END, \
-           'nl', 'Subject ' || i, 's' || i || '@example.nl', 's' || i || '@example.nl', \
-           rec, rec::date, rec::date + 31, rec::date + 28, 0, \
-           CASE WHEN open AND i % 200 = 0 THEN rec::date + 3 END, false, \
-           rec::date + 28 + time '23:59:59', \
-           CASE WHEN open THEN NULL ELSE rec + interval '20 days' END, \
-           NULL, 0, rec, rec \
-         FROM (SELECT i, i % 25 = 0 AS open, \
-                 CASE WHEN i % 25 = 0 THEN now() - (i % 60) * interval '1 day' - (i % 86400) * interval '1 second' \
-                      ELSE now() - (60 + i % 1035) * interval '1 day' - (i % 86400) * interval '1 second' END AS rec \
-               FROM generate_series(1, {rows}) AS i) s"
-    ))
-    .execute(&mut c)
-    .unwrap();
-    diesel::sql_query(
-        "INSERT INTO request_counts (tenant_id, status, kind, shard, n) \
-         SELECT COALESCE(tenant_id, ''), status, kind, 0, COUNT(*) FROM requests GROUP BY 1, 2, 3",
-    )
-    .execute(&mut c)
-    .unwrap();
-    diesel::sql_query("ALTER TABLE requests ENABLE TRIGGER USER")
-        .execute(&mut c)
-        .unwrap();
-    diesel::sql_query("VACUUM ANALYZE requests")
-        .execute(&mut c)
-        .unwrap();
-    eprintln!(
-        "seeded {rows} requests in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-fn report(label: &str, mut v: Vec<Duration>) -> f64 {
-    v.sort();
-    let p95 = pct(&v, 0.95);
-    println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} |",
-        v.len(),
-        pct(&v, 0.5),
-        p95,
-        pct(&v, 0.99)
-    );
-    p95
-}
+/// The queue's shape: channels web 70 %, e-mail 15 %, letter 8 %, phone 5 %, API 2 %; no
+/// reminder pending.
+const SHAPE: Shape = Shape {
+    reference_number: "lpad(i::text, greatest(6, length(i::text)), '0')",
+    channel: "CASE WHEN i % 100 < 70 THEN 'web' WHEN i % 100 < 85 THEN 'email' \
+        WHEN i % 100 < 93 THEN 'letter' WHEN i % 100 < 98 THEN 'phone' ELSE 'api' END",
+    next_reminder_at: "NULL",
+};
 
 /// A signed-in browser: the session cookie and the form token.
 struct Session {
@@ -215,105 +143,40 @@ async fn time_search(
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let rows = arg(&args, "--rows", 1_000_000);
-    let n = arg(&args, "--iterations", 200);
+    let Options {
+        rows,
+        iterations: n,
+    } = Options::from_args();
     // Only the overview's lines (after a change to it).
-    let overview_only = args.iter().any(|a| a == "--overview-only");
-    let Some(admin) = std::env::var("BENCH_DATABASE_URL")
-        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
-        .ok()
-    else {
-        eprintln!("SKIPPED: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL admin URL");
+    let overview_only = std::env::args().any(|a| a == "--overview-only");
+    let Some(db) = BenchDb::create("queue") else {
         return;
     };
-    let name = format!("inzage_bench_queue_{}", std::process::id());
-    let mut c = PgConnection::establish(&admin).unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut c)
-        .unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     let dir = tempfile::tempdir().unwrap();
-    let env = HashMap::from([
-        ("INZAGE_DATABASE_URL".to_owned(), url.clone()),
-        ("INZAGE_BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        (
-            "INZAGE_DATA_DIR".to_owned(),
-            dir.path().join("var").display().to_string(),
-        ),
-        (
-            "INZAGE_SECRET_KEY".to_owned(),
-            "bench-secret-bench-secret-bench-secret".to_owned(),
-        ),
-        ("INZAGE_RUN_JOBS".to_owned(), "false".to_owned()),
-        (
-            "INZAGE_SUPPORT_EMAIL".to_owned(),
-            "support@processor.example.nl".to_owned(),
-        ),
-    ]);
-    let settings = Settings::load_from(None, &|k| env.get(k).cloned()).unwrap();
+    let settings = settings(&db.url, dir.path());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let mut worst: f64 = 0.0;
     rt.block_on(async {
-        let db = open_store(&settings).await.unwrap();
-        let u = url.clone();
-        tokio::task::spawn_blocking(move || seed(&u, rows))
-            .await
-            .unwrap();
-        let state = AppState::new(db, settings).unwrap();
-        let st = state.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = st.db.conn().unwrap();
-            for (email, role, tenant) in [
-                (
-                    "support@processor.example.nl",
-                    inzage::domain::Role::Support,
-                    None,
-                ),
-                (
-                    "privacy@t07.example.nl",
-                    inzage::domain::Role::Controller,
-                    Some("t07"),
-                ),
-            ] {
-                inzage::service::admin::create_user(
-                    &mut conn,
-                    inzage::service::admin::UserInput {
-                        email: email.into(),
-                        role,
-                        tenant_slug: tenant.map(str::to_owned),
-                        password: "bench password 123".into(),
-                    },
-                )
-                .unwrap();
-            }
-        })
-        .await
-        .unwrap();
-        let app = Application::build_with(state.clone()).unwrap();
-        let base = format!("http://127.0.0.1:{}", app.port());
-        let server = tokio::spawn(app.run_until_stopped());
+        let u = db.url.clone();
+        let (server, _) = Server::start(
+            settings,
+            move || seed(&u, rows, &SHAPE),
+            &[
+                ("support@processor.example.nl", Role::Support, None),
+                ("privacy@t07.example.nl", Role::Controller, Some("t07")),
+            ],
+        )
+        .await;
+        let base = server.base.clone();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let support = sign_in(
-            &client,
-            &base,
-            "support@processor.example.nl",
-            "bench password 123",
-        )
-        .await;
-        let controller = sign_in(
-            &client,
-            &base,
-            "privacy@t07.example.nl",
-            "bench password 123",
-        )
-        .await;
+        let support = sign_in(&client, &base, "support@processor.example.nl", PASSWORD).await;
+        let controller = sign_in(&client, &base, "privacy@t07.example.nl", PASSWORD).await;
 
         println!("| measurement ({rows} requests) | runs | p50 ms | p95 ms | p99 ms |");
         println!("|---|---:|---:|---:|---:|");
@@ -380,9 +243,8 @@ fn main() {
             .await;
             report(&format!("{who}: GET /console/overview{q}"), v);
         }
-        server.abort();
+        server.stop();
     });
     println!("\nworst p95 of the queue: {worst:.1} ms (target < 100 ms)");
-    let _ =
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+    db.drop_database();
 }

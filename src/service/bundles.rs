@@ -13,13 +13,11 @@ use crate::domain::job::JobKind;
 use crate::domain::{EventKind, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::links;
-use crate::service::actions::visible_request;
 use crate::service::audit as service_audit;
-use crate::service::grants::require_data_access;
+use crate::service::grants::{request_with_data_access, require_data_access};
 use crate::state::AppState;
 use crate::store::bundles::{BundleRow, BundleStatus, NewBundle, job_key};
 use crate::store::events::{EventActor, NewEvent};
-use crate::store::grants::GrantRow;
 use crate::store::jobs::{self, JobRow, NewJob};
 use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
@@ -42,27 +40,6 @@ pub fn may_reach_tenant_data(
         Role::Controller => principal.tenant_id.as_ref() == Some(tenant_id),
         Role::Support => grants::is_active(conn, tenant_id, &principal.user_id, at)?,
     })
-}
-
-/// The request (as the principal may see it), its tenant, and the check that the principal
-/// may reach that tenant's data (with the grant that allows it, for support).
-fn request_with_data_access(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    reference: &str,
-) -> AppResult<(RequestRow, Tenant, Option<GrantRow>)> {
-    let row = visible_request(conn, principal, reference)?;
-    let Some(tenant_id) = row.tenant_id.clone() else {
-        return Err(AppError::Conflict {
-            code: "no_tenant",
-            message:
-                "assign the request to a tenant first: a bundle comes from the tenant's data map"
-                    .to_owned(),
-        });
-    };
-    let grant = require_data_access(conn, principal, &tenant_id, now())?;
-    let tenant = Tenant::find(conn, &tenant_id)?.ok_or(AppError::NotFound)?;
-    Ok((row, tenant, grant))
 }
 
 /// Why a bundle may not be compiled for this request now, if it may not.
@@ -97,7 +74,8 @@ pub fn request_bundle(
     reference: &str,
 ) -> AppResult<BundleRow> {
     write_tx(conn, |conn| {
-        let (row, tenant, grant) = request_with_data_access(conn, principal, reference)?;
+        let (row, tenant, grant) =
+            request_with_data_access(conn, principal, reference, "a bundle")?;
         if let Some(why) = refusal_to_compile(&row, &tenant)? {
             return Err(AppError::Conflict {
                 code: "bundle_not_allowed",
@@ -161,7 +139,7 @@ pub fn bundle_state(
     reference: &str,
     at: DateTime<Utc>,
 ) -> AppResult<BundleState> {
-    let (row, _, _) = request_with_data_access(conn, principal, reference)?;
+    let (row, _, _) = request_with_data_access(conn, principal, reference, "a bundle")?;
     let bundle = BundleRow::latest_for_request(conn, &row.id)?.ok_or(AppError::NotFound)?;
     let job = jobs::find_by_dedupe_key(conn, &job_key(&bundle.id))?;
     let download = match bundle.expires_at {

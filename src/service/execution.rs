@@ -30,13 +30,12 @@ use crate::mail::message::{
 };
 use crate::service::actions::visible_request;
 use crate::service::audit as service_audit;
-use crate::service::grants::require_data_access;
+use crate::service::grants::{request_with_data_access, require_data_access};
 use crate::service::notify::queue_mail;
 use crate::service::status_url;
 use crate::state::AppState;
 use crate::store::events::{EventActor, NewEvent};
 use crate::store::execution::{self as plans, PlanRow, PlanState, PlanSystemRow, SystemState};
-use crate::store::grants::GrantRow;
 use crate::store::jobs::{self, NewJob};
 use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
@@ -86,26 +85,6 @@ pub enum PlanBody {
     Plain,
     Lift,
     Changes(Vec<Change>),
-}
-
-/// The request, its tenant, and the grant that lets `principal` reach the tenant's data.
-fn with_data_access(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    reference: &str,
-) -> AppResult<(RequestRow, Tenant, Option<GrantRow>)> {
-    let row = visible_request(conn, principal, reference)?;
-    let Some(tenant_id) = row.tenant_id.clone() else {
-        return Err(AppError::Conflict {
-            code: "no_tenant",
-            message:
-                "assign the request to a tenant first: a plan comes from the tenant's data map"
-                    .to_owned(),
-        });
-    };
-    let grant = require_data_access(conn, principal, &tenant_id, now())?;
-    let tenant = Tenant::find(conn, &tenant_id)?.ok_or(AppError::NotFound)?;
-    Ok((row, tenant, grant))
 }
 
 /// The plan kind for this request and body, or why not (409 / 422).
@@ -275,7 +254,7 @@ pub fn create_plan(
     reference: &str,
     body: PlanBody,
 ) -> AppResult<PlanDetail> {
-    let (row, tenant, _) = with_data_access(conn, principal, reference)?;
+    let (row, tenant, _) = request_with_data_access(conn, principal, reference, "a plan")?;
     let kind = decide(&row, &body)?;
     let map = map_of(&tenant)?;
     let changes = match body {
@@ -338,7 +317,7 @@ pub fn create_plan(
     let recipients_json = to_json(&recipients)?;
     write_tx(conn, |conn| {
         // Again inside the transaction: the request may have changed during the dry run.
-        let (row, tenant, grant) = with_data_access(conn, principal, reference)?;
+        let (row, tenant, grant) = request_with_data_access(conn, principal, reference, "a plan")?;
         recheck(&row, kind)?;
         if let Some(current) = PlanRow::for_request(conn, &row.id)?.into_iter().find(|p| {
             p.is(PlanState::Approved) || p.is(PlanState::Running) || p.is(PlanState::Failed)
@@ -446,7 +425,7 @@ pub fn show_plan(
     plan_id: &str,
 ) -> AppResult<PlanDetail> {
     write_tx(conn, |conn| {
-        let (row, tenant, grant) = with_data_access(conn, principal, reference)?;
+        let (row, tenant, grant) = request_with_data_access(conn, principal, reference, "a plan")?;
         let plan = plan_of(conn, &row, plan_id)?;
         service_audit::record_access(
             conn,
@@ -496,7 +475,7 @@ pub fn approve_plan(
     plan_id: &str,
 ) -> AppResult<PlanDetail> {
     write_tx(conn, |conn| {
-        let (row, tenant, grant) = with_data_access(conn, principal, reference)?;
+        let (row, tenant, grant) = request_with_data_access(conn, principal, reference, "a plan")?;
         let plan = plan_of(conn, &row, plan_id)?;
         // Processing agreement 3.7: the processor changes data on the controller's
         // instruction; support proposes, it does not approve.

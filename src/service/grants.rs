@@ -14,9 +14,11 @@ use crate::domain::{Language, Role};
 use crate::domain::{TenantId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::{GrantEvent, GrantNotice};
+use crate::service::actions::visible_request;
 use crate::service::audit::{self, managed_tenant};
 use crate::service::notify::queue_mail;
 use crate::store::grants::{self, GrantRow, NewGrant};
+use crate::store::requests::RequestRow;
 use crate::store::tenants::Tenant;
 use crate::store::users::User;
 use crate::store::{DbConnection, new_id, now, write_tx};
@@ -275,6 +277,30 @@ pub fn require_data_access(
             None => Err(grant_required()),
         },
     }
+}
+
+/// The request `reference` (as the principal may see it), its tenant, and the check that the
+/// principal may reach that tenant's data now (with the grant that allows it, for support).
+/// `what` comes from the tenant's data map (e.g. "a bundle"): without a tenant, 409
+/// `no_tenant`.
+pub fn request_with_data_access(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    reference: &str,
+    what: &str,
+) -> AppResult<(RequestRow, Tenant, Option<GrantRow>)> {
+    let row = visible_request(conn, principal, reference)?;
+    let Some(tenant_id) = row.tenant_id.clone() else {
+        return Err(AppError::Conflict {
+            code: "no_tenant",
+            message: format!(
+                "assign the request to a tenant first: {what} comes from the tenant's data map"
+            ),
+        });
+    };
+    let grant = require_data_access(conn, principal, &tenant_id, now())?;
+    let tenant = Tenant::find(conn, &tenant_id)?.ok_or(AppError::NotFound)?;
+    Ok((row, tenant, grant))
 }
 
 /// The 403 for support without a running grant.

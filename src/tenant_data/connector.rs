@@ -331,6 +331,23 @@ impl TenantConnection {
     /// Connects to a resolved URL and makes the session read-only; the error message is
     /// already scrubbed of the URL.
     pub fn open(url: &str) -> Result<Self, OpenError> {
+        Self::connect(
+            url,
+            |url| sqlite_readonly_uri(url).ok_or(OpenError::SqliteWithoutPath),
+            Self::read_only_session,
+            OpenError::ReadOnly,
+        )
+    }
+
+    /// Connects to a resolved URL (SQLite: to what `sqlite` makes of it) and prepares the
+    /// session with `setup` (its failure made into an error by `setup_failed`); every error
+    /// message is scrubbed of the URL.
+    fn connect(
+        url: &str,
+        sqlite: impl FnOnce(&str) -> Result<String, OpenError>,
+        setup: impl FnOnce(&mut Self) -> Result<(), DbError>,
+        setup_failed: fn(String) -> OpenError,
+    ) -> Result<Self, OpenError> {
         let secrets: Vec<&str> = [Some(url), url_password(url)]
             .into_iter()
             .flatten()
@@ -346,16 +363,12 @@ impl TenantConnection {
                     .map(Self::Mysql)
                     .map_err(|e| OpenError::Refused(fail(&e)))?
             }
-            Some(Dialect::Sqlite) => {
-                let uri = sqlite_readonly_uri(url).ok_or(OpenError::SqliteWithoutPath)?;
-                SqliteConnection::establish(&uri)
-                    .map(Self::Sqlite)
-                    .map_err(refused)?
-            }
+            Some(Dialect::Sqlite) => SqliteConnection::establish(&sqlite(url)?)
+                .map(Self::Sqlite)
+                .map_err(refused)?,
             None => return Err(OpenError::UnknownScheme),
         };
-        conn.read_only_session()
-            .map_err(|e| OpenError::ReadOnly(fail(&e)))?;
+        setup(&mut conn).map_err(|e| setup_failed(fail(&e)))?;
         Ok(conn)
     }
 
@@ -518,22 +531,9 @@ impl TenantConnection {
     /// read-write, with its foreign keys enforced so `ON DELETE CASCADE` works). The error
     /// message is scrubbed of the URL.
     pub fn open_for_writing(url: &str) -> Result<Self, OpenError> {
-        let secrets: Vec<&str> = [Some(url), url_password(url)]
-            .into_iter()
-            .flatten()
-            .collect();
-        let fail = |e: &dyn std::fmt::Display| scrub(&e.to_string(), &secrets);
-        let refused = |e: diesel::ConnectionError| OpenError::Refused(fail(&e));
-        let mut conn = match Dialect::from_url(url) {
-            Some(Dialect::Postgres) => PgConnection::establish(&with_connect_timeout(url))
-                .map(Self::Pg)
-                .map_err(refused)?,
-            Some(Dialect::Mysql) => {
-                mysql::Conn::new(mysql_opts(url).map_err(|e| OpenError::Refused(fail(&e)))?)
-                    .map(Self::Mysql)
-                    .map_err(|e| OpenError::Refused(fail(&e)))?
-            }
-            Some(Dialect::Sqlite) => {
+        Self::connect(
+            url,
+            |url| {
                 let path = url
                     .strip_prefix("sqlite://")
                     .filter(|p| !p.is_empty())
@@ -544,29 +544,28 @@ impl TenantConnection {
                         "the database file does not exist".into(),
                     ));
                 }
-                SqliteConnection::establish(path)
-                    .map(Self::Sqlite)
-                    .map_err(refused)?
+                Ok(path.to_owned())
+            },
+            Self::write_session,
+            OpenError::Refused,
+        )
+    }
+
+    /// A session for writing: times in UTC, text as utf8mb4 (MariaDB), foreign keys enforced
+    /// (SQLite).
+    fn write_session(&mut self) -> Result<(), DbError> {
+        match self {
+            Self::Pg(c) => c.batch_execute("SET TIME ZONE 'UTC'")?,
+            Self::Mysql(c) => c.query_drop(
+                "SET time_zone = '+00:00'; SET character_set_client = 'utf8mb4'; \
+                 SET character_set_connection = 'utf8mb4'; \
+                 SET character_set_results = 'utf8mb4'",
+            )?,
+            Self::Sqlite(c) => {
+                c.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")?
             }
-            None => return Err(OpenError::UnknownScheme),
-        };
-        let setup = match &mut conn {
-            Self::Pg(c) => c
-                .batch_execute("SET TIME ZONE 'UTC'")
-                .map_err(DbError::from),
-            Self::Mysql(c) => c
-                .query_drop(
-                    "SET time_zone = '+00:00'; SET character_set_client = 'utf8mb4'; \
-                     SET character_set_connection = 'utf8mb4'; \
-                     SET character_set_results = 'utf8mb4'",
-                )
-                .map_err(DbError::from),
-            Self::Sqlite(c) => c
-                .batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
-                .map_err(DbError::from),
-        };
-        setup.map_err(|e| OpenError::Refused(fail(&e)))?;
-        Ok(conn)
+        }
+        Ok(())
     }
 
     /// Starts the write transaction a system's plan runs in: READ COMMITTED on PostgreSQL and

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app, test_env};
 use inzage::domain::{Language, Role};
-use inzage::service::admin::{TenantInput, create_tenant};
+use inzage::service::admin::TenantInput;
 
 crate::on_both_backends!(
     a_bundle_is_compiled_polled_and_downloaded,
@@ -76,26 +76,16 @@ recipients = ["PostNL (delivery)"]
 
 /// A tenant whose data map points at `db`.
 pub(crate) async fn tenant_with_map(app: &TestApp, slug: &str, map: &Path) {
-    let st = app.state.clone();
-    let (slug, map) = (slug.to_owned(), map.display().to_string());
-    tokio::task::spawn_blocking(move || {
-        let mut conn = st.db.conn().unwrap();
-        create_tenant(
-            &mut conn,
-            TenantInput {
-                slug: slug.clone(),
-                name: format!("Tenant {slug}"),
-                contact_email: format!("privacy@{slug}.example.nl"),
-                language: Language::Nl,
-                datamap_path: Some(map),
-                id_document_required: false,
-                sector: Default::default(),
-            },
-        )
-        .unwrap();
+    app.create_tenant(TenantInput {
+        slug: slug.to_owned(),
+        name: format!("Tenant {slug}"),
+        contact_email: format!("privacy@{slug}.example.nl"),
+        language: Language::Nl,
+        datamap_path: Some(map.display().to_string()),
+        id_document_required: false,
+        sector: Default::default(),
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 /// Files a request for Anna as support and assigns it to `tenant`.
@@ -146,7 +136,8 @@ async fn download(app: &TestApp, link: &str, token: Option<&str>) -> (u16, Vec<u
     (status, r.bytes().await.unwrap().to_vec())
 }
 
-fn entry(zip: &[u8], name: &str) -> Vec<u8> {
+/// The entry `name` of a zip.
+pub(crate) fn entry(zip: &[u8], name: &str) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let mut f = archive
         .by_name(name)

@@ -6,55 +6,16 @@
 //! without its CSRF token is refused. Every page is checked with axe-core and screenshotted
 //! into `target/screenshots/`. Skipped loudly without Chromium or `npm ci`; failed under CI.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use inzage::domain::Role;
 use serde_json::json;
 
-use crate::bundles::{datamap, tenant_db, tenant_with_map};
+use crate::browser;
+use crate::bundles::{datamap, entry, tenant_db, tenant_with_map};
 use crate::helpers::{Backend, PASSWORD, spawn_app};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Whether the browser tests can run here; a loud skip, or a failure under CI.
-fn ready() -> bool {
-    let missing: Vec<&str> = [
-        (!Path::new(CHROMIUM).exists()).then_some("chromium (apt-get install chromium)"),
-        (!browser_dir().join("node_modules/playwright-core").exists())
-            .then_some("tests/browser/node_modules (cd tests/browser && npm ci)"),
-        Command::new("node")
-            .arg("--version")
-            .output()
-            .is_err()
-            .then_some("node"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "the console browser tests need {} under CI",
-        missing.join(", ")
-    );
-    eprintln!(
-        "SKIPPED console browser tests: missing {}",
-        missing.join(", ")
-    );
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_works_in_a_real_browser() {
-    if !ready() {
+    if !browser::ready("console browser tests", false) {
         return;
     }
     let Some(app) = spawn_app(Backend::Sqlite, "console_browser").await else {
@@ -130,15 +91,11 @@ async fn the_console_works_in_a_real_browser() {
         .unwrap()
         .to_owned();
 
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let bundle_path = dir.path().join("bundle.zip");
     // The link the controller's mail carries (checked against the outbox below, once the
     // browser forwarded the request), on this test server's address.
     let mailed_link = format!("{}/console/requests/{r_forward}", app.address);
     let scenario = json!({
-        "base": app.address,
-        "chromium": CHROMIUM,
-        "screenshots": screenshots,
         "password": PASSWORD,
         "support": support.email,
         "controller_a": controller_a.email,
@@ -154,53 +111,24 @@ async fn the_console_works_in_a_real_browser() {
         "mailed_link": mailed_link,
         "bundle_path": bundle_path,
     });
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("console.mjs")
-            .current_dir(browser_dir())
-            .env("SCENARIO", scenario.to_string())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(out.status.success(), "browser scenarios failed:\n{stderr}");
+    browser::run(&app, "console.mjs", scenario).await;
 
     // The mail to acme's controller links to exactly the page the browser was returned to.
-    let r = r_forward.clone();
-    let payloads: Vec<String> = app
-        .with_conn(move |c| {
-            let row = inzage::store::requests::RequestRow::find_by_reference(c, &r)
-                .unwrap()
-                .unwrap();
-            inzage::store::outbox::for_request(c, &row.id)
-                .unwrap()
-                .into_iter()
-                .map(|m| m.payload)
-                .collect()
-        })
-        .await;
+    let payloads = app.mail_payloads(&r_forward).await;
     assert!(
-        payloads
-            .iter()
-            .any(|p| p.contains(&format!("/console/requests/{r_forward}"))),
+        payloads.iter().any(|(_, p)| p
+            .to_string()
+            .contains(&format!("/console/requests/{r_forward}"))),
         "the controller's mail links to the console page"
     );
 
     // The downloaded zip is Anna's bundle: its manifest names the request.
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle_path).unwrap()).unwrap();
-    let mut manifest = String::new();
-    zip.by_name("manifest.json")
-        .unwrap()
-        .read_to_string(&mut manifest)
-        .unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let zip = std::fs::read(&bundle_path).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
     assert_eq!(manifest["format"], "inzage-bundle/1");
     assert!(manifest.to_string().contains(&r_forward), "{manifest}");
+    let screenshots = browser::screenshots();
     assert!(screenshots.join("queue-en-phone.png").exists());
     for shot in [
         "overview-en-phone.png",

@@ -5,53 +5,24 @@
 //! a failure half-way rolled back and retried, art. 18(3) and art. 19 mails.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
-use crate::tenant_dbs::{ANNA_NAME, TenantBackend, TenantDb, fixture_sql};
+use crate::tenant_dbs::{ANNA_NAME, TenantBackend, TenantDb, fixture_map_toml_with, fixture_sql};
 use inzage::domain::{Language, Role};
-use inzage::service::admin::{TenantInput, create_tenant};
+use inzage::service::admin::TenantInput;
 use inzage::tenant_data::connector::TenantConnection;
 use inzage::tenant_data::exec_sql::{NO_RULE_REASON, REDACTED};
 use inzage::tenant_data::{
     DataMap, ExportOptions, RowSink, SubjectIdentities, SystemMap, TableMap, export_subject_with,
 };
 
-/// Runs each async test with a SQLite store against each tenant backend.
-macro_rules! on_exec_backends {
-    ($($name:ident),* $(,)?) => {
-        mod tenant_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::tenant_dbs::TenantBackend::Sqlite).await
-                }
-            )*
-        }
-        mod tenant_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::tenant_dbs::TenantBackend::Postgres).await
-                }
-            )*
-        }
-        mod tenant_mariadb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::tenant_dbs::TenantBackend::Mariadb).await
-                }
-            )*
-        }
-    };
-}
-
-on_exec_backends!(
+// Each with a SQLite store against each tenant backend.
+crate::on_tenant_backends!(
+    async:
     erasure_changes_exactly_the_subjects_rows_as_planned,
     a_cascade_is_left_to_the_database_and_counted,
     a_failure_half_way_leaves_the_system_as_it_was_and_the_retry_completes,
@@ -64,71 +35,25 @@ const SPORTBOND: &str = "privacy@sportbond.example";
 
 /// The fixture's map with what erasure, rectification and restriction do.
 fn exec_map_toml(slug: &str, systems: &[(&str, &str)], restriction: bool) -> String {
-    let mut t = format!("tenant = \"{slug}\"\n");
-    let flag = if restriction {
-        "restriction = { column = \"restricted\", value = true }"
-    } else {
-        ""
-    };
-    for (name, url) in systems {
-        let _ = write!(
-            t,
-            r#"
-[[systems]]
-name = "{name}"
-url = "{url}"
-description = "Fixture database {name}"
-
-[[systems.tables]]
-name = "people"
-primary_key = "id"
-identity = {{ email = "email", phone = "phone", customer_id = "customer_no" }}
-exclude = ["password_hash"]
-recipients = ["Payment provider"]
-on_erasure = {{ mask = {{ email = "hash", phone = "null", name = "redact", note = "null" }} }}
-rectifiable = ["name", "nickname"]
-{flag}
-
-[[systems.tables]]
-name = "memberships"
-primary_key = "id"
-follows = [{{ column = "person_id", table = "people", references = "id" }}]
-on_erasure = "keep"
-keep_reason = "{KEEP_REASON}"
-
-[[systems.tables]]
-name = "teams"
-primary_key = "id"
-follows = [{{ column = "id", table = "memberships", references = "team_id" }}]
-
-[[systems.tables]]
-name = "orders"
-primary_key = "code"
-follows = [{{ column = "person_id", table = "people", references = "id" }}]
-on_erasure = "delete"
-recipients = [{{ name = "Sportbond", email = "{SPORTBOND}" }}]
-
-[[systems.tables]]
-name = "order_lines"
-primary_key = "id"
-follows = [{{ column = "order_code", table = "orders", references = "code" }}]
-on_erasure = "delete"
-
-[[systems.tables]]
-name = "subscriptions"
-primary_key = "id"
-identity = {{ email = "email" }}
-on_erasure = "delete"
-
-[[systems.tables]]
-name = "calls"
-primary_key = "id"
-identity = {{ phone = "phone" }}
-on_erasure = "delete"
-"#
-        );
-    }
-    t
+    fixture_map_toml_with(slug, systems, |table| match table {
+        "people" => format!(
+            "exclude = [\"password_hash\"]\n\
+             recipients = [\"Payment provider\"]\n\
+             on_erasure = {{ mask = {{ email = \"hash\", phone = \"null\", name = \"redact\", note = \"null\" }} }}\n\
+             rectifiable = [\"name\", \"nickname\"]\n{}",
+            if restriction {
+                "restriction = { column = \"restricted\", value = true }\n"
+            } else {
+                ""
+            }
+        ),
+        "memberships" => format!("on_erasure = \"keep\"\nkeep_reason = \"{KEEP_REASON}\"\n"),
+        "teams" => String::new(),
+        "orders" => format!(
+            "on_erasure = \"delete\"\nrecipients = [{{ name = \"Sportbond\", email = \"{SPORTBOND}\" }}]\n"
+        ),
+        _ => "on_erasure = \"delete\"\n".to_owned(),
+    })
 }
 
 /// Collects every exported row as one line of the database's own JSON values.
@@ -218,26 +143,16 @@ async fn world(b: TenantBackend, test: &str, systems: &[&str], restriction: bool
     std::fs::write(&path, &text).unwrap();
     // Tiny batches: every table crosses several batch boundaries.
     let app = spawn_app_with(Backend::Sqlite, test, &[("INZAGE_EXECUTION_BATCH", "3")]).await?;
-    let st = app.state.clone();
-    let p = path.display().to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = st.db.conn().unwrap();
-        create_tenant(
-            &mut conn,
-            TenantInput {
-                slug: "acme".into(),
-                name: "Acme Sport".into(),
-                contact_email: "privacy@acme.example.nl".into(),
-                language: Language::Nl,
-                datamap_path: Some(p),
-                id_document_required: false,
-                sector: Default::default(),
-            },
-        )
-        .unwrap();
+    app.create_tenant(TenantInput {
+        slug: "acme".into(),
+        name: "Acme Sport".into(),
+        contact_email: "privacy@acme.example.nl".into(),
+        language: Language::Nl,
+        datamap_path: Some(path.display().to_string()),
+        id_document_required: false,
+        sector: Default::default(),
     })
-    .await
-    .unwrap();
+    .await;
     let admin = app.user(Role::Admin, None).await.token;
     let controller = app.user(Role::Controller, Some("acme")).await.token;
     Some(World {
@@ -925,25 +840,7 @@ async fn plans_are_refused_where_they_must_be() {
         (403, Some("grant_required"))
     );
     // another tenant's controller: 404
-    let st = app.state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = st.db.conn().unwrap();
-        create_tenant(
-            &mut conn,
-            TenantInput {
-                slug: "beta".into(),
-                name: "Beta".into(),
-                contact_email: "privacy@beta.example.nl".into(),
-                language: Language::Nl,
-                datamap_path: None,
-                id_document_required: false,
-                sector: Default::default(),
-            },
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    app.tenant("beta").await;
     let beta = app.user(Role::Controller, Some("beta")).await;
     let (s, _) = app
         .post(
@@ -1043,26 +940,16 @@ on_erasure = "cascade"
     let Some(app) = spawn_app_with(Backend::Sqlite, "exec_cascade", &[]).await else {
         return;
     };
-    let st = app.state.clone();
-    let p = path.display().to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = st.db.conn().unwrap();
-        create_tenant(
-            &mut conn,
-            TenantInput {
-                slug: "acme".into(),
-                name: "Acme".into(),
-                contact_email: "privacy@acme.example.nl".into(),
-                language: Language::En,
-                datamap_path: Some(p),
-                id_document_required: false,
-                sector: Default::default(),
-            },
-        )
-        .unwrap();
+    app.create_tenant(TenantInput {
+        slug: "acme".into(),
+        name: "Acme".into(),
+        contact_email: "privacy@acme.example.nl".into(),
+        language: Language::En,
+        datamap_path: Some(path.display().to_string()),
+        id_document_required: false,
+        sector: Default::default(),
     })
-    .await
-    .unwrap();
+    .await;
     let admin = app.user(Role::Admin, None).await.token;
     let filed = app
         .file_as(

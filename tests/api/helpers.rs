@@ -214,23 +214,24 @@ impl TestApp {
     }
 
     pub async fn tenant(&self, slug: &str) {
+        self.create_tenant(TenantInput {
+            slug: slug.to_owned(),
+            name: format!("Tenant {slug}"),
+            contact_email: format!("privacy@{slug}.example.nl"),
+            language: inzage::domain::Language::Nl,
+            datamap_path: None,
+            id_document_required: false,
+            sector: Default::default(),
+        })
+        .await;
+    }
+
+    /// Creates a tenant directly in the store.
+    pub async fn create_tenant(&self, input: TenantInput) {
         let st = self.state.clone();
-        let slug = slug.to_owned();
         tokio::task::spawn_blocking(move || {
             let mut conn = st.db.conn().unwrap();
-            create_tenant(
-                &mut conn,
-                TenantInput {
-                    slug: slug.clone(),
-                    name: format!("Tenant {slug}"),
-                    contact_email: format!("privacy@{slug}.example.nl"),
-                    language: inzage::domain::Language::Nl,
-                    datamap_path: None,
-                    id_document_required: false,
-                    sector: Default::default(),
-                },
-            )
-            .unwrap();
+            create_tenant(&mut conn, input).unwrap();
         })
         .await
         .unwrap();

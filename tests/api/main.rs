@@ -9,6 +9,7 @@ mod tenant_dbs;
 mod audit;
 mod auth;
 mod backup;
+mod browser;
 mod bundle_backends;
 mod bundles;
 mod certificate_browser;

@@ -7,60 +7,17 @@
 //! into `target/screenshots/` (both languages, desktop and phone width). Skipped loudly without
 //! Chromium, aiosmtpd or `npm ci`; failed under CI.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use inzage::domain::Role;
 use serde_json::{Value, json};
 
-use crate::bundles::{ask_bundle, datamap, tenant_db, tenant_with_map, wait_bundle};
+use crate::browser;
+use crate::bundles::{ask_bundle, datamap, entry, tenant_db, tenant_with_map, wait_bundle};
 use crate::helpers::{Backend, spawn_app_with};
 use crate::mail::Sink;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-fn ready() -> bool {
-    let missing: Vec<&str> = [
-        (!Path::new(CHROMIUM).exists()).then_some("chromium (apt-get install chromium)"),
-        (!browser_dir().join("node_modules/playwright-core").exists())
-            .then_some("tests/browser/node_modules (cd tests/browser && npm ci)"),
-        Command::new("node")
-            .arg("--version")
-            .output()
-            .is_err()
-            .then_some("node"),
-        (!Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success()))
-        .then_some("aiosmtpd (pip install aiosmtpd)"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "the subject browser tests need {} under CI",
-        missing.join(", ")
-    );
-    eprintln!(
-        "SKIPPED subject browser tests: missing {}",
-        missing.join(", ")
-    );
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_subject_pages_work_in_a_real_browser() {
-    if !ready() {
+    if !browser::ready("subject browser tests", true) {
         return;
     }
     let sink = Sink::start(0, &[]);
@@ -134,12 +91,8 @@ async fn the_subject_pages_work_in_a_real_browser() {
         .await;
     assert_eq!(s, 200, "{v}");
 
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let bundle_path = dir.path().join("released.zip");
     let scenario = json!({
-        "base": app.address,
-        "chromium": CHROMIUM,
-        "screenshots": screenshots,
         "sink": sink.dir(),
         "tenant": "acme",
         "contact": "privacy@acme.example.nl",
@@ -150,20 +103,7 @@ async fn the_subject_pages_work_in_a_real_browser() {
         "release_email": "anna@example.nl",
         "bundle_path": bundle_path,
     });
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("subject.mjs")
-            .current_dir(browser_dir())
-            .env("SCENARIO", scenario.to_string())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stderr}");
-    assert!(out.status.success(), "browser scenarios failed:\n{stderr}");
+    browser::run(&app, "subject.mjs", scenario).await;
 
     // What staff see: the answer, the withdrawal, the subject's download.
     let detail = |r: String| {
@@ -195,12 +135,12 @@ async fn the_subject_pages_work_in_a_real_browser() {
         "{rel}"
     );
     // The downloaded zip is the request's bundle.
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle_path).unwrap()).unwrap();
-    let mut manifest = String::new();
-    zip.by_name("manifest.json")
-        .unwrap()
-        .read_to_string(&mut manifest)
-        .unwrap();
+    let zip = std::fs::read(&bundle_path).unwrap();
+    let manifest = String::from_utf8(entry(&zip, "manifest.json")).unwrap();
     assert!(manifest.contains(&r_release), "{manifest}");
-    assert!(screenshots.join("subject-form-nl-phone.png").exists());
+    assert!(
+        browser::screenshots()
+            .join("subject-form-nl-phone.png")
+            .exists()
+    );
 }

@@ -497,70 +497,85 @@ pub fn fixture_sql(b: TenantBackend) -> String {
     sql
 }
 
-/// The fixture's data map text for `systems` (name, database), one system per database, each
-/// with the whole fixture schema.
-pub fn fixture_map_toml(systems: &[(&str, &str)]) -> String {
-    let mut t = String::from("tenant = \"acme\"\n");
+/// The fixture's tables in map order: name, primary key, and how the subject's rows are
+/// found (an identity, or following another table).
+const FIXTURE_TABLES: [(&str, &str, &str); 7] = [
+    (
+        "people",
+        "id",
+        r#"identity = { email = "email", phone = "phone", customer_id = "customer_no" }"#,
+    ),
+    (
+        "memberships",
+        "id",
+        r#"follows = [{ column = "person_id", table = "people", references = "id" }]"#,
+    ),
+    (
+        "teams",
+        "id",
+        r#"follows = [{ column = "id", table = "memberships", references = "team_id" }]"#,
+    ),
+    (
+        "orders",
+        "code",
+        r#"follows = [{ column = "person_id", table = "people", references = "id" }]"#,
+    ),
+    (
+        "order_lines",
+        "id",
+        r#"follows = [{ column = "order_code", table = "orders", references = "code" }]"#,
+    ),
+    ("subscriptions", "id", r#"identity = { email = "email" }"#),
+    ("calls", "id", r#"identity = { phone = "phone" }"#),
+];
+
+/// The data map text of tenant `slug` for `systems` (name, database), one system per
+/// database, each with the whole fixture schema; `keys` gives the lines a table adds to its
+/// name, key and identity or `follows` (what it holds, what erasure does to it, …), each
+/// ending in a newline.
+pub fn fixture_map_toml_with(
+    slug: &str,
+    systems: &[(&str, &str)],
+    keys: impl Fn(&str) -> String,
+) -> String {
+    let mut t = format!("tenant = \"{slug}\"\n");
     for (name, url) in systems {
         let _ = write!(
             t,
-            r#"
-[[systems]]
-name = "{name}"
-url = "{url}"
-description = "Fixture database {name}"
-
-[[systems.tables]]
-name = "people"
-primary_key = "id"
-identity = {{ email = "email", phone = "phone", customer_id = "customer_no" }}
-exclude = ["password_hash"]
-category = "Contact details"
-columns = {{ balance = "Financial data", credit = "Financial data" }}
-purposes = ["Membership administration"]
-retention = "Two years after membership ends"
-source = "The subject"
-recipients = ["Payment provider"]
-
-[[systems.tables]]
-name = "memberships"
-primary_key = "id"
-follows = [{{ column = "person_id", table = "people", references = "id" }}]
-category = "Membership"
-
-[[systems.tables]]
-name = "teams"
-primary_key = "id"
-follows = [{{ column = "id", table = "memberships", references = "team_id" }}]
-category = "Membership"
-
-[[systems.tables]]
-name = "orders"
-primary_key = "code"
-follows = [{{ column = "person_id", table = "people", references = "id" }}]
-category = "Purchases"
-
-[[systems.tables]]
-name = "order_lines"
-primary_key = "id"
-follows = [{{ column = "order_code", table = "orders", references = "code" }}]
-category = "Purchases"
-
-[[systems.tables]]
-name = "subscriptions"
-primary_key = "id"
-identity = {{ email = "email" }}
-category = "Newsletter"
-
-[[systems.tables]]
-name = "calls"
-primary_key = "id"
-identity = {{ phone = "phone" }}
-category = "Customer service"
-"#
+            "\n[[systems]]\nname = \"{name}\"\nurl = \"{url}\"\ndescription = \"Fixture database {name}\"\n"
         );
+        for (table, key, found) in FIXTURE_TABLES {
+            let _ = write!(
+                t,
+                "\n[[systems.tables]]\nname = \"{table}\"\nprimary_key = \"{key}\"\n{found}\n{}",
+                keys(table)
+            );
+        }
     }
     t
+}
+
+/// The fixture's data map text for `systems` (name, database), one system per database, each
+/// with the whole fixture schema, described for the subject's export.
+pub fn fixture_map_toml(systems: &[(&str, &str)]) -> String {
+    fixture_map_toml_with("acme", systems, |table| {
+        match table {
+            "people" => concat!(
+                "exclude = [\"password_hash\"]\n",
+                "category = \"Contact details\"\n",
+                "columns = { balance = \"Financial data\", credit = \"Financial data\" }\n",
+                "purposes = [\"Membership administration\"]\n",
+                "retention = \"Two years after membership ends\"\n",
+                "source = \"The subject\"\n",
+                "recipients = [\"Payment provider\"]\n",
+            ),
+            "memberships" | "teams" => "category = \"Membership\"\n",
+            "orders" | "order_lines" => "category = \"Purchases\"\n",
+            "subscriptions" => "category = \"Newsletter\"\n",
+            _ => "category = \"Customer service\"\n",
+        }
+        .to_owned()
+    })
 }
 
 /// One data map over several fixture databases, `(system name, database)` each (e.g. the
@@ -574,34 +589,37 @@ pub fn fixture_map(systems: &[(&str, &TenantDb)]) -> DataMap {
 }
 
 /// Runs each named test (`fn name(TenantBackend)`) on SQLite, PostgreSQL and MariaDB:
-/// `mod sqlite`, `mod postgres`, `mod mariadb`. The server variants skip loudly without
-/// their URL, and fail under CI.
+/// `mod sqlite`, `mod postgres`, `mod mariadb`; `async: name, …` for `async fn`s, each on a
+/// two-thread runtime. The server variants skip loudly without their URL, and fail under CI.
 #[macro_export]
 macro_rules! on_tenant_backends {
-    ($($name:ident),* $(,)?) => {
+    (@fn test $backend:ident $name:ident) => {
+        #[test]
+        fn $name() {
+            super::$name($crate::tenant_dbs::TenantBackend::$backend)
+        }
+    };
+    (@fn tokio $backend:ident $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            super::$name($crate::tenant_dbs::TenantBackend::$backend).await
+        }
+    };
+    (@mods $runner:ident $($name:ident),*) => {
         mod sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name($crate::tenant_dbs::TenantBackend::Sqlite)
-                }
-            )*
+            $($crate::on_tenant_backends!(@fn $runner Sqlite $name);)*
         }
         mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name($crate::tenant_dbs::TenantBackend::Postgres)
-                }
-            )*
+            $($crate::on_tenant_backends!(@fn $runner Postgres $name);)*
         }
         mod mariadb {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name($crate::tenant_dbs::TenantBackend::Mariadb)
-                }
-            )*
+            $($crate::on_tenant_backends!(@fn $runner Mariadb $name);)*
         }
+    };
+    (async: $($name:ident),* $(,)?) => {
+        $crate::on_tenant_backends!(@mods tokio $($name),*);
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_tenant_backends!(@mods test $($name),*);
     };
 }

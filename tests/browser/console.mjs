@@ -2,41 +2,13 @@
 // the scenarios of the console's issue, axe-core on every page, and screenshots at desktop
 // and phone width in Dutch and English. Started by tests/api/console_browser.rs, which sets
 // up the server and the data and reads SCENARIO (JSON) from the environment.
-import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const S = JSON.parse(process.env.SCENARIO);
+import { S, VIEWPORTS, axe, expect, fail, finish, launch } from "./common.mjs";
+
 const BASE = S.base;
 const SHOTS = S.screenshots;
-mkdirSync(SHOTS, { recursive: true });
-
-const problems = [];
-function fail(msg) { problems.push(msg); console.error("FAIL: " + msg); }
-function expect(cond, msg) { if (!cond) { fail(msg); } }
-
-const browser = await chromium.launch({
-  executablePath: S.chromium,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-
-const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
-
-// axe-core on the page as it stands; serious and critical violations fail the run.
-async function axe(page, name) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () =>
-    await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
-  for (const v of result.violations) {
-    if (v.impact === "serious" || v.impact === "critical") {
-      fail(`${name}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(" ")).slice(0, 3).join(", ")})`);
-    }
-  }
-}
+const browser = await launch();
 
 // The current page in both languages at both widths: checked and screenshotted. Reloads the
 // page's own address with ?lang=… (a GET), then restores the starting language.
@@ -283,8 +255,4 @@ try {
   await browser.close();
 }
 
-if (problems.length) {
-  console.error(`${problems.length} problem(s)`);
-  process.exit(1);
-}
-console.log("console browser scenarios passed");
+finish("console browser scenarios passed");

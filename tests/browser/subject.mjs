@@ -4,39 +4,14 @@
 // axe-core on every page (no serious or critical violation), screenshots in both languages at
 // desktop and phone width. Started by tests/api/subject_browser.rs, which sets up the server,
 // the SMTP sink and the requests, and reads SCENARIO (JSON) from the environment.
-import { chromium } from "playwright-core";
-import { readFileSync, readdirSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const S = JSON.parse(process.env.SCENARIO);
+import { S, VIEWPORTS, axe, expect, fail, finish, launch } from "./common.mjs";
+
 const BASE = S.base;
 const SHOTS = S.screenshots;
-mkdirSync(SHOTS, { recursive: true });
-
-const problems = [];
-function fail(msg) { problems.push(msg); console.error("FAIL: " + msg); }
-function expect(cond, msg) { if (!cond) { fail(msg); } }
-
-const browser = await chromium.launch({
-  executablePath: S.chromium,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
-
-async function axe(page, name) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () =>
-    await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
-  for (const v of result.violations) {
-    if (v.impact === "serious" || v.impact === "critical") {
-      fail(`${name}: axe ${v.impact} ${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(" ")).slice(0, 3).join(", ")})`);
-    }
-  }
-}
+const browser = await launch();
 
 // A page reached by GET: both languages, both widths, checked and screenshotted.
 async function shoot(page, name) {
@@ -207,8 +182,4 @@ try {
 }
 
 await browser.close();
-if (problems.length) {
-  console.error(`${problems.length} problem(s)`);
-  process.exit(1);
-}
-console.log("subject browser scenarios passed");
+finish("subject browser scenarios passed");

@@ -151,16 +151,16 @@ struct AdminTemplate<'a> {
 #[allow(clippy::result_large_err)]
 fn admin(c: &Console) -> Result<Principal, HttpResponse> {
     let (p, _) = c.require()?;
-    if p.role == Role::Admin {
-        Ok(p)
-    } else {
-        Err(c.error(&AppError::Forbidden("only an admin may do this".to_owned())))
-    }
+    only_admin(c, p)
 }
 
 #[allow(clippy::result_large_err)]
 fn admin_form(c: &Console, form: &HashMap<String, String>) -> Result<Principal, HttpResponse> {
-    let p = c.require_form(form)?;
+    only_admin(c, c.require_form(form)?)
+}
+
+#[allow(clippy::result_large_err)]
+fn only_admin(c: &Console, p: Principal) -> Result<Principal, HttpResponse> {
     if p.role == Role::Admin {
         Ok(p)
     } else {
@@ -383,32 +383,69 @@ fn field(form: &HashMap<String, String>, k: &str) -> String {
     form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default()
 }
 
-/// A failed change shown in place (422 for its fields, 409 for a conflict), or the error page.
-async fn failed(
+/// Where a form's answer goes: its section of the page, and the form's name and kept values
+/// (shown again with its errors when the change fails).
+struct FormAt {
+    section: Section,
+    name: String,
+    values: HashMap<String, String>,
+}
+
+/// What a change that went through answers.
+enum Done {
+    /// Back to the section's page, which says what was done.
+    SeeOther(&'static str),
+    /// The section's page at once, with a password just made (never in a URL), shown once.
+    Password {
+        done: Option<&'static str>,
+        email: String,
+        password: String,
+    },
+}
+
+/// A form's answer: what it did, or its failure shown in place (422 for its fields, 409 for
+/// a conflict) or on the error page.
+async fn answer(
     state: &web::Data<AppState>,
     c: &Console,
     who: Principal,
-    section: Section,
-    form_name: &str,
-    values: HashMap<String, String>,
-    e: AppError,
+    at: FormAt,
+    result: Result<Done, AppError>,
 ) -> HttpResponse {
-    let (status, errors) = match e {
-        AppError::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        AppError::Conflict { message, .. } => {
-            let mut errors = FieldErrors::new();
-            errors.insert("_".to_owned(), message);
-            (StatusCode::CONFLICT, errors)
+    let (status, outcome) = match result {
+        Ok(Done::SeeOther(to)) => return see_other(to),
+        Ok(Done::Password {
+            done,
+            email,
+            password,
+        }) => {
+            let outcome = Outcome {
+                done,
+                password: Some((email, password)),
+                ..Outcome::default()
+            };
+            (StatusCode::OK, outcome)
         }
-        e => return c.error(&e),
+        Err(e) => {
+            let (status, errors) = match e {
+                AppError::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+                AppError::Conflict { message, .. } => {
+                    let mut errors = FieldErrors::new();
+                    errors.insert("_".to_owned(), message);
+                    (StatusCode::CONFLICT, errors)
+                }
+                e => return c.error(&e),
+            };
+            let outcome = Outcome {
+                form: at.name,
+                errors,
+                values: at.values,
+                ..Outcome::default()
+            };
+            (status, outcome)
+        }
     };
-    let outcome = Outcome {
-        form: form_name.to_owned(),
-        errors,
-        values,
-        ..Outcome::default()
-    };
-    render(state, c, who, section, status, outcome).await
+    render(state, c, who, at.section, status, outcome).await
 }
 
 /// `POST /console/admin/tenants`: `slug`, `name`, `contact_email`, `language`, `datamap`.
@@ -421,10 +458,14 @@ pub async fn add_tenant_form(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let values = kept(
-        &form,
-        &["slug", "name", "contact_email", "language", "datamap"],
-    );
+    let at = FormAt {
+        section: Section::Tenants,
+        name: "tenant".to_owned(),
+        values: kept(
+            &form,
+            &["slug", "name", "contact_email", "language", "datamap"],
+        ),
+    };
     let input = TenantInput {
         slug: field(&form, "slug"),
         name: field(&form, "name"),
@@ -435,13 +476,12 @@ pub async fn add_tenant_form(
         sector: Sector::default(),
     };
     let p = who.clone();
-    match state.db.run(move |conn| add_tenant(conn, &p, input)).await {
-        Ok(t) => {
-            tracing::info!(tenant = %t.slug, by = %who.user_id, "tenant created in the console");
-            see_other("/console/admin?done=tenant")
-        }
-        Err(e) => failed(&state, &c, who, Section::Tenants, "tenant", values, e).await,
-    }
+    let result = state.db.run(move |conn| add_tenant(conn, &p, input)).await;
+    let result = result.map(|t| {
+        tracing::info!(tenant = %t.slug, by = %who.user_id, "tenant created in the console");
+        Done::SeeOther("/console/admin?done=tenant")
+    });
+    answer(&state, &c, who, at, result).await
 }
 
 /// `POST /console/admin/users`: `email`, `role`, `tenant` (a controller's), `password`
@@ -455,13 +495,17 @@ pub async fn add_user_form(
         Ok(p) => p,
         Err(r) => return r,
     };
-    // The password is never echoed back into the form.
-    let values = kept(&form, &["email", "role", "tenant"]);
+    let at = FormAt {
+        section: Section::Users,
+        name: "user".to_owned(),
+        // The password is never echoed back into the form.
+        values: kept(&form, &["email", "role", "tenant"]),
+    };
     let role = match field(&form, "role").parse::<Role>() {
         Ok(r) => r,
         Err(_) => {
             let e = AppError::field("role", "must be one of support, controller, admin");
-            return failed(&state, &c, who, Section::Users, "user", values, e).await;
+            return answer(&state, &c, who, at, Err(e)).await;
         }
     };
     let given = form.get("password").cloned().filter(|p| !p.is_empty());
@@ -475,21 +519,28 @@ pub async fn add_user_form(
         password: password.clone(),
     };
     let p = who.clone();
-    match state.db.run(move |conn| add_user(conn, &p, input)).await {
-        Ok(user) => {
-            tracing::info!(user_id = %user.id, role = %user.role, by = %who.user_id, "user created in the console");
-            if generated {
-                let outcome = Outcome {
-                    done: Some("done_user"),
-                    password: Some((user.email, password)),
-                    ..Outcome::default()
-                };
-                render(&state, &c, who, Section::Users, StatusCode::OK, outcome).await
-            } else {
-                see_other("/console/admin/users?done=user")
+    let result = state.db.run(move |conn| add_user(conn, &p, input)).await;
+    let result = result.map(|user| {
+        tracing::info!(user_id = %user.id, role = %user.role, by = %who.user_id, "user created in the console");
+        if generated {
+            Done::Password {
+                done: Some("done_user"),
+                email: user.email,
+                password,
             }
+        } else {
+            Done::SeeOther("/console/admin/users?done=user")
         }
-        Err(e) => failed(&state, &c, who, Section::Users, "user", values, e).await,
+    });
+    answer(&state, &c, who, at, result).await
+}
+
+/// A user's row on the users page (its disable, enable and password forms).
+fn user_row(id: &str) -> FormAt {
+    FormAt {
+        section: Section::Users,
+        name: format!("password-{id}"),
+        values: HashMap::new(),
     }
 }
 
@@ -513,32 +564,19 @@ pub async fn set_disabled(
     };
     let p = who.clone();
     let user = id.clone();
-    match state
+    let result = state
         .db
         .run(move |conn| set_user_disabled(conn, &p, &user, disabled))
-        .await
-    {
-        Ok(()) => {
-            tracing::info!(user_id = %id, by = %who.user_id, disabled, "user disabled or enabled in the console");
-            see_other(if disabled {
-                "/console/admin/users?done=disabled"
-            } else {
-                "/console/admin/users?done=enabled"
-            })
-        }
-        Err(e) => {
-            failed(
-                &state,
-                &c,
-                who,
-                Section::Users,
-                &format!("password-{id}"),
-                HashMap::new(),
-                e,
-            )
-            .await
-        }
-    }
+        .await;
+    let result = result.map(|()| {
+        tracing::info!(user_id = %id, by = %who.user_id, disabled, "user disabled or enabled in the console");
+        Done::SeeOther(if disabled {
+            "/console/admin/users?done=disabled"
+        } else {
+            "/console/admin/users?done=enabled"
+        })
+    });
+    answer(&state, &c, who, user_row(&id), result).await
 }
 
 /// `POST /console/admin/users/{id}/password`: `password` given by the admin, or empty for
@@ -570,32 +608,19 @@ pub async fn password(
             Ok::<_, AppError>((email, pw))
         })
         .await;
-    match result {
-        Ok((email, pw)) => {
-            tracing::info!(user_id = %id, by = %who.user_id, generated, "password reset in the console");
-            if generated {
-                let outcome = Outcome {
-                    password: Some((email, pw)),
-                    ..Outcome::default()
-                };
-                render(&state, &c, who, Section::Users, StatusCode::OK, outcome).await
-            } else {
-                see_other("/console/admin/users?done=password")
+    let result = result.map(|(email, password)| {
+        tracing::info!(user_id = %id, by = %who.user_id, generated, "password reset in the console");
+        if generated {
+            Done::Password {
+                done: None,
+                email,
+                password,
             }
+        } else {
+            Done::SeeOther("/console/admin/users?done=password")
         }
-        Err(e) => {
-            failed(
-                &state,
-                &c,
-                who,
-                Section::Users,
-                &format!("password-{id}"),
-                HashMap::new(),
-                e,
-            )
-            .await
-        }
-    }
+    });
+    answer(&state, &c, who, user_row(&id), result).await
 }
 
 /// `POST /console/admin/jobs/{id}/retry`.
@@ -611,12 +636,15 @@ pub async fn retry(
     };
     let id = path.into_inner();
     let p = who.clone();
-    let job = id.clone();
-    match state.db.run(move |conn| retry_job(conn, &p, &job)).await {
-        Ok(j) => {
-            tracing::info!(job = %j.id, by = %who.user_id, "dead job requeued in the console");
-            see_other("/console/admin/jobs?done=retried")
-        }
-        Err(e) => failed(&state, &c, who, Section::Jobs, "job", HashMap::new(), e).await,
-    }
+    let result = state.db.run(move |conn| retry_job(conn, &p, &id)).await;
+    let result = result.map(|j| {
+        tracing::info!(job = %j.id, by = %who.user_id, "dead job requeued in the console");
+        Done::SeeOther("/console/admin/jobs?done=retried")
+    });
+    let at = FormAt {
+        section: Section::Jobs,
+        name: "job".to_owned(),
+        values: HashMap::new(),
+    };
+    answer(&state, &c, who, at, result).await
 }
