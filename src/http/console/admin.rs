@@ -536,7 +536,7 @@ pub async fn add_user_form(
 }
 
 /// A user's row on the users page (its disable, enable and password forms).
-fn user_row(id: &str) -> FormAt {
+fn user_row(id: &UserId) -> FormAt {
     FormAt {
         section: Section::Users,
         name: format!("password-{id}"),
