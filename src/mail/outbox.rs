@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use tokio::sync::watch;
 
-use super::{MailError, MailMessage, MailTransport, OutgoingMail, RenderedMail};
+use super::{MailError, MailMessage, MailTransport, OutgoingMail, RenderedMail, SendError};
 use crate::domain::RequestId;
 use crate::error::chain;
 use crate::state::AppState;
@@ -35,10 +35,17 @@ pub enum OutboxError {
 /// loop looks again.
 const BURST: usize = 32;
 
-/// Sends the due messages, up to [`BURST`]: one claim for the lot, each message sent in turn,
-/// the sent ones recorded by one update at the end (a failed one at once, with its reason).
-/// Returns how many were claimed. A crash between sending and recording leaves the lease to
-/// run out and the message to go again, with the same Message-ID (at least once, as before).
+/// Connections that send at the same time. An SMTP send mostly waits on the network (lettre
+/// writes a message's body and its final dot apart, so each send waits on the server's
+/// delayed acknowledgement, ~40 ms on Linux): one connection at a time sent 22 mails a second
+/// (`cargo bench --bench intake`), several at once multiply that.
+const SENDING: usize = 8;
+
+/// Sends the due messages, up to [`BURST`]: one claim for the lot, the messages sent over up to
+/// [`SENDING`] connections at once, the sent ones recorded by one update at the end (a failed
+/// one with its reason). Returns how many were claimed. A crash between sending and recording
+/// leaves the lease to run out and the message to go again, with the same Message-ID (at
+/// least once, never lost).
 pub fn deliver_due(
     state: &AppState,
     transport: &MailTransport,
@@ -54,19 +61,21 @@ pub fn deliver_due(
     )?;
     let request_ids: Vec<RequestId> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
     let contacts = crate::store::tenants::contacts_of_requests(&mut conn, &request_ids)?;
-    let mut sent = Vec::with_capacity(rows.len());
+    let mut ready = Vec::with_capacity(rows.len());
     for row in &rows {
         let contact = row.request_id.as_ref().and_then(|id| contacts.get(id));
-        let mail = match outgoing(state, row, contact.cloned()) {
-            Ok(m) => m,
+        match outgoing(state, row, contact.cloned()) {
+            Ok(mail) => ready.push((row, mail)),
             Err(e) => {
                 let reason = chain(&e);
                 outbox::fail(&mut conn, row, &reason, true, now())?;
                 tracing::error!(message_id = %row.message_id, template = %row.template, %reason, "mail cannot be rendered");
-                continue;
             }
-        };
-        match transport.send(&mail) {
+        }
+    }
+    let mut sent = Vec::with_capacity(ready.len());
+    for (row, result) in send_all(transport, &ready) {
+        match result {
             Ok(()) => {
                 sent.push(row.id.clone());
                 tracing::info!(message_id = %row.message_id, template = %row.template, "mail sent");
@@ -79,6 +88,38 @@ pub fn deliver_due(
     }
     outbox::mark_all_sent(&mut conn, &sent, now())?;
     Ok(rows.len())
+}
+
+/// Sends `ready` over up to [`SENDING`] connections at once; each message's outcome. A sending
+/// thread that panicked leaves its messages out: they stay leased and go again later.
+fn send_all<'a>(
+    transport: &MailTransport,
+    ready: &[(&'a OutboxRow, OutgoingMail)],
+) -> Vec<(&'a OutboxRow, Result<(), SendError>)> {
+    if ready.is_empty() {
+        return Vec::new();
+    }
+    let per_thread = ready.len().div_ceil(SENDING);
+    let span = tracing::Span::current();
+    std::thread::scope(|scope| {
+        let sending: Vec<_> = ready
+            .chunks(per_thread)
+            .map(|chunk| {
+                let span = span.clone();
+                scope.spawn(move || {
+                    let _entered = span.enter();
+                    chunk
+                        .iter()
+                        .map(|(row, mail)| (*row, transport.send(mail)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        sending
+            .into_iter()
+            .flat_map(|s| s.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// The message as it leaves: rendered from its stored context in the recipient's language.
