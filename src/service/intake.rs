@@ -79,10 +79,20 @@ fn replay(
 /// A public intake naming no known tenant is filed without one, for support to assign,
 /// with what the subject wrote kept on its first event: answering "not a known tenant"
 /// would tell anyone which organisations are the processor's customers.
+/// `seen` keeps the tenants already looked up by slug (a group of intakes asks once per slug).
 fn resolve_tenant(
     conn: &mut DbConnection,
     intake: &Intake,
+    seen: &mut HashMap<String, Option<Tenant>>,
 ) -> AppResult<(Option<Tenant>, Option<String>)> {
+    let mut by_slug = |conn: &mut DbConnection, slug: &String| -> AppResult<Option<Tenant>> {
+        if let Some(t) = seen.get(slug) {
+            return Ok(t.clone());
+        }
+        let found = Tenant::find_by_slug(conn, slug)?;
+        seen.insert(slug.clone(), found.clone());
+        Ok(found)
+    };
     let mut named = None;
     let tenant = match (&intake.staff, &intake.tenant_slug) {
         (Some(p), _) if p.role == Role::Controller => match &p.tenant_id {
@@ -90,11 +100,11 @@ fn resolve_tenant(
             None => None,
         },
         (Some(_), Some(slug)) => Some(
-            Tenant::find_by_slug(conn, slug)?
+            by_slug(conn, slug)?
                 .ok_or_else(|| AppError::field("tenant", "is not a known tenant"))?,
         ),
         (None, Some(slug)) => {
-            let found = Tenant::find_by_slug(conn, slug)?;
+            let found = by_slug(conn, slug)?;
             if found.is_none() {
                 named = Some(slug.chars().take(NAMED_TENANT_MAX).collect::<String>());
             }
@@ -235,7 +245,7 @@ pub fn file(conn: &mut DbConnection, state: &AppState, intake: Intake) -> AppRes
     {
         return replay(row, &stored, hash, conn);
     }
-    let (tenant, named) = resolve_tenant(conn, &intake)?;
+    let (tenant, named) = resolve_tenant(conn, &intake, &mut HashMap::new())?;
     let prepared = Prepared::new(state, &intake, tenant, named)?;
     let year = prepared.year();
     let write = |conn: &mut DbConnection, reference: Reference| -> AppResult<RequestRow> {
@@ -332,7 +342,7 @@ pub fn file_together(
     let mut ready = Vec::with_capacity(intakes.len());
     let mut tenants: HashMap<String, Option<Tenant>> = HashMap::new();
     for (i, intake) in intakes.iter().enumerate() {
-        let prepared = group_tenant(conn, intake, &mut tenants)
+        let prepared = resolve_tenant(conn, intake, &mut tenants)
             .and_then(|(tenant, named)| Prepared::new(state, intake, tenant, named));
         match prepared {
             Ok(p) => ready.push((i, p)),
@@ -366,29 +376,6 @@ pub fn file_together(
 /// staff intake writes an audit entry with it; a keyed one may be a replay).
 pub fn groupable(intake: &Intake) -> bool {
     intake.staff.is_none() && intake.idempotency.is_none()
-}
-
-/// `resolve_tenant` for a public intake of a group: one lookup per slug named in the group.
-fn group_tenant(
-    conn: &mut DbConnection,
-    intake: &Intake,
-    seen: &mut HashMap<String, Option<Tenant>>,
-) -> AppResult<(Option<Tenant>, Option<String>)> {
-    let Some(slug) = &intake.tenant_slug else {
-        return Ok((None, None));
-    };
-    let tenant = match seen.get(slug) {
-        Some(t) => t.clone(),
-        None => {
-            let found = Tenant::find_by_slug(conn, slug)?;
-            seen.insert(slug.clone(), found.clone());
-            found
-        }
-    };
-    let named = tenant
-        .is_none()
-        .then(|| slug.chars().take(NAMED_TENANT_MAX).collect::<String>());
-    Ok((tenant, named))
 }
 
 /// Writes prepared intakes at once; the rows in their order.

@@ -65,16 +65,6 @@ pub const MAX_ATTEMPTS: i32 = 50;
 const COLUMNS: &str = "id, request_id, template, recipient, language, payload, message_id, \
                        state, attempts, next_attempt_at, locked_by, locked_until, last_error, created_at, sent_at";
 
-/// Claims the oldest due message for `worker`, with a lease (and counts the try).
-pub fn claim(
-    conn: &mut DbConnection,
-    worker: &str,
-    lease: Duration,
-    now: NaiveDateTime,
-) -> StoreResult<Option<OutboxRow>> {
-    Ok(claim_due(conn, worker, lease, now, 1)?.pop())
-}
-
 /// Claims up to `limit` due messages for `worker` in one statement, each with a lease and its
 /// try counted, oldest due first. On PostgreSQL rows another sender holds are skipped (`SKIP
 /// LOCKED`), so several instances share the outbox without sending a message twice.
@@ -113,10 +103,6 @@ pub fn claim_due(
         // SQLite: an immediate write transaction, so two senders never claim the same row.
         DbConnection::Sqlite(_) => write_tx(conn, claim),
     }
-}
-
-pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> StoreResult<()> {
-    mark_all_sent(conn, &[id.to_owned()], now)
 }
 
 /// Records messages as sent, in one statement.
